@@ -1,0 +1,15 @@
+//! Domain types shared by the console, the CLI and the hub. No I/O lives here.
+
+pub mod change;
+pub mod entities;
+pub mod error;
+pub mod hlc;
+pub mod ids;
+pub mod money;
+
+pub use change::{ChangeOp, ChangeRecord, EntityKind, Origin};
+pub use entities::*;
+pub use error::DomainError;
+pub use hlc::{Hlc, HlcClock, Stamp};
+pub use ids::{new_id, NodeId};
+pub use money::{parse_decimal_minor, Currency, Money};

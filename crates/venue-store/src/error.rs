@@ -1,0 +1,42 @@
+use std::path::PathBuf;
+use thiserror::Error;
+use venue_domain::DomainError;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{path} is not a SQLite database ({reason}); it was left untouched")]
+    NotADatabase { path: PathBuf, reason: String },
+    #[error("{path} is a SQLite database but not a Venue Console store; it was left untouched")]
+    ForeignDatabase { path: PathBuf },
+    #[error("{path} was written by a newer Venue Console (schema version {found}; this build knows up to {supported}); upgrade the app — the database was left untouched")]
+    NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    #[error("migration {version} ({name}) differs from the one applied to this database; refusing to continue")]
+    MigrationChanged { version: u32, name: String },
+    #[error("migration {version} ({name}) failed and was rolled back: {source}")]
+    MigrationFailed {
+        version: u32,
+        name: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("no {entity} with id {id}")]
+    NotFound { entity: &'static str, id: String },
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,245 @@
+//! The local write path: upsert on the natural key, skip rows that did not change, and append one
+//! change-log row per real change, all in one transaction.
+
+use crate::record::{get_id, Binder, Record, WriteContext};
+use crate::{Result, Store, StoreError};
+use chrono::Utc;
+use rusqlite::TransactionBehavior;
+use serde::Serialize;
+use uuid::Uuid;
+use venue_domain::{new_id, AuditEntry, ChangeOp, HlcClock, NodeId, Origin, Venue};
+
+/// What a batch did: re-ingesting the same data reports only `unchanged`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestSummary {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl IngestSummary {
+    pub fn written(&self) -> u64 {
+        self.inserted + self.updated
+    }
+}
+
+/// The bookkeeping columns every synced table ends with, in bind order.
+pub(crate) const TAIL_COLUMNS: &[&str] = &["snapshot_id", "origin", "hlc", "node_id", "created_at", "updated_at"];
+
+pub(crate) enum UpsertRule {
+    /// Local writes: update only when a data column really differs.
+    WhenChanged,
+    /// Writes from a peer: update only when the peer's stamp is newer (last writer wins).
+    WhenNewer,
+}
+
+pub(crate) fn upsert_sql<R: Record>(rule: UpsertRule) -> String {
+    let table = R::TABLE;
+    let columns: Vec<&str> = R::COLUMNS.iter().chain(TAIL_COLUMNS).copied().collect();
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    let data: Vec<&str> = R::COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| *c != "id" && !R::CONFLICT.contains(c))
+        .collect();
+    let set: Vec<String> = data
+        .iter()
+        .chain(TAIL_COLUMNS.iter().filter(|c| **c != "created_at"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let condition = match rule {
+        UpsertRule::WhenChanged => format!(
+            "({}) IS NOT ({})",
+            data.iter().map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", "),
+            data.iter().map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ")
+        ),
+        UpsertRule::WhenNewer => format!("(excluded.hlc, excluded.node_id) > ({table}.hlc, {table}.node_id)"),
+    };
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {} WHERE {condition} RETURNING id",
+        columns.join(", "),
+        placeholders.join(", "),
+        R::CONFLICT.join(", "),
+        set.join(", "),
+    )
+}
+
+/// rusqlite's own text form for UTC times, so every time column compares as text consistently.
+pub(crate) fn now_text() -> String {
+    Utc::now().format("%F %T%.f%:z").to_string()
+}
+
+pub(crate) const CHANGE_LOG_INSERT: &str = "INSERT INTO change_log
+    (change_id, venue_id, entity, entity_id, op, payload, hlc, node_id, origin, recorded_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// Writes `records` inside `tx`, capturing one change per inserted or updated row.
+/// Returns the summary and the ids of the rows that changed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_records<R: Record>(
+    tx: &rusqlite::Transaction,
+    clock: &mut HlcClock,
+    node: NodeId,
+    venue: Option<&Venue>,
+    origin: Origin,
+    snapshot_id: Option<Uuid>,
+    records: &[R],
+    changed_ids: &mut Vec<Uuid>,
+) -> Result<IngestSummary> {
+    if origin == Origin::Sync {
+        return Err(StoreError::Invalid(
+            "changes from sync are applied with apply_remote, never written as local changes".into(),
+        ));
+    }
+    let ctx = WriteContext { venue };
+    let now = now_text();
+    let mut upsert = tx.prepare_cached(&upsert_sql::<R>(UpsertRule::WhenChanged))?;
+    let mut capture = tx.prepare_cached(CHANGE_LOG_INSERT)?;
+    let mut summary = IngestSummary::default();
+    for record in records {
+        record.validate()?;
+        if let Some(v) = venue {
+            if record.venue_id() != v.id {
+                return Err(StoreError::Invalid(format!(
+                    "{} {} belongs to venue {}, not {}",
+                    R::KIND,
+                    record.id(),
+                    record.venue_id(),
+                    v.id
+                )));
+            }
+        }
+        let hlc = clock.tick(HlcClock::now_ms());
+        let mut b = Binder::new(&mut upsert);
+        record.bind(&ctx, &mut b)?;
+        b.opt_id(snapshot_id)?;
+        b.push(origin.as_str())?;
+        b.push(hlc.as_i64())?;
+        b.id(node.0)?;
+        b.push(now.as_str())?;
+        b.push(now.as_str())?;
+        let stored_id = {
+            let mut rows = upsert.raw_query();
+            match rows.next()? {
+                Some(row) => Some(get_id(row, 0)?),
+                None => None,
+            }
+        };
+        let Some(id) = stored_id else {
+            summary.unchanged += 1;
+            continue;
+        };
+        let payload = if id == record.id() {
+            serde_json::to_string(record)?
+        } else {
+            let mut kept = record.clone();
+            kept.set_id(id);
+            serde_json::to_string(&kept)?
+        };
+        if id == record.id() {
+            summary.inserted += 1;
+        } else {
+            summary.updated += 1;
+        }
+        let mut c = Binder::new(&mut capture);
+        c.id(new_id())?;
+        c.id(record.venue_id())?;
+        c.push(R::KIND.as_str())?;
+        c.id(id)?;
+        c.push(ChangeOp::Upsert.as_str())?;
+        c.push(payload)?;
+        c.push(hlc.as_i64())?;
+        c.id(node.0)?;
+        c.push(origin.as_str())?;
+        c.push(now.as_str())?;
+        capture.raw_execute()?;
+        changed_ids.push(id);
+    }
+    Ok(summary)
+}
+
+impl Store {
+    /// Writes a batch from a connector, the PMS, a sensor or a user in one transaction: either the
+    /// whole batch lands with its change-log rows and summaries, or nothing does.
+    pub fn ingest<R: Record>(&mut self, origin: Origin, snapshot_id: Option<Uuid>, records: &[R]) -> Result<IngestSummary> {
+        let mut summary = IngestSummary::default();
+        if records.is_empty() {
+            return Ok(summary);
+        }
+        // Rows of one batch usually share a venue; split where they do not.
+        let mut start = 0;
+        while start < records.len() {
+            let venue_id = records[start].venue_id();
+            let end = records[start..]
+                .iter()
+                .position(|r| r.venue_id() != venue_id)
+                .map_or(records.len(), |offset| start + offset);
+            let part = self.ingest_one_venue(origin, snapshot_id, &records[start..end])?;
+            summary.inserted += part.inserted;
+            summary.updated += part.updated;
+            summary.unchanged += part.unchanged;
+            start = end;
+        }
+        Ok(summary)
+    }
+
+    fn ingest_one_venue<R: Record>(&mut self, origin: Origin, snapshot_id: Option<Uuid>, records: &[R]) -> Result<IngestSummary> {
+        let venue = if R::NEEDS_VENUE {
+            Some(self.venue_for(records[0].venue_id())?.clone())
+        } else {
+            None
+        };
+        let Store { conn, clock, node, .. } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::new();
+        let summary = write_records(&tx, clock, *node, venue.as_ref(), origin, snapshot_id, records, &mut changed)?;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Saves one row on behalf of a person and audits it (who, what, before, after) in the same
+    /// transaction. Returns false, writing nothing, when the row is already as given.
+    pub fn save_by_user<R: Record>(&mut self, actor: &str, action: &str, record: &R) -> Result<bool> {
+        if actor.trim().is_empty() {
+            return Err(StoreError::Invalid("an audited action needs an actor".into()));
+        }
+        let before = self.get::<R>(record.id())?;
+        let venue = if R::NEEDS_VENUE {
+            Some(self.venue_for(record.venue_id())?.clone())
+        } else {
+            None
+        };
+        let Store { conn, clock, node, venues, .. } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::new();
+        let summary = write_records(
+            &tx,
+            clock,
+            *node,
+            venue.as_ref(),
+            Origin::User,
+            None,
+            std::slice::from_ref(record),
+            &mut changed,
+        )?;
+        if summary.written() == 0 {
+            return Ok(false);
+        }
+        let entry = AuditEntry {
+            id: new_id(),
+            venue_id: record.venue_id(),
+            at: Utc::now(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            entity: Some(R::KIND),
+            entity_id: changed.first().copied(),
+            before: before.map(|b| serde_json::to_value(&b)).transpose()?,
+            after: Some(serde_json::to_value(record)?),
+        };
+        write_records(&tx, clock, *node, None, Origin::User, None, &[entry], &mut changed)?;
+        tx.commit()?;
+        // A venue edit changes how later sales map to business dates.
+        venues.remove(&record.venue_id());
+        Ok(true)
+    }
+}
