@@ -1,1 +1,207 @@
-fn main() {}
+//! `venue`: the console without a window. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.
+
+mod output;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use venue_core::{ApiError, Config, Console, ExportEntity, ExportFormat, InitOptions, LogFormat, TimeBound};
+
+#[derive(Parser)]
+#[command(name = "venue", version, about = "Venue Console from the command line")]
+struct Cli {
+    /// Where the venue's database and venue.toml live.
+    #[arg(long, global = true, env = "VENUE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log as JSON lines instead of text (overrides venue.toml).
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up a venue in the data dir (with --demo: a demo hotel and bar with data).
+    Init(InitArgs),
+    /// Show the venue, the store and today's numbers.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an entity as CSV or JSON to stdout or a file.
+    Export(ExportArgs),
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Search guests and reservations by name, email, phone, room or reservation number.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Fill the store with a demo venue's data (no network or account needed).
+    #[arg(long)]
+    demo: bool,
+    #[arg(long, required_unless_present = "demo")]
+    name: Option<String>,
+    /// IANA timezone, e.g. Europe/London.
+    #[arg(long, required_unless_present = "demo")]
+    timezone: Option<String>,
+    /// ISO 4217 code, e.g. GBP.
+    #[arg(long, required_unless_present = "demo")]
+    currency: Option<String>,
+    /// Maximum number of people allowed inside.
+    #[arg(long, required_unless_present = "demo")]
+    capacity: Option<u32>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// transactions, reservations, customers, resources, sensor-readings, snapshots, alerts, audit or changes.
+    entity: String,
+    #[arg(long, value_parser = ["csv", "json"])]
+    format: String,
+    /// From this venue-local date (YYYY-MM-DD) or RFC 3339 time, inclusive.
+    #[arg(long)]
+    since: Option<String>,
+    /// Up to this date or time, exclusive.
+    #[arg(long)]
+    until: Option<String>,
+    /// Write to a file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Sales, stays and foot traffic for one venue-local day.
+    Daily {
+        /// YYYY-MM-DD; default today at the venue.
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure {
+            code: if e.code.is_usage() { 2 } else { 1 },
+            message: e.message,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure {
+            code: 1,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+fn init_logging(data_dir: &Path, force_json: bool) {
+    // A broken venue.toml is reported by the command itself; logging just falls back to defaults.
+    let config = Config::load(data_dir).unwrap_or_default();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VENUE_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if force_json || config.log.format == LogFormat::Json {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("venue: error: {}", failure.message.replace('\n', " "));
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let data_dir = venue_core::resolve_data_dir(cli.data_dir.as_deref())?;
+    init_logging(&data_dir, cli.log_json);
+    match cli.command {
+        Command::Init(args) => {
+            let defaults = InitOptions::demo();
+            let options = InitOptions {
+                name: args.name.unwrap_or(defaults.name),
+                timezone: args.timezone.unwrap_or(defaults.timezone),
+                currency: args.currency.unwrap_or(defaults.currency),
+                capacity: args.capacity.unwrap_or(defaults.capacity),
+                demo: args.demo,
+            };
+            let (_, report) = Console::init(&data_dir, &options)?;
+            output::init(&report, args.json)?;
+        }
+        Command::Status { json } => {
+            let console = Console::open(&data_dir)?;
+            output::status(&console.status()?, json)?;
+        }
+        Command::Export(args) => {
+            let entity: ExportEntity = args.entity.parse()?;
+            let format: ExportFormat = args.format.parse()?;
+            let since = args.since.as_deref().map(str::parse::<TimeBound>).transpose()?;
+            let until = args.until.as_deref().map(str::parse::<TimeBound>).transpose()?;
+            let console = Console::open(&data_dir)?;
+            // Refuse before creating an output file, so a bad request leaves nothing behind.
+            console.venue()?;
+            let count = match &args.output {
+                Some(path) => {
+                    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    console.export(entity, format, since, until, &mut out)?
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    let count = console.export(entity, format, since, until, &mut out)?;
+                    out.flush().context("cannot write to stdout")?;
+                    count
+                }
+            };
+            tracing::info!(count, entity = args.entity, "exported");
+        }
+        Command::Report(ReportCommand::Daily { date, json }) => {
+            let date = date
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                        .map_err(|_| ApiError::bad_input(format!("invalid --date {d:?}: expected YYYY-MM-DD")))
+                })
+                .transpose()?;
+            let console = Console::open(&data_dir)?;
+            output::daily(&console.daily_report(date)?, json)?;
+        }
+        Command::Search { query, limit, json } => {
+            let console = Console::open(&data_dir)?;
+            output::search(&console.search(&query, limit)?, json)?;
+        }
+    }
+    Ok(())
+}

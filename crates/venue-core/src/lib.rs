@@ -1,1 +1,19 @@
+//! The core API: everything the desktop shell and the `venue` CLI do goes through `Console`,
+//! so the two never diverge and the shell stays a set of one-line commands.
 
+mod config;
+mod console;
+mod demo;
+mod error;
+mod export;
+mod paths;
+mod report;
+
+pub use config::{Config, ConsoleConfig, LogConfig, LogFormat, CONFIG_FILE, DEFAULT_CONFIG};
+pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo, TodaySales};
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use export::{ExportEntity, ExportFormat, TimeBound};
+pub use paths::resolve_data_dir;
+pub use report::{DailyReport, HourSales, SalesTotals};
+pub use venue_domain as domain;
+pub use venue_store::{ChangeLogStats, Counts, SearchHit};

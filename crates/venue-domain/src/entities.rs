@@ -49,6 +49,28 @@ impl Venue {
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
         at.with_timezone(&self.timezone).date_naive()
     }
+
+    /// The UTC instants where a venue-local day starts and ends: 23 or 25 hours apart on DST days.
+    pub fn day_bounds(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+        let start = local_midnight(self.timezone, date);
+        let end = date.succ_opt().map_or(start + chrono::Duration::days(1), |next| local_midnight(self.timezone, next));
+        (start, end)
+    }
+}
+
+/// The first instant of a local day. Where a DST jump skips midnight, the day starts when the
+/// clocks resume.
+fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let mut at = date.and_time(chrono::NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(t) = tz.from_local_datetime(&at).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        at += chrono::Duration::minutes(30);
+    }
+    // No timezone skips more than two hours; fall back to UTC midnight rather than panic.
+    date.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 pub fn parse_timezone(name: &str) -> Result<Tz, DomainError> {
@@ -361,6 +383,20 @@ mod tests {
         // 02:30 UTC is still the previous evening in New York.
         let at = Utc.with_ymd_and_hms(2026, 3, 10, 2, 30, 0).single().expect("instant");
         assert_eq!(venue.local_date(at), NaiveDate::from_ymd_opt(2026, 3, 9).expect("date"));
+    }
+
+    #[test]
+    fn day_bounds_follow_dst() {
+        let venue = Venue::new("Harbour", "Europe/London", "GBP", 50).expect("venue");
+        let hours = |d: NaiveDate| {
+            let (start, end) = venue.day_bounds(d);
+            (end - start).num_hours()
+        };
+        assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 3, 29).expect("date")), 23);
+        assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 10, 25).expect("date")), 25);
+        assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date")), 24);
+        let (start, _) = venue.day_bounds(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date"));
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 6, 30, 23, 0, 0).single().expect("instant"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod migrate;
 mod queries;
 mod record;
 mod remote;
+mod reports;
 mod search;
 mod write;
 
@@ -14,6 +15,7 @@ pub use migrate::{latest_version, APPLICATION_ID};
 pub use queries::{ChangeLogStats, Counts, StoredChange};
 pub use record::{Binder, Record, WriteContext};
 pub use remote::ApplySummary;
+pub use reports::{StayCounts, TrafficTotals};
 pub use search::SearchHit;
 pub use write::IngestSummary;
 

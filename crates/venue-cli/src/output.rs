@@ -1,0 +1,160 @@
+//! What the CLI prints: JSON for scripts, aligned text for people.
+
+use anyhow::Context as _;
+use serde::Serialize;
+use venue_core::domain::{Currency, Money};
+use venue_core::{DailyReport, InitReport, SearchHit, StatusReport};
+
+fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value).context("cannot render JSON")?);
+    Ok(())
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    match currency.parse::<Currency>() {
+        Ok(c) => Money::new(minor, c).to_string(),
+        Err(_) => format!("{minor} (minor units) {currency}"),
+    }
+}
+
+pub fn init(report: &InitReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(report);
+    }
+    println!("Set up {:?} in {}", report.venue.name, report.data_dir);
+    println!(
+        "  timezone {}, currency {}, capacity {}",
+        report.venue.timezone.name(),
+        report.venue.currency,
+        report.venue.capacity
+    );
+    if report.demo_records > 0 {
+        println!("  demo data: {} records", report.demo_records);
+    }
+    Ok(())
+}
+
+pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(s);
+    }
+    match &s.venue {
+        Some(v) => println!(
+            "Venue     {} ({}, {}, capacity {})",
+            v.name,
+            v.timezone.name(),
+            v.currency,
+            v.capacity
+        ),
+        None => println!("Venue     none set up yet: run `venue init` or `venue init --demo`"),
+    }
+    println!(
+        "Store     {} (schema {}/{}, {}, {} KiB)",
+        s.store.path,
+        s.store.schema_version,
+        s.store.latest_schema_version,
+        s.store.journal_mode,
+        s.store.size_bytes / 1024
+    );
+    let c = &s.counts;
+    println!(
+        "Records   {} sales, {} reservations, {} guests, {} rooms, {} sensor readings, {} snapshots",
+        c.transactions, c.reservations, c.customers, c.resources, c.sensor_readings, c.snapshots
+    );
+    println!("Alerts    {} open; audit entries {}", c.alerts_open, c.audit_entries);
+    println!(
+        "Changes   {} logged, {} waiting to sync{}",
+        s.change_log.total,
+        s.change_log.pending_sync,
+        s.change_log
+            .last_hlc
+            .as_ref()
+            .map(|h| format!(", last at {h}"))
+            .unwrap_or_default()
+    );
+    if let Some(snap) = &s.last_snapshot {
+        println!(
+            "Last fetch {} {} at {} ({} written)",
+            snap.connector,
+            snap.status,
+            snap.started_at.format("%Y-%m-%d %H:%M UTC"),
+            snap.records_written
+        );
+    }
+    if let Some(t) = &s.today {
+        println!(
+            "Today     {}: {} sales, net {}",
+            t.date,
+            t.transactions,
+            money(t.net_minor, &t.currency)
+        );
+    }
+    Ok(())
+}
+
+pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(r);
+    }
+    println!("{} — {} ({})", r.venue, r.date, r.timezone);
+    if r.sales.is_empty() {
+        println!("Sales        none");
+    }
+    for s in &r.sales {
+        println!(
+            "Sales        {} transactions, gross {}, net {}, average {}",
+            s.transactions,
+            money(s.gross_minor, &s.currency),
+            money(s.net_minor, &s.currency),
+            money(s.average_ticket_minor, &s.currency)
+        );
+        println!(
+            "             tax {}, tips {}, discounts {}, refunds {}",
+            money(s.tax_minor, &s.currency),
+            money(s.tip_minor, &s.currency),
+            money(s.discount_minor, &s.currency),
+            money(s.refund_minor, &s.currency)
+        );
+    }
+    println!(
+        "Stays        {} arrivals, {} departures, {} in house tonight",
+        r.stays.arrivals, r.stays.departures, r.stays.in_house
+    );
+    match (r.traffic.peak_occupancy, r.traffic.peak_at) {
+        (Some(peak), Some(at)) => println!(
+            "Foot traffic {} in, {} out, peak {} people at {}",
+            r.traffic.entries,
+            r.traffic.exits,
+            peak,
+            venue_core::domain::parse_timezone(&r.timezone)
+                .map(|tz| at.with_timezone(&tz).format("%H:%M").to_string())
+                .unwrap_or_else(|_| at.format("%H:%M UTC").to_string())
+        ),
+        _ => println!("Foot traffic {} in, {} out", r.traffic.entries, r.traffic.exits),
+    }
+    let busiest = r.sales_by_hour.iter().max_by_key(|h| h.transactions).filter(|h| h.transactions > 0);
+    if let Some(h) = busiest {
+        println!("Busiest hour {:02}:00 with {} sales", h.hour, h.transactions);
+    }
+    Ok(())
+}
+
+pub fn search(hits: &[SearchHit], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(&hits);
+    }
+    if hits.is_empty() {
+        println!("No matches");
+    }
+    for h in hits {
+        println!(
+            "{:<12} {:<28} {:<32} room {:<6} {}",
+            h.entity.as_str(),
+            h.name,
+            h.email,
+            h.room,
+            h.number
+        );
+    }
+    Ok(())
+}

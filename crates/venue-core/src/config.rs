@@ -1,0 +1,105 @@
+//! `venue.toml` in the data dir. Unknown keys are refused with their name, so a typo never
+//! silently falls back to a default.
+
+use crate::{ApiError, ApiResult, ErrorCode};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub const CONFIG_FILE: &str = "venue.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub console: ConsoleConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Who CLI actions are recorded as in the audit log when no staff member is signed in.
+    pub actor: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            actor: std::env::var("USER").unwrap_or_else(|_| "console".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter such as "info" or "venue_store=debug,info".
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// The file `venue init` writes: every setting, commented, at its default.
+pub const DEFAULT_CONFIG: &str = r#"# Venue Console settings. Secrets never go here: they live in the OS keyring.
+
+[console]
+# Name recorded in the audit log for actions taken from the command line.
+# actor = "front-desk"
+
+[log]
+# A tracing filter: "info", "debug", or per crate, e.g. "venue_store=debug,info".
+level = "info"
+# "text" for people, "json" for log collectors.
+format = "text"
+"#;
+
+impl Config {
+    /// Loads the data dir's config; a missing file means defaults.
+    pub fn load(data_dir: &Path) -> ApiResult<Config> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(ApiError::new(ErrorCode::Io, format!("cannot read {}: {e}", path.display()))),
+        };
+        Self::parse(&text).map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_file_parses_to_the_defaults() {
+        let parsed = Config::parse(DEFAULT_CONFIG).expect("default config parses");
+        assert_eq!(parsed.log, LogConfig::default());
+    }
+
+    #[test]
+    fn a_typo_is_named() {
+        let err = Config::parse("[log]\nlevle = \"debug\"\n").unwrap_err();
+        assert!(err.contains("levle"), "{err}");
+        let err = Config::parse("[log]\nformat = \"xml\"\n").unwrap_err();
+        assert!(err.contains("xml") || err.contains("format"), "{err}");
+    }
+}

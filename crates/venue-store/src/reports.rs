@@ -1,0 +1,85 @@
+//! Day-level reads behind the daily report and the Today screen. Callers pass the UTC bounds of
+//! the venue-local day, so DST days (23 or 25 hours) are handled where the timezone is known.
+
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StayCounts {
+    pub arrivals: u64,
+    pub departures: u64,
+    /// Reservations occupying a room over the night that follows the day.
+    pub in_house: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TrafficTotals {
+    pub entries: u64,
+    pub exits: u64,
+    pub peak_occupancy: Option<i64>,
+    pub peak_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub fn stay_counts(&self, venue_id: Uuid, day_start: DateTime<Utc>, day_end: DateTime<Utc>) -> Result<StayCounts> {
+        let (arrivals, departures, in_house): (i64, i64, i64) = self.conn.query_row(
+            "SELECT
+                 (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state <> 'Canceled'
+                     AND start_utc >= ?2 AND start_utc < ?3),
+                 (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state <> 'Canceled'
+                     AND end_utc >= ?2 AND end_utc < ?3),
+                 (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state IN ('Confirmed', 'Started')
+                     AND start_utc < ?3 AND end_utc >= ?3)",
+            rusqlite::params![venue_id.to_string(), day_start, day_end],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(StayCounts {
+            arrivals: arrivals.max(0) as u64,
+            departures: departures.max(0) as u64,
+            in_house: in_house.max(0) as u64,
+        })
+    }
+
+    /// Completed sales of a period as (closed_at, total, refund), for hourly breakdowns.
+    pub fn sales_between(&self, venue_id: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, i64, i64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT closed_at, total_minor, refund_minor FROM transactions
+             WHERE venue_id = ?1 AND closed_at >= ?2 AND closed_at < ?3 AND status <> 'canceled'
+             ORDER BY closed_at",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![venue_id.to_string(), start, end], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn traffic_between(&self, venue_id: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<TrafficTotals> {
+        let (entries, exits): (i64, i64) = self.conn.query_row(
+            "SELECT coalesce(sum(entries), 0), coalesce(sum(exits), 0) FROM sensor_readings
+             WHERE venue_id = ?1 AND period_start >= ?2 AND period_start < ?3",
+            rusqlite::params![venue_id.to_string(), start, end],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        // Venue occupancy is the sum over zones at the same instant.
+        let peak: Option<(i64, DateTime<Utc>)> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT sum(occupancy) AS total, period_end FROM sensor_readings
+                 WHERE venue_id = ?1 AND period_start >= ?2 AND period_start < ?3 AND occupancy IS NOT NULL
+                 GROUP BY period_end ORDER BY total DESC, period_end LIMIT 1",
+            )?;
+            let mut rows = stmt.query(rusqlite::params![venue_id.to_string(), start, end])?;
+            match rows.next()? {
+                Some(r) => Some((r.get(0)?, r.get(1)?)),
+                None => None,
+            }
+        };
+        Ok(TrafficTotals {
+            entries: entries.max(0) as u64,
+            exits: exits.max(0) as u64,
+            peak_occupancy: peak.map(|p| p.0),
+            peak_at: peak.map(|p| p.1),
+        })
+    }
+}
