@@ -72,10 +72,11 @@ CREATE TABLE transactions (
     updated_at     TEXT NOT NULL,
     UNIQUE (venue_id, source, external_id)
 ) STRICT;
-CREATE INDEX transactions_by_closed_at ON transactions (venue_id, closed_at);
+CREATE INDEX transactions_by_closed_at ON transactions (closed_at);
 
--- Sales per venue-local day, kept exact by triggers on every insert, update and delete of a sale,
--- whoever writes it (connector, user or sync). Canceled sales do not count.
+-- Sales per venue-local day; canceled sales do not count. New sales are added by the store's write
+-- path once per batch and day (a per-row trigger cost more than the insert itself); updates and
+-- deletes, which are rare, are kept exact by the triggers below.
 CREATE TABLE daily_sales (
     venue_id       TEXT NOT NULL,
     business_date  TEXT NOT NULL,
@@ -88,22 +89,6 @@ CREATE TABLE daily_sales (
     refund_minor   INTEGER NOT NULL,
     PRIMARY KEY (venue_id, business_date, currency)
 ) STRICT, WITHOUT ROWID;
-
-CREATE TRIGGER transactions_sales_insert AFTER INSERT ON transactions
-WHEN NEW.status <> 'canceled'
-BEGIN
-    INSERT INTO daily_sales (venue_id, business_date, currency, transactions, gross_minor, tax_minor,
-                             tip_minor, discount_minor, refund_minor)
-    VALUES (NEW.venue_id, NEW.business_date, NEW.currency, 1, NEW.total_minor, NEW.tax_minor,
-            NEW.tip_minor, NEW.discount_minor, NEW.refund_minor)
-    ON CONFLICT (venue_id, business_date, currency) DO UPDATE SET
-        transactions = transactions + 1,
-        gross_minor = gross_minor + excluded.gross_minor,
-        tax_minor = tax_minor + excluded.tax_minor,
-        tip_minor = tip_minor + excluded.tip_minor,
-        discount_minor = discount_minor + excluded.discount_minor,
-        refund_minor = refund_minor + excluded.refund_minor;
-END;
 
 CREATE TRIGGER transactions_sales_delete AFTER DELETE ON transactions
 WHEN OLD.status <> 'canceled'
@@ -305,21 +290,20 @@ CREATE TABLE audit_log (
 ) STRICT;
 CREATE INDEX audit_log_by_time ON audit_log (at);
 
--- The outbox: one row per local write, in the same transaction as the write. seq is the local
--- order and the push cursor; change_id is the exactly-once key at the hub. Changes applied from
--- sync are never captured, which the CHECK makes impossible to get wrong.
+-- The outbox: one row per local write, in the same transaction as the write. It names the row
+-- and the clock stamp; a push reads the row's current state, so a row written twice before a push
+-- travels once, and the log stays small (the write path's cost matters at ingest rates).
+-- seq is the local order and the push cursor; (node id, seq) identifies a change everywhere.
+-- Changes applied from sync are never captured, which the CHECK makes impossible to get wrong.
 CREATE TABLE change_log (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    change_id   TEXT NOT NULL,
-    venue_id    TEXT NOT NULL,
-    entity      TEXT NOT NULL,
-    entity_id   TEXT NOT NULL,
-    op          TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
-    payload     TEXT NOT NULL,
-    hlc         INTEGER NOT NULL,
-    node_id     TEXT NOT NULL,
-    origin      TEXT NOT NULL CHECK (origin IN ('user', 'connector', 'pms', 'sensor')),
-    recorded_at TEXT NOT NULL
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity    TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    op        TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+    hlc       INTEGER NOT NULL,
+    origin    TEXT NOT NULL CHECK (origin IN ('user', 'connector', 'pms', 'sensor')),
+    -- The row as it was, for deletes only (the row itself is gone by push time).
+    tombstone TEXT
 ) STRICT;
 
 -- How far each sync peer has acknowledged our change log.

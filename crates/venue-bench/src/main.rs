@@ -1,1 +1,56 @@
-fn main() {}
+//! `venue-bench`: benchmarks that print one JSON object per line with the measured value, the
+//! baseline measured in the same run, and their ratio (machines here are small and noisy, so
+//! only ratios within one run mean anything).
+
+mod ingest;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "venue-bench",
+    about = "Venue Console benchmarks (JSON lines on stdout)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Our ingestion path (change log, summaries) against raw SQLite inserts of the same rows.
+    Ingest {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Rows per store transaction on our path.
+        #[arg(long, default_value_t = 10_000)]
+        batch: u64,
+        /// Where to put the scratch databases (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Writes batches into DB until killed, printing each committed total. Used by the crash test.
+    #[command(hide = true)]
+    CrashWriter {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 2_000)]
+        batch: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Ingest { rows, batch, dir } => ingest::run(rows, batch.max(1), dir),
+        Command::CrashWriter { db, batch } => ingest::crash_writer(&db, batch.max(1)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("venue-bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

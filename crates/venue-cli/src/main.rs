@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use venue_core::{ApiError, Config, Console, ExportEntity, ExportFormat, InitOptions, LogFormat, TimeBound};
+use venue_core::{
+    ApiError, Config, Console, ExportEntity, ExportFormat, InitOptions, LogFormat, TimeBound,
+};
 
 #[derive(Parser)]
 #[command(name = "venue", version, about = "Venue Console from the command line")]
@@ -125,7 +127,9 @@ fn init_logging(data_dir: &Path, force_json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VENUE_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if force_json || config.log.format == LogFormat::Json {
         builder.json().init();
     } else {
@@ -167,14 +171,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Export(args) => {
             let entity: ExportEntity = args.entity.parse()?;
             let format: ExportFormat = args.format.parse()?;
-            let since = args.since.as_deref().map(str::parse::<TimeBound>).transpose()?;
-            let until = args.until.as_deref().map(str::parse::<TimeBound>).transpose()?;
+            let since = args
+                .since
+                .as_deref()
+                .map(str::parse::<TimeBound>)
+                .transpose()?;
+            let until = args
+                .until
+                .as_deref()
+                .map(str::parse::<TimeBound>)
+                .transpose()?;
             let console = Console::open(&data_dir)?;
             // Refuse before creating an output file, so a bad request leaves nothing behind.
             console.venue()?;
             let count = match &args.output {
                 Some(path) => {
-                    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
                     let mut out = std::io::BufWriter::new(file);
                     console.export(entity, format, since, until, &mut out)?
                 }
@@ -191,8 +204,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Report(ReportCommand::Daily { date, json }) => {
             let date = date
                 .map(|d| {
-                    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                        .map_err(|_| ApiError::bad_input(format!("invalid --date {d:?}: expected YYYY-MM-DD")))
+                    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                        ApiError::bad_input(format!("invalid --date {d:?}: expected YYYY-MM-DD"))
+                    })
                 })
                 .transpose()?;
             let console = Console::open(&data_dir)?;

@@ -6,7 +6,10 @@ use venue_core::domain::{Currency, Money};
 use venue_core::{DailyReport, InitReport, SearchHit, StatusReport};
 
 fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value).context("cannot render JSON")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).context("cannot render JSON")?
+    );
     Ok(())
 }
 
@@ -61,7 +64,10 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
         "Records   {} sales, {} reservations, {} guests, {} rooms, {} sensor readings, {} snapshots",
         c.transactions, c.reservations, c.customers, c.resources, c.sensor_readings, c.snapshots
     );
-    println!("Alerts    {} open; audit entries {}", c.alerts_open, c.audit_entries);
+    println!(
+        "Alerts    {} open; audit entries {}",
+        c.alerts_open, c.audit_entries
+    );
     println!(
         "Changes   {} logged, {} waiting to sync{}",
         s.change_log.total,
@@ -130,11 +136,21 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
                 .map(|tz| at.with_timezone(&tz).format("%H:%M").to_string())
                 .unwrap_or_else(|_| at.format("%H:%M UTC").to_string())
         ),
-        _ => println!("Foot traffic {} in, {} out", r.traffic.entries, r.traffic.exits),
+        _ => println!(
+            "Foot traffic {} in, {} out",
+            r.traffic.entries, r.traffic.exits
+        ),
     }
-    let busiest = r.sales_by_hour.iter().max_by_key(|h| h.transactions).filter(|h| h.transactions > 0);
+    let busiest = r
+        .sales_by_hour
+        .iter()
+        .max_by_key(|h| h.transactions)
+        .filter(|h| h.transactions > 0);
     if let Some(h) = busiest {
-        println!("Busiest hour {:02}:00 with {} sales", h.hour, h.transactions);
+        println!(
+            "Busiest hour {:02}:00 with {} sales",
+            h.hour, h.transactions
+        );
     }
     Ok(())
 }

@@ -75,7 +75,12 @@ impl Config {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => return Err(ApiError::new(ErrorCode::Io, format!("cannot read {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(ApiError::new(
+                    ErrorCode::Io,
+                    format!("cannot read {}: {e}", path.display()),
+                ))
+            }
         };
         Self::parse(&text).map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))
     }

@@ -94,7 +94,12 @@ impl Console {
     /// Sets up a venue in a data dir that has none, with a commented `venue.toml`.
     pub fn init(data_dir: &Path, options: &InitOptions) -> ApiResult<(Console, InitReport)> {
         // Validate before touching the disk, so bad input leaves nothing behind.
-        let venue = Venue::new(&options.name, &options.timezone, &options.currency, options.capacity)?;
+        let venue = Venue::new(
+            &options.name,
+            &options.timezone,
+            &options.currency,
+            options.capacity,
+        )?;
         let mut console = Console::open(data_dir)?;
         if let Some(existing) = console.store.venue()? {
             return Err(ApiError::new(
@@ -108,8 +113,12 @@ impl Console {
         }
         let config_path = data_dir.join(CONFIG_FILE);
         if !config_path.exists() {
-            std::fs::write(&config_path, DEFAULT_CONFIG)
-                .map_err(|e| ApiError::new(ErrorCode::Io, format!("cannot write {}: {e}", config_path.display())))?;
+            std::fs::write(&config_path, DEFAULT_CONFIG).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Io,
+                    format!("cannot write {}: {e}", config_path.display()),
+                )
+            })?;
         }
         let actor = console.actor().to_string();
         console.store.save_by_user(&actor, "venue.create", &venue)?;

@@ -7,16 +7,36 @@ use venue_domain::*;
 use venue_store::Store;
 
 const FIRST_NAMES: &[&str] = &[
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Noah", "Oliver", "George", "Arthur", "Leo", "Zoë", "Søren",
-    "Aisha", "Mateo", "Chloé", "Yuki", "Priya", "Lukas", "Ingrid", "Tomás",
+    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Noah", "Oliver", "George", "Arthur", "Leo", "Zoë",
+    "Søren", "Aisha", "Mateo", "Chloé", "Yuki", "Priya", "Lukas", "Ingrid", "Tomás",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Müller", "O'Brien",
-    "Kowalski", "Nakamura", "Rossi", "Fernández", "Patel", "Dubois", "Larsen", "Nguyen", "Walsh", "Evans",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Müller",
+    "O'Brien",
+    "Kowalski",
+    "Nakamura",
+    "Rossi",
+    "Fernández",
+    "Patel",
+    "Dubois",
+    "Larsen",
+    "Nguyen",
+    "Walsh",
+    "Evans",
 ];
 
 /// Relative sales per hour of the day (bar and restaurant): breakfast, lunch and evening peaks.
-const HOURLY_WEIGHT: [u32; 24] = [0, 0, 0, 0, 0, 0, 0, 3, 6, 5, 2, 3, 8, 9, 4, 2, 2, 4, 8, 10, 9, 7, 4, 1];
+const HOURLY_WEIGHT: [u32; 24] = [
+    0, 0, 0, 0, 0, 0, 0, 3, 6, 5, 2, 3, 8, 9, 4, 2, 2, 4, 8, 10, 9, 7, 4, 1,
+];
 
 struct Seeder<'a> {
     store: &'a mut Store,
@@ -45,7 +65,8 @@ pub fn seed(store: &mut Store, venue: &Venue, now: DateTime<Utc>) -> ApiResult<u
 
 impl Seeder<'_> {
     fn at_local(&self, date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-        let naive = date.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN));
+        let naive =
+            date.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN));
         self.venue
             .timezone
             .from_local_datetime(&naive)
@@ -68,7 +89,8 @@ impl Seeder<'_> {
             high_water_mark: None,
             cursor: None,
         };
-        self.store.ingest(Origin::Connector, None, std::slice::from_ref(&snapshot))?;
+        self.store
+            .ingest(Origin::Connector, None, std::slice::from_ref(&snapshot))?;
         Ok(snapshot)
     }
 
@@ -126,7 +148,11 @@ impl Seeder<'_> {
                     last_name: Some(last.into()),
                     email: Some(format!("{mailbox}@example.com")),
                     phone: Some(format!("+44 7700 900{:03}", 100 + i)),
-                    classifications: if i % 9 == 0 { vec!["Vip".into()] } else { Vec::new() },
+                    classifications: if i % 9 == 0 {
+                        vec!["Vip".into()]
+                    } else {
+                        Vec::new()
+                    },
                     notes: (i % 7 == 0).then(|| "Prefers a quiet room".to_string()),
                     updated_at_source: Some(self.now),
                 }
@@ -172,9 +198,18 @@ impl Seeder<'_> {
             }
         }
         let seen = (rooms.len() + guests.len() + stays.len()) as u64;
-        let mut written = self.store.ingest(Origin::Pms, Some(snapshot.id), &rooms)?.written();
-        written += self.store.ingest(Origin::Pms, Some(snapshot.id), &guests)?.written();
-        written += self.store.ingest(Origin::Pms, Some(snapshot.id), &stays)?.written();
+        let mut written = self
+            .store
+            .ingest(Origin::Pms, Some(snapshot.id), &rooms)?
+            .written();
+        written += self
+            .store
+            .ingest(Origin::Pms, Some(snapshot.id), &guests)?
+            .written();
+        written += self
+            .store
+            .ingest(Origin::Pms, Some(snapshot.id), &stays)?
+            .written();
         self.finish(snapshot, seen, written)
     }
 
@@ -196,7 +231,11 @@ impl Seeder<'_> {
                         continue;
                     }
                     let total = 350 + i64::from(self.rng.u32(..6_000));
-                    let tip = if self.rng.u32(..3) == 0 { total / 10 } else { 0 };
+                    let tip = if self.rng.u32(..3) == 0 {
+                        total / 10
+                    } else {
+                        0
+                    };
                     let refund = if self.rng.u32(..80) == 0 { total } else { 0 };
                     let status = if self.rng.u32(..150) == 0 {
                         TransactionStatus::Canceled
@@ -217,21 +256,32 @@ impl Seeder<'_> {
                         // UK VAT is 20% of the net price: a sixth of a VAT-inclusive price.
                         tax_minor: total / 6,
                         tip_minor: tip,
-                        discount_minor: if self.rng.u32(..12) == 0 { total / 10 } else { 0 },
+                        discount_minor: if self.rng.u32(..12) == 0 {
+                            total / 10
+                        } else {
+                            0
+                        },
                         refund_minor: refund,
                     });
                 }
             }
         }
         let seen = sales.len() as u64;
-        let written = self.store.ingest(Origin::Connector, Some(snapshot.id), &sales)?.written();
+        let written = self
+            .store
+            .ingest(Origin::Connector, Some(snapshot.id), &sales)?
+            .written();
         self.finish(snapshot, seen, written)
     }
 
     fn traffic(&mut self) -> ApiResult<()> {
         let snapshot = self.begin("demo-sensors")?;
         let venue_id = self.venue.id;
-        let doors = [("front-door", "lobby", 1u32), ("bar-door", "bar", 2), ("terrace-gate", "terrace", 1)];
+        let doors = [
+            ("front-door", "lobby", 1u32),
+            ("bar-door", "bar", 2),
+            ("terrace-gate", "terrace", 1),
+        ];
         let devices: Vec<SensorDevice> = doors
             .iter()
             .map(|(name, zone, _)| SensorDevice {
@@ -242,7 +292,8 @@ impl Seeder<'_> {
                 zone: Some((*zone).into()),
             })
             .collect();
-        self.store.ingest(Origin::Sensor, Some(snapshot.id), &devices)?;
+        self.store
+            .ingest(Origin::Sensor, Some(snapshot.id), &devices)?;
         let mut readings = Vec::new();
         for days_ago in (0..8i64).rev() {
             let date = self.today - Duration::days(days_ago);
@@ -257,7 +308,11 @@ impl Seeder<'_> {
                     let weight = HOURLY_WEIGHT[(quarter / 4) as usize] * scale;
                     let entries = weight + self.rng.u32(..=weight);
                     // Late in the day more people leave than arrive.
-                    let leaving = if quarter >= 88 { inside.max(0) as u32 } else { entries.saturating_sub(1) + self.rng.u32(..=weight / 2 + 1) };
+                    let leaving = if quarter >= 88 {
+                        inside.max(0) as u32
+                    } else {
+                        entries.saturating_sub(1) + self.rng.u32(..=weight / 2 + 1)
+                    };
                     let exits = leaving.min((inside + i64::from(entries)).max(0) as u32);
                     inside = (inside + i64::from(entries) - i64::from(exits)).max(0);
                     readings.push(SensorReading {
@@ -275,7 +330,11 @@ impl Seeder<'_> {
             }
         }
         let seen = (devices.len() + readings.len()) as u64;
-        let written = devices.len() as u64 + self.store.ingest(Origin::Sensor, Some(snapshot.id), &readings)?.written();
+        let written = devices.len() as u64
+            + self
+                .store
+                .ingest(Origin::Sensor, Some(snapshot.id), &readings)?
+                .written();
         self.finish(snapshot, seen, written)
     }
 }

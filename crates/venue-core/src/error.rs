@@ -22,7 +22,10 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the error is the caller's to fix (CLI exit code 2) rather than a runtime failure.
     pub fn is_usage(self) -> bool {
-        matches!(self, Self::BadInput | Self::NotInitialized | Self::AlreadyInitialized | Self::NotFound)
+        matches!(
+            self,
+            Self::BadInput | Self::NotInitialized | Self::AlreadyInitialized | Self::NotFound
+        )
     }
 }
 
@@ -64,7 +67,9 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(_) | StoreError::Domain(_) => ErrorCode::BadInput,
             StoreError::NotFound { .. } => ErrorCode::NotFound,
             StoreError::Io { .. } => ErrorCode::Io,
-            StoreError::MigrationFailed { .. } | StoreError::Sqlite(_) | StoreError::Json(_) => ErrorCode::Internal,
+            StoreError::MigrationFailed { .. } | StoreError::Sqlite(_) | StoreError::Json(_) => {
+                ErrorCode::Internal
+            }
         };
         ApiError::new(code, e.to_string())
     }

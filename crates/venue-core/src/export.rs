@@ -25,7 +25,14 @@ pub enum ExportEntity {
 
 impl ExportEntity {
     pub const NAMES: &'static [&'static str] = &[
-        "transactions", "reservations", "customers", "resources", "sensor-readings", "snapshots", "alerts", "audit",
+        "transactions",
+        "reservations",
+        "customers",
+        "resources",
+        "sensor-readings",
+        "snapshots",
+        "alerts",
+        "audit",
         "changes",
     ];
 }
@@ -65,7 +72,9 @@ impl FromStr for ExportFormat {
         match s {
             "csv" => Ok(Self::Csv),
             "json" => Ok(Self::Json),
-            other => Err(ApiError::bad_input(format!("unknown format {other:?}; expected csv or json"))),
+            other => Err(ApiError::bad_input(format!(
+                "unknown format {other:?}; expected csv or json"
+            ))),
         }
     }
 }
@@ -108,8 +117,15 @@ fn io_error(e: impl std::fmt::Display) -> ApiError {
 
 /// Writes records one by one as a JSON array or CSV rows with a header.
 enum Sink<'w> {
-    Json { out: &'w mut dyn Write, count: u64 },
-    Csv { out: csv::Writer<&'w mut dyn Write>, header: bool, count: u64 },
+    Json {
+        out: &'w mut dyn Write,
+        count: u64,
+    },
+    Csv {
+        out: Box<csv::Writer<&'w mut dyn Write>>,
+        header: bool,
+        count: u64,
+    },
 }
 
 impl<'w> Sink<'w> {
@@ -117,7 +133,7 @@ impl<'w> Sink<'w> {
         match format {
             ExportFormat::Json => Sink::Json { out, count: 0 },
             ExportFormat::Csv => Sink::Csv {
-                out: csv::Writer::from_writer(out),
+                out: Box::new(csv::Writer::from_writer(out)),
                 header: false,
                 count: 0,
             },
@@ -127,17 +143,20 @@ impl<'w> Sink<'w> {
     fn push(&mut self, value: Value) -> ApiResult<()> {
         match self {
             Sink::Json { out, count } => {
-                out.write_all(if *count == 0 { b"[\n" } else { b",\n" }).map_err(io_error)?;
+                out.write_all(if *count == 0 { b"[\n" } else { b",\n" })
+                    .map_err(io_error)?;
                 serde_json::to_writer(&mut **out, &value).map_err(io_error)?;
                 *count += 1;
             }
             Sink::Csv { out, header, count } => {
                 let row = csv_row(&value);
                 if !*header {
-                    out.write_record(row.iter().map(|(k, _)| k)).map_err(io_error)?;
+                    out.write_record(row.iter().map(|(k, _)| k))
+                        .map_err(io_error)?;
                     *header = true;
                 }
-                out.write_record(row.iter().map(|(_, v)| v)).map_err(io_error)?;
+                out.write_record(row.iter().map(|(_, v)| v))
+                    .map_err(io_error)?;
                 *count += 1;
             }
         }
@@ -147,7 +166,8 @@ impl<'w> Sink<'w> {
     fn finish(self) -> ApiResult<u64> {
         match self {
             Sink::Json { out, count } => {
-                out.write_all(if count == 0 { b"[]\n" } else { b"\n]\n" }).map_err(io_error)?;
+                out.write_all(if count == 0 { b"[]\n" } else { b"\n]\n" })
+                    .map_err(io_error)?;
                 out.flush().map_err(io_error)?;
                 Ok(count)
             }
@@ -179,7 +199,9 @@ fn csv_row(value: &Value) -> Vec<(String, String)> {
             other => other.to_string(),
         };
         cells.push((key.clone(), text));
-        if let (Some(stem), Some(currency), Some(minor)) = (key.strip_suffix("_minor"), currency, v.as_i64()) {
+        if let (Some(stem), Some(currency), Some(minor)) =
+            (key.strip_suffix("_minor"), currency, v.as_i64())
+        {
             let money = Money::new(minor, currency).to_string();
             let amount = money.split(' ').next().unwrap_or_default().to_string();
             cells.push((stem.to_string(), amount));
@@ -208,14 +230,30 @@ impl Console {
         }
         let mut sink = Sink::new(out, format);
         match entity {
-            ExportEntity::Transactions => self.export_records::<Transaction>(venue.id, since, until, &mut sink)?,
-            ExportEntity::Reservations => self.export_records::<Reservation>(venue.id, since, until, &mut sink)?,
-            ExportEntity::Customers => self.export_records::<Customer>(venue.id, since, until, &mut sink)?,
-            ExportEntity::Resources => self.export_records::<Resource>(venue.id, since, until, &mut sink)?,
-            ExportEntity::SensorReadings => self.export_records::<SensorReading>(venue.id, since, until, &mut sink)?,
-            ExportEntity::Snapshots => self.export_records::<Snapshot>(venue.id, since, until, &mut sink)?,
-            ExportEntity::Alerts => self.export_records::<Alert>(venue.id, since, until, &mut sink)?,
-            ExportEntity::Audit => self.export_records::<AuditEntry>(venue.id, since, until, &mut sink)?,
+            ExportEntity::Transactions => {
+                self.export_records::<Transaction>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Reservations => {
+                self.export_records::<Reservation>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Customers => {
+                self.export_records::<Customer>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Resources => {
+                self.export_records::<Resource>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::SensorReadings => {
+                self.export_records::<SensorReading>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Snapshots => {
+                self.export_records::<Snapshot>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Alerts => {
+                self.export_records::<Alert>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Audit => {
+                self.export_records::<AuditEntry>(venue.id, since, until, &mut sink)?
+            }
             ExportEntity::Changes => self.export_changes(since, until, &mut sink)?,
         }
         sink.finish()
@@ -243,7 +281,12 @@ impl Console {
         }
     }
 
-    fn export_changes(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, sink: &mut Sink) -> ApiResult<()> {
+    fn export_changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        sink: &mut Sink,
+    ) -> ApiResult<()> {
         let mut after = 0;
         loop {
             let page = self.store.changes_since(after, 5_000)?;
@@ -253,13 +296,18 @@ impl Console {
             after = last.seq;
             for stored in page {
                 let at = DateTime::<Utc>::from_timestamp_millis(stored.change.hlc.wall_ms() as i64);
-                if since.is_some_and(|s| at.is_some_and(|a| a < s)) || until.is_some_and(|u| at.is_some_and(|a| a >= u)) {
+                if since.is_some_and(|s| at.is_some_and(|a| a < s))
+                    || until.is_some_and(|u| at.is_some_and(|a| a >= u))
+                {
                     continue;
                 }
                 let mut value = serde_json::to_value(&stored)?;
                 // Keep CSV flat and readable: the row itself stays JSON text in one cell.
                 if let Some(obj) = value.as_object_mut() {
-                    obj.insert("hlc_text".into(), Value::String(stored.change.hlc.to_string()));
+                    obj.insert(
+                        "hlc_text".into(),
+                        Value::String(stored.change.hlc.to_string()),
+                    );
                 }
                 sink.push(value)?;
             }
@@ -279,21 +327,43 @@ mod tests {
 
     #[test]
     fn csv_rows_add_decimal_money_beside_minor_units() {
-        let row = csv_row(&serde_json::json!({"id": "x", "currency": "EUR", "total_minor": 1250, "tags": ["a"]}));
+        let row = csv_row(
+            &serde_json::json!({"id": "x", "currency": "EUR", "total_minor": 1250, "tags": ["a"]}),
+        );
         let cells: Vec<(&str, &str)> = row.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(
             cells,
-            vec![("id", "x"), ("currency", "EUR"), ("total_minor", "1250"), ("total", "12.50"), ("tags", "[\"a\"]")]
+            vec![
+                ("id", "x"),
+                ("currency", "EUR"),
+                ("total_minor", "1250"),
+                ("total", "12.50"),
+                ("tags", "[\"a\"]")
+            ]
         );
     }
 
     #[test]
     fn time_bounds_accept_dates_and_instants_and_name_bad_input() {
-        assert!(matches!("2026-07-01".parse::<TimeBound>(), Ok(TimeBound::Date(_))));
-        assert!(matches!("2026-07-01T18:00:00+02:00".parse::<TimeBound>(), Ok(TimeBound::Instant(_))));
+        assert!(matches!(
+            "2026-07-01".parse::<TimeBound>(),
+            Ok(TimeBound::Date(_))
+        ));
+        assert!(matches!(
+            "2026-07-01T18:00:00+02:00".parse::<TimeBound>(),
+            Ok(TimeBound::Instant(_))
+        ));
         let err = "yesterday".parse::<TimeBound>().unwrap_err();
         assert!(err.message.contains("yesterday"), "{err}");
-        assert!("xml".parse::<ExportFormat>().unwrap_err().message.contains("csv or json"));
-        assert!("guests".parse::<ExportEntity>().unwrap_err().message.contains("customers"));
+        assert!("xml"
+            .parse::<ExportFormat>()
+            .unwrap_err()
+            .message
+            .contains("csv or json"));
+        assert!("guests"
+            .parse::<ExportEntity>()
+            .unwrap_err()
+            .message
+            .contains("customers"));
     }
 }

@@ -21,6 +21,10 @@ pub fn resolve_data_dir(explicit: Option<&Path>) -> ApiResult<PathBuf> {
 }
 
 pub(crate) fn ensure_dir(dir: &Path) -> ApiResult<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| ApiError::new(ErrorCode::Io, format!("cannot create data dir {}: {e}", dir.display())))
+    std::fs::create_dir_all(dir).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!("cannot create data dir {}: {e}", dir.display()),
+        )
+    })
 }

@@ -133,7 +133,13 @@ mod tests {
             "payload":{"x":1},"hlc":65536,"node":"018f0000-0000-7000-8000-000000000004","origin":"pms"}"#;
         let record: ChangeRecord = good.parse().expect("valid record");
         assert_eq!(record.hlc.wall_ms(), 1);
-        assert!(good.replace("customer", "wizard").parse::<ChangeRecord>().is_err());
-        assert!(good.replace("\"hlc\":65536", "\"hlc\":-1").parse::<ChangeRecord>().is_err());
+        assert!(good
+            .replace("customer", "wizard")
+            .parse::<ChangeRecord>()
+            .is_err());
+        assert!(good
+            .replace("\"hlc\":65536", "\"hlc\":-1")
+            .parse::<ChangeRecord>()
+            .is_err());
     }
 }

@@ -22,7 +22,12 @@ pub struct Venue {
 
 impl Venue {
     /// Validates user input for a venue; each error names the field that was wrong.
-    pub fn new(name: &str, timezone: &str, currency: &str, capacity: u32) -> Result<Self, DomainError> {
+    pub fn new(
+        name: &str,
+        timezone: &str,
+        currency: &str,
+        capacity: u32,
+    ) -> Result<Self, DomainError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(DomainError::Invalid {
@@ -53,7 +58,11 @@ impl Venue {
     /// The UTC instants where a venue-local day starts and ends: 23 or 25 hours apart on DST days.
     pub fn day_bounds(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         let start = local_midnight(self.timezone, date);
-        let end = date.succ_opt().map_or(start + chrono::Duration::days(1), |next| local_midnight(self.timezone, next));
+        let end = date
+            .succ_opt()
+            .map_or(start + chrono::Duration::days(1), |next| {
+                local_midnight(self.timezone, next)
+            });
         (start, end)
     }
 }
@@ -374,15 +383,24 @@ mod tests {
         assert_eq!(tz, DomainError::UnknownTimezone("Mars/Olympus".into()));
         let cap = Venue::new("Harbour", "Europe/London", "GBP", 0).unwrap_err();
         assert!(cap.to_string().contains("capacity"), "{cap}");
-        assert!(Venue::new("  ", "Europe/London", "GBP", 5).unwrap_err().to_string().contains("name"));
+        assert!(Venue::new("  ", "Europe/London", "GBP", 5)
+            .unwrap_err()
+            .to_string()
+            .contains("name"));
     }
 
     #[test]
     fn business_date_is_venue_local() {
         let venue = Venue::new("Harbour", "America/New_York", "USD", 50).expect("venue");
         // 02:30 UTC is still the previous evening in New York.
-        let at = Utc.with_ymd_and_hms(2026, 3, 10, 2, 30, 0).single().expect("instant");
-        assert_eq!(venue.local_date(at), NaiveDate::from_ymd_opt(2026, 3, 9).expect("date"));
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 10, 2, 30, 0)
+            .single()
+            .expect("instant");
+        assert_eq!(
+            venue.local_date(at),
+            NaiveDate::from_ymd_opt(2026, 3, 9).expect("date")
+        );
     }
 
     #[test]
@@ -392,11 +410,25 @@ mod tests {
             let (start, end) = venue.day_bounds(d);
             (end - start).num_hours()
         };
-        assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 3, 29).expect("date")), 23);
-        assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 10, 25).expect("date")), 25);
-        assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date")), 24);
+        assert_eq!(
+            hours(NaiveDate::from_ymd_opt(2026, 3, 29).expect("date")),
+            23
+        );
+        assert_eq!(
+            hours(NaiveDate::from_ymd_opt(2026, 10, 25).expect("date")),
+            25
+        );
+        assert_eq!(
+            hours(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date")),
+            24
+        );
         let (start, _) = venue.day_bounds(NaiveDate::from_ymd_opt(2026, 7, 1).expect("date"));
-        assert_eq!(start, Utc.with_ymd_and_hms(2026, 6, 30, 23, 0, 0).single().expect("instant"));
+        assert_eq!(
+            start,
+            Utc.with_ymd_and_hms(2026, 6, 30, 23, 0, 0)
+                .single()
+                .expect("instant")
+        );
     }
 
     #[test]
@@ -404,6 +436,9 @@ mod tests {
         let parsed: ReservationState = serde_json::from_str("\"Enquired\"").expect("parse");
         assert_eq!(parsed, ReservationState::Inquired);
         let unknown: ReservationState = serde_json::from_str("\"Teleported\"").expect("parse");
-        assert_eq!(serde_json::to_string(&unknown).expect("ser"), "\"Teleported\"");
+        assert_eq!(
+            serde_json::to_string(&unknown).expect("ser"),
+            "\"Teleported\""
+        );
     }
 }

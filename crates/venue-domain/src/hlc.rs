@@ -14,7 +14,9 @@ const COUNTER_MAX: u64 = (1 << COUNTER_BITS) - 1;
 /// Largest wall time a timestamp may carry (about the year 10889); keeps the packed value < 2^63.
 const WALL_MAX_MS: u64 = (1 << 47) - 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Hlc(u64);
 
@@ -64,7 +66,12 @@ impl Hlc {
 impl fmt::Display for Hlc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match DateTime::<Utc>::from_timestamp_millis(self.wall_ms() as i64) {
-            Some(t) => write!(f, "{}/{}", t.format("%Y-%m-%dT%H:%M:%S%.3fZ"), self.counter()),
+            Some(t) => write!(
+                f,
+                "{}/{}",
+                t.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                self.counter()
+            ),
             None => write!(f, "{}ms/{}", self.wall_ms(), self.counter()),
         }
     }
@@ -176,7 +183,9 @@ mod tests {
     #[test]
     fn observe_moves_past_remote_and_refuses_wild_drift() {
         let mut clock = HlcClock::resume(Hlc::ZERO).with_max_drift_ms(1_000);
-        let seen = clock.observe(Hlc::new(10_500, 3), 10_000).expect("within drift");
+        let seen = clock
+            .observe(Hlc::new(10_500, 3), 10_000)
+            .expect("within drift");
         assert_eq!(seen, Hlc::new(10_500, 4));
         assert!(clock.tick(10_000) > seen);
         let err = clock.observe(Hlc::new(20_000, 0), 10_000).unwrap_err();

@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn currency_codes_are_validated_and_case_insensitive() {
         assert_eq!(cur("eur").code(), "EUR");
-        assert!(matches!("EUX".parse::<Currency>(), Err(DomainError::UnknownCurrency(_))));
+        assert!(matches!(
+            "EUX".parse::<Currency>(),
+            Err(DomainError::UnknownCurrency(_))
+        ));
         let json = serde_json::to_string(&cur("JPY")).expect("serialise");
         assert_eq!(json, "\"JPY\"");
         assert!(serde_json::from_str::<Currency>("\"ZZZ\"").is_err());

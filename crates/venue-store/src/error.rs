@@ -9,7 +9,11 @@ pub enum StoreError {
     #[error("{path} is a SQLite database but not a Venue Console store; it was left untouched")]
     ForeignDatabase { path: PathBuf },
     #[error("{path} was written by a newer Venue Console (schema version {found}; this build knows up to {supported}); upgrade the app — the database was left untouched")]
-    NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("migration {version} ({name}) differs from the one applied to this database; refusing to continue")]
     MigrationChanged { version: u32, name: String },
     #[error("migration {version} ({name}) failed and was rolled back: {source}")]

@@ -8,15 +8,17 @@ mod record;
 mod remote;
 mod reports;
 mod search;
+mod summaries;
 mod write;
 
 pub use error::{Result, StoreError};
-pub use migrate::{latest_version, APPLICATION_ID};
+pub use migrate::{latest_version, APPLICATION_ID, CONNECTION_TUNING};
 pub use queries::{ChangeLogStats, Counts, StoredChange};
 pub use record::{Binder, Record, WriteContext};
 pub use remote::ApplySummary;
 pub use reports::{StayCounts, TrafficTotals};
 pub use search::SearchHit;
+pub use summaries::SaleLine;
 pub use write::IngestSummary;
 
 use rusqlite::{Connection, OptionalExtension};
@@ -81,18 +83,30 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self
-            .conn
-            .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn journal_mode(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+    }
+
+    /// Copies the WAL into the database file and truncates it (also done automatically as it grows).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        Ok(())
     }
 
     /// Runs SQLite's full integrity check; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<()> {
-        let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if result == "ok" {
             Ok(())
         } else {
@@ -115,7 +129,9 @@ impl Store {
 
 fn load_or_create_node(conn: &Connection) -> Result<NodeId> {
     let existing: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| {
+            r.get(0)
+        })
         .optional()?;
     match existing {
         Some(text) => Uuid::parse_str(&text)
@@ -135,10 +151,18 @@ fn load_or_create_node(conn: &Connection) -> Result<NodeId> {
 /// The clock resumes from the newest stamp we issued (last change) or observed from a peer.
 fn load_last_hlc(conn: &Connection) -> Result<Hlc> {
     let issued: Option<i64> = conn
-        .query_row("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     let observed: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'hlc_observed'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'hlc_observed'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     let observed = observed.and_then(|v| v.parse::<i64>().ok());
     let last = issued.into_iter().chain(observed).max().unwrap_or(0);

@@ -1,6 +1,6 @@
 //! Reads: single rows, exports, counts, the change log, summaries.
 
-use crate::record::{get_id, get_parsed, Record};
+use crate::record::{get_id, get_parsed, with_record_type, Record};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::OptionalExtension;
@@ -42,13 +42,23 @@ fn select_list<R: Record>() -> String {
 
 impl Store {
     pub fn get<R: Record>(&self, id: Uuid) -> Result<Option<R>> {
-        let sql = format!("SELECT {} FROM {} WHERE id = ?1", select_list::<R>(), R::TABLE);
-        Ok(self.conn.query_row(&sql, [id.to_string()], R::from_row).optional()?)
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id = ?1",
+            select_list::<R>(),
+            R::TABLE
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, [id.to_string()], R::from_row)
+            .optional()?)
     }
 
     /// The store's venue: the first one created (a console serves one venue).
     pub fn venue(&self) -> Result<Option<Venue>> {
-        let sql = format!("SELECT {} FROM venues ORDER BY created_at, id LIMIT 1", select_list::<Venue>());
+        let sql = format!(
+            "SELECT {} FROM venues ORDER BY created_at, id LIMIT 1",
+            select_list::<Venue>()
+        );
         Ok(self.conn.query_row(&sql, [], Venue::from_row).optional()?)
     }
 
@@ -100,56 +110,119 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        let acked: i64 = self
-            .conn
-            .query_row("SELECT coalesce(min(acked_seq), 0) FROM sync_peers", [], |r| r.get(0))?;
-        let pending: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM change_log WHERE seq > ?1", [acked], |r| r.get(0))?;
+        let acked: i64 = self.conn.query_row(
+            "SELECT coalesce(min(acked_seq), 0) FROM sync_peers",
+            [],
+            |r| r.get(0),
+        )?;
+        let pending: i64 = self.conn.query_row(
+            "SELECT count(*) FROM change_log WHERE seq > ?1",
+            [acked],
+            |r| r.get(0),
+        )?;
         let _ = last_seq;
         Ok(ChangeLogStats {
             total: total.max(0) as u64,
             pending_sync: pending.max(0) as u64,
-            last_hlc: last_hlc.map(Hlc::from_i64).transpose()?.map(|h| h.to_string()),
+            last_hlc: last_hlc
+                .map(Hlc::from_i64)
+                .transpose()?
+                .map(|h| h.to_string()),
         })
     }
 
-    /// Change-log rows after `after_seq`, oldest first: what a push to the hub sends next.
+    /// A row's current state and stamp, as a sync peer receives it.
+    fn row_state<R: Record>(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(Uuid, serde_json::Value, Hlc, NodeId)>> {
+        let sql = format!(
+            "SELECT {}, hlc, node_id FROM {} WHERE id = ?1",
+            select_list::<R>(),
+            R::TABLE
+        );
+        let n = R::COLUMNS.len();
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let found = stmt
+            .query_row([id.to_string()], |row| {
+                Ok((
+                    R::from_row(row)?,
+                    row.get::<_, i64>(n)?,
+                    get_id(row, n + 1)?,
+                ))
+            })
+            .optional()?;
+        found
+            .map(|(record, hlc, node)| {
+                Ok((
+                    record.venue_id(),
+                    serde_json::to_value(&record)?,
+                    Hlc::from_i64(hlc)?,
+                    NodeId(node),
+                ))
+            })
+            .transpose()
+    }
+
+    /// Change-log rows after `after_seq`, oldest first, each with its row's current state:
+    /// what a push to the hub sends next. The change id is derived from (node, seq), so it is the
+    /// same however often the page is read.
     pub fn changes_since(&self, after_seq: i64, limit: u32) -> Result<Vec<StoredChange>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, change_id, venue_id, entity, entity_id, op, payload, hlc, node_id, origin
-             FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, entity, entity_id, op, hlc, origin, tombstone FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(rusqlite::params![after_seq, limit], |row| {
-            let payload: String = row.get(6)?;
             Ok((
                 row.get::<_, i64>(0)?,
-                get_id(row, 1)?,
+                get_parsed::<EntityKind>(row, 1)?,
                 get_id(row, 2)?,
-                get_parsed::<EntityKind>(row, 3)?,
-                get_id(row, 4)?,
-                get_parsed::<ChangeOp>(row, 5)?,
-                payload,
-                row.get::<_, i64>(7)?,
-                get_id(row, 8)?,
-                get_parsed::<Origin>(row, 9)?,
+                get_parsed::<ChangeOp>(row, 3)?,
+                row.get::<_, i64>(4)?,
+                get_parsed::<Origin>(row, 5)?,
+                row.get::<_, Option<String>>(6)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, change_id, venue_id, entity, entity_id, op, payload, hlc, node, origin) = row?;
+            let (seq, entity, entity_id, op, hlc, origin, tombstone) = row?;
+            let current = with_record_type!(entity, R => self.row_state::<R>(entity_id)?);
+            let (venue_id, payload, hlc, node, op) = match (current, tombstone) {
+                (Some((venue_id, payload, row_hlc, row_node)), _) if op == ChangeOp::Upsert => {
+                    (venue_id, payload, row_hlc, row_node, op)
+                }
+                (_, Some(text)) => {
+                    let payload: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                        StoreError::Corrupt(format!("change {seq}: tombstone: {e}"))
+                    })?;
+                    let venue_id = payload
+                        .get("venue_id")
+                        .and_then(|v| v.as_str())
+                        .and_then(|v| Uuid::parse_str(v).ok())
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!("change {seq}: tombstone without venue"))
+                        })?;
+                    (
+                        venue_id,
+                        payload,
+                        Hlc::from_i64(hlc)?,
+                        self.node,
+                        ChangeOp::Delete,
+                    )
+                }
+                // Written, then removed without a tombstone: nothing left to send.
+                _ => continue,
+            };
             out.push(StoredChange {
                 seq,
                 change: ChangeRecord {
-                    change_id,
+                    change_id: Uuid::new_v5(&self.node.0, &seq.to_be_bytes()),
                     venue_id,
                     entity,
                     entity_id,
                     op,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| StoreError::Corrupt(format!("change {seq}: payload: {e}")))?,
-                    hlc: Hlc::from_i64(hlc)?,
-                    node: NodeId(node),
+                    payload,
+                    hlc,
+                    node,
                     origin,
                 },
             });
@@ -188,18 +261,30 @@ impl Store {
             "SELECT {} FROM snapshots WHERE venue_id = ?1 ORDER BY started_at DESC, id DESC LIMIT 1",
             select_list::<Snapshot>()
         );
-        Ok(self.conn.query_row(&sql, [venue_id.to_string()], Snapshot::from_row).optional()?)
+        Ok(self
+            .conn
+            .query_row(&sql, [venue_id.to_string()], Snapshot::from_row)
+            .optional()?)
     }
 
     /// Resolves a vendor id to ours, e.g. a reservation's customer.
-    pub fn id_for_external<R: Record>(&self, venue_id: Uuid, source: &str, external_id: &str) -> Result<Option<Uuid>> {
+    pub fn id_for_external<R: Record>(
+        &self,
+        venue_id: Uuid,
+        source: &str,
+        external_id: &str,
+    ) -> Result<Option<Uuid>> {
         let sql = format!(
             "SELECT id FROM {} WHERE venue_id = ?1 AND source = ?2 AND external_id = ?3",
             R::TABLE
         );
         Ok(self
             .conn
-            .query_row(&sql, rusqlite::params![venue_id.to_string(), source, external_id], |r| get_id(r, 0))
+            .query_row(
+                &sql,
+                rusqlite::params![venue_id.to_string(), source, external_id],
+                |r| get_id(r, 0),
+            )
             .optional()?)
     }
 

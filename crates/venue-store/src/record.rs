@@ -42,7 +42,8 @@ impl<'s, 'c> Binder<'s, 'c> {
     }
 
     pub fn json<T: Serialize>(&mut self, value: &T) -> rusqlite::Result<()> {
-        let text = serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let text = serde_json::to_string(value)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         self.push(text)
     }
 }
@@ -58,7 +59,8 @@ pub(crate) fn get_id(row: &Row, index: usize) -> rusqlite::Result<Uuid> {
 
 pub(crate) fn get_opt_id(row: &Row, index: usize) -> rusqlite::Result<Option<Uuid>> {
     let text: Option<String> = row.get(index)?;
-    text.map(|t| Uuid::parse_str(&t).map_err(|e| conversion(index, e))).transpose()
+    text.map(|t| Uuid::parse_str(&t).map_err(|e| conversion(index, e)))
+        .transpose()
 }
 
 pub(crate) fn get_parsed<T>(row: &Row, index: usize) -> rusqlite::Result<T>
@@ -77,7 +79,8 @@ fn get_json<T: DeserializeOwned>(row: &Row, index: usize) -> rusqlite::Result<T>
 
 fn get_opt_json(row: &Row, index: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     let text: Option<String> = row.get(index)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| conversion(index, e))).transpose()
+    text.map(|t| serde_json::from_str(&t).map_err(|e| conversion(index, e)))
+        .transpose()
 }
 
 fn get_tz(row: &Row, index: usize) -> rusqlite::Result<chrono_tz::Tz> {
@@ -98,6 +101,59 @@ fn get_u64(row: &Row, index: usize) -> rusqlite::Result<u64> {
 fn as_i64(v: u64) -> rusqlite::Result<i64> {
     i64::try_from(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
+
+/// Runs `$body` with `$R` bound to the record type of an `EntityKind`.
+macro_rules! with_record_type {
+    ($kind:expr, $R:ident => $body:expr) => {
+        match $kind {
+            EntityKind::Venue => {
+                type $R = Venue;
+                $body
+            }
+            EntityKind::Transaction => {
+                type $R = Transaction;
+                $body
+            }
+            EntityKind::Customer => {
+                type $R = Customer;
+                $body
+            }
+            EntityKind::Resource => {
+                type $R = Resource;
+                $body
+            }
+            EntityKind::Reservation => {
+                type $R = Reservation;
+                $body
+            }
+            EntityKind::SensorDevice => {
+                type $R = SensorDevice;
+                $body
+            }
+            EntityKind::SensorReading => {
+                type $R = SensorReading;
+                $body
+            }
+            EntityKind::Snapshot => {
+                type $R = Snapshot;
+                $body
+            }
+            EntityKind::Alert => {
+                type $R = Alert;
+                $body
+            }
+            EntityKind::Recommendation => {
+                type $R = Recommendation;
+                $body
+            }
+            EntityKind::Audit => {
+                type $R = AuditEntry;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_record_type;
 
 /// What the write path needs to know about the row's venue (business dates are venue-local).
 pub struct WriteContext<'a> {
@@ -126,6 +182,18 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     /// Checks values the type system cannot (e.g. a period that ends before it starts).
     fn validate(&self) -> Result<()> {
         Ok(())
+    }
+    /// What a new row of this entity adds to the daily sales (only counted sales add anything).
+    fn sales_line(&self, _ctx: &WriteContext) -> Option<crate::SaleLine<'_>> {
+        None
+    }
+}
+
+/// The venue-local day a sale belongs to.
+fn business_date(ctx: &WriteContext, t: &Transaction) -> NaiveDate {
+    match ctx.venue {
+        Some(v) => v.local_date(t.closed_at),
+        None => t.closed_at.date_naive(),
     }
 }
 
@@ -167,8 +235,21 @@ impl Record for Transaction {
     const KIND: EntityKind = EntityKind::Transaction;
     const TABLE: &'static str = "transactions";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "source", "external_id", "location_id", "status", "opened_at", "closed_at",
-        "currency", "total_minor", "tax_minor", "tip_minor", "discount_minor", "refund_minor", "business_date",
+        "id",
+        "venue_id",
+        "source",
+        "external_id",
+        "location_id",
+        "status",
+        "opened_at",
+        "closed_at",
+        "currency",
+        "total_minor",
+        "tax_minor",
+        "tip_minor",
+        "discount_minor",
+        "refund_minor",
+        "business_date",
     ];
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "closed_at";
@@ -198,11 +279,23 @@ impl Record for Transaction {
         b.push(self.tip_minor)?;
         b.push(self.discount_minor)?;
         b.push(self.refund_minor)?;
-        let date = match ctx.venue {
-            Some(v) => v.local_date(self.closed_at),
-            None => self.closed_at.date_naive(),
-        };
-        b.push(date)
+        b.push(business_date(ctx, self))
+    }
+    fn sales_line(&self, ctx: &WriteContext) -> Option<crate::SaleLine<'_>> {
+        (self.status != TransactionStatus::Canceled).then(|| crate::SaleLine {
+            venue_id: self.venue_id,
+            source: &self.source,
+            external_id: &self.external_id,
+            date: business_date(ctx, self),
+            currency: self.currency.code(),
+            amounts: [
+                self.total_minor,
+                self.tax_minor,
+                self.tip_minor,
+                self.discount_minor,
+                self.refund_minor,
+            ],
+        })
     }
     fn from_row(row: &Row) -> rusqlite::Result<Self> {
         Ok(Transaction {
@@ -247,8 +340,17 @@ impl Record for Customer {
     const KIND: EntityKind = EntityKind::Customer;
     const TABLE: &'static str = "customers";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "source", "external_id", "first_name", "last_name", "email", "phone",
-        "classifications", "notes", "updated_at_source",
+        "id",
+        "venue_id",
+        "source",
+        "external_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "classifications",
+        "notes",
+        "updated_at_source",
     ];
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "updated_at";
@@ -299,7 +401,15 @@ impl Record for Resource {
     const KIND: EntityKind = EntityKind::Resource;
     const TABLE: &'static str = "resources";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "source", "external_id", "name", "kind", "state", "floor", "updated_at_source",
+        "id",
+        "venue_id",
+        "source",
+        "external_id",
+        "name",
+        "kind",
+        "state",
+        "floor",
+        "updated_at_source",
     ];
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "updated_at";
@@ -346,8 +456,19 @@ impl Record for Reservation {
     const KIND: EntityKind = EntityKind::Reservation;
     const TABLE: &'static str = "reservations";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "source", "external_id", "number", "state", "start_utc", "end_utc", "customer_id",
-        "resource_id", "person_count", "notes", "updated_at_source",
+        "id",
+        "venue_id",
+        "source",
+        "external_id",
+        "number",
+        "state",
+        "start_utc",
+        "end_utc",
+        "customer_id",
+        "resource_id",
+        "person_count",
+        "notes",
+        "updated_at_source",
     ];
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "start_utc";
@@ -443,7 +564,15 @@ impl Record for SensorReading {
     const KIND: EntityKind = EntityKind::SensorReading;
     const TABLE: &'static str = "sensor_readings";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "device_id", "zone", "period_start", "period_end", "entries", "exits", "occupancy",
+        "id",
+        "venue_id",
+        "device_id",
+        "zone",
+        "period_start",
+        "period_end",
+        "entries",
+        "exits",
+        "occupancy",
     ];
     const CONFLICT: &'static [&'static str] = &["device_id", "period_start"];
     const TIME_COLUMN: &'static str = "period_start";
@@ -483,7 +612,9 @@ impl Record for SensorReading {
     }
     fn validate(&self) -> Result<()> {
         if self.period_end < self.period_start {
-            return Err(StoreError::Invalid("sensor reading: period ends before it starts".into()));
+            return Err(StoreError::Invalid(
+                "sensor reading: period ends before it starts".into(),
+            ));
         }
         Ok(())
     }
@@ -493,8 +624,18 @@ impl Record for Snapshot {
     const KIND: EntityKind = EntityKind::Snapshot;
     const TABLE: &'static str = "snapshots";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "connector", "correlation_id", "started_at", "finished_at", "status", "error",
-        "records_seen", "records_written", "high_water_mark", "cursor",
+        "id",
+        "venue_id",
+        "connector",
+        "correlation_id",
+        "started_at",
+        "finished_at",
+        "status",
+        "error",
+        "records_seen",
+        "records_written",
+        "high_water_mark",
+        "cursor",
     ];
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "started_at";
@@ -544,8 +685,18 @@ impl Record for Alert {
     const KIND: EntityKind = EntityKind::Alert;
     const TABLE: &'static str = "alerts";
     const COLUMNS: &'static [&'static str] = &[
-        "id", "venue_id", "rule", "dedupe_key", "severity", "title", "body", "state", "opened_at",
-        "acknowledged_at", "acknowledged_by", "resolved_at",
+        "id",
+        "venue_id",
+        "rule",
+        "dedupe_key",
+        "severity",
+        "title",
+        "body",
+        "state",
+        "opened_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
     ];
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "opened_at";
@@ -594,7 +745,8 @@ impl Record for Alert {
 impl Record for Recommendation {
     const KIND: EntityKind = EntityKind::Recommendation;
     const TABLE: &'static str = "recommendations";
-    const COLUMNS: &'static [&'static str] = &["id", "venue_id", "kind", "for_date", "title", "body"];
+    const COLUMNS: &'static [&'static str] =
+        &["id", "venue_id", "kind", "for_date", "title", "body"];
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "created_at";
 
@@ -630,8 +782,17 @@ impl Record for Recommendation {
 impl Record for AuditEntry {
     const KIND: EntityKind = EntityKind::Audit;
     const TABLE: &'static str = "audit_log";
-    const COLUMNS: &'static [&'static str] =
-        &["id", "venue_id", "at", "actor", "action", "entity", "entity_id", "before", "after"];
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "venue_id",
+        "at",
+        "actor",
+        "action",
+        "entity",
+        "entity_id",
+        "before",
+        "after",
+    ];
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "at";
 
@@ -669,7 +830,9 @@ impl Record for AuditEntry {
             at: row.get(2)?,
             actor: row.get(3)?,
             action: row.get(4)?,
-            entity: entity.map(|e| e.parse().map_err(|err| conversion(5, err))).transpose()?,
+            entity: entity
+                .map(|e| e.parse().map_err(|err| conversion(5, err)))
+                .transpose()?,
             entity_id: get_opt_id(row, 6)?,
             before: get_opt_json(row, 7)?,
             after: get_opt_json(row, 8)?,

@@ -1,7 +1,8 @@
 //! Applying changes that came from a sync peer: exactly once, last writer wins by (hlc, node),
 //! never captured again, and a losing change kept in `sync_conflicts` rather than dropped.
 
-use crate::record::{get_id, Binder, Record, WriteContext};
+use crate::record::{get_id, with_record_type, Binder, Record, WriteContext};
+use crate::summaries::SalesDeltas;
 use crate::write::{now_text, upsert_sql, UpsertRule};
 use crate::{Result, Store, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior};
@@ -22,9 +23,17 @@ enum Outcome {
     Lost { local_hlc: i64, local_node: String },
 }
 
-fn apply_upsert<R: Record>(tx: &rusqlite::Transaction, venue: Option<&Venue>, change: &ChangeRecord, now: &str) -> Result<Outcome> {
+fn apply_upsert<R: Record>(
+    tx: &rusqlite::Transaction,
+    venue: Option<&Venue>,
+    change: &ChangeRecord,
+    now: &str,
+) -> Result<Outcome> {
     let record: R = serde_json::from_value(change.payload.clone()).map_err(|e| {
-        StoreError::Invalid(format!("change {}: payload is not a valid {}: {e}", change.change_id, change.entity))
+        StoreError::Invalid(format!(
+            "change {}: payload is not a valid {}: {e}",
+            change.change_id, change.entity
+        ))
     })?;
     if record.id() != change.entity_id || record.venue_id() != change.venue_id {
         return Err(StoreError::Invalid(format!(
@@ -33,9 +42,24 @@ fn apply_upsert<R: Record>(tx: &rusqlite::Transaction, venue: Option<&Venue>, ch
         )));
     }
     record.validate()?;
+    let ctx = WriteContext { venue };
+    // A new sale adds to its day here; changes to existing ones are handled by triggers.
+    let new_sale = match record.sales_line(&ctx) {
+        Some(line) => {
+            let exists: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM transactions WHERE venue_id = ?1 AND source = ?2 AND external_id = ?3",
+                    rusqlite::params![line.venue_id.to_string(), line.source, line.external_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            exists.is_none().then_some(line)
+        }
+        None => None,
+    };
     let mut stmt = tx.prepare_cached(&upsert_sql::<R>(UpsertRule::WhenNewer))?;
     let mut b = Binder::new(&mut stmt);
-    record.bind(&WriteContext { venue }, &mut b)?;
+    record.bind(&ctx, &mut b)?;
     b.push(rusqlite::types::Null)?;
     b.push(Origin::Sync.as_str())?;
     b.push(change.hlc.as_i64())?;
@@ -50,6 +74,11 @@ fn apply_upsert<R: Record>(tx: &rusqlite::Transaction, venue: Option<&Venue>, ch
         }
     };
     if applied.is_some() {
+        if let Some(line) = new_sale {
+            let mut sales = SalesDeltas::default();
+            sales.add(&line);
+            sales.flush(tx)?;
+        }
         return Ok(Outcome::Applied);
     }
     // The row that won: the same id, or (ids minted on two nodes) the same natural key.
@@ -104,7 +133,9 @@ impl Store {
     pub fn apply_remote(&mut self, changes: &[ChangeRecord]) -> Result<ApplySummary> {
         let mut venues = Vec::new();
         for change in changes {
-            if change.entity == EntityKind::Transaction && !venues.iter().any(|v: &Venue| v.id == change.venue_id) {
+            if change.entity == EntityKind::Transaction
+                && !venues.iter().any(|v: &Venue| v.id == change.venue_id)
+            {
                 if let Some(v) = self.get::<Venue>(change.venue_id)? {
                     venues.push(v);
                 }
@@ -129,19 +160,9 @@ impl Store {
             clock.observe(change.hlc, HlcClock::now_ms())?;
             let venue = venues.iter().find(|v| v.id == change.venue_id);
             let outcome = match change.op {
-                ChangeOp::Upsert => match change.entity {
-                    EntityKind::Venue => apply_upsert::<Venue>(&tx, venue, change, &now)?,
-                    EntityKind::Transaction => apply_upsert::<Transaction>(&tx, venue, change, &now)?,
-                    EntityKind::Customer => apply_upsert::<Customer>(&tx, venue, change, &now)?,
-                    EntityKind::Resource => apply_upsert::<Resource>(&tx, venue, change, &now)?,
-                    EntityKind::Reservation => apply_upsert::<Reservation>(&tx, venue, change, &now)?,
-                    EntityKind::SensorDevice => apply_upsert::<SensorDevice>(&tx, venue, change, &now)?,
-                    EntityKind::SensorReading => apply_upsert::<SensorReading>(&tx, venue, change, &now)?,
-                    EntityKind::Snapshot => apply_upsert::<Snapshot>(&tx, venue, change, &now)?,
-                    EntityKind::Alert => apply_upsert::<Alert>(&tx, venue, change, &now)?,
-                    EntityKind::Recommendation => apply_upsert::<Recommendation>(&tx, venue, change, &now)?,
-                    EntityKind::Audit => apply_upsert::<AuditEntry>(&tx, venue, change, &now)?,
-                },
+                ChangeOp::Upsert => {
+                    with_record_type!(change.entity, R => apply_upsert::<R>(&tx, venue, change, &now)?)
+                }
                 ChangeOp::Delete => {
                     return Err(StoreError::Invalid(format!(
                         "change {}: deletes are not synced yet",
@@ -151,7 +172,10 @@ impl Store {
             };
             match outcome {
                 Outcome::Applied => summary.applied += 1,
-                Outcome::Lost { local_hlc, local_node } => {
+                Outcome::Lost {
+                    local_hlc,
+                    local_node,
+                } => {
                     summary.conflicts += 1;
                     tx.execute(
                         "INSERT INTO sync_conflicts (id, change_id, entity, entity_id, remote, remote_hlc, remote_node,

@@ -23,7 +23,12 @@ pub struct TrafficTotals {
 }
 
 impl Store {
-    pub fn stay_counts(&self, venue_id: Uuid, day_start: DateTime<Utc>, day_end: DateTime<Utc>) -> Result<StayCounts> {
+    pub fn stay_counts(
+        &self,
+        venue_id: Uuid,
+        day_start: DateTime<Utc>,
+        day_end: DateTime<Utc>,
+    ) -> Result<StayCounts> {
         let (arrivals, departures, in_house): (i64, i64, i64) = self.conn.query_row(
             "SELECT
                  (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state <> 'Canceled'
@@ -43,7 +48,12 @@ impl Store {
     }
 
     /// Completed sales of a period as (closed_at, total, refund), for hourly breakdowns.
-    pub fn sales_between(&self, venue_id: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, i64, i64)>> {
+    pub fn sales_between(
+        &self,
+        venue_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, i64, i64)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT closed_at, total_minor, refund_minor FROM transactions
              WHERE venue_id = ?1 AND closed_at >= ?2 AND closed_at < ?3 AND status <> 'canceled'
@@ -55,7 +65,12 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn traffic_between(&self, venue_id: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<TrafficTotals> {
+    pub fn traffic_between(
+        &self,
+        venue_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<TrafficTotals> {
         let (entries, exits): (i64, i64) = self.conn.query_row(
             "SELECT coalesce(sum(entries), 0), coalesce(sum(exits), 0) FROM sensor_readings
              WHERE venue_id = ?1 AND period_start >= ?2 AND period_start < ?3",

@@ -38,17 +38,24 @@ impl Store {
             "SELECT entity, entity_id, name, email, room, number FROM search_index
              WHERE search_index MATCH ?1 AND venue_id = ?2 ORDER BY rank LIMIT ?3",
         )?;
-        let rows = stmt.query_map(rusqlite::params![query, venue_id.to_string(), limit], |row| {
-            let number: String = row.get(5)?;
-            Ok(SearchHit {
-                entity: crate::record::get_parsed(row, 0)?,
-                id: get_id(row, 1)?,
-                name: row.get(2)?,
-                email: row.get(3)?,
-                room: row.get(4)?,
-                number: number.split_whitespace().next().unwrap_or_default().to_string(),
-            })
-        })?;
+        let rows = stmt.query_map(
+            rusqlite::params![query, venue_id.to_string(), limit],
+            |row| {
+                let number: String = row.get(5)?;
+                Ok(SearchHit {
+                    entity: crate::record::get_parsed(row, 0)?,
+                    id: get_id(row, 1)?,
+                    name: row.get(2)?,
+                    email: row.get(3)?,
+                    room: row.get(4)?,
+                    number: number
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                })
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -61,8 +68,14 @@ mod tests {
     #[test]
     fn words_become_prefix_terms_and_syntax_is_neutralised() {
         assert_eq!(fts_query("ann smi").as_deref(), Some("\"ann\"* \"smi\"*"));
-        assert_eq!(fts_query("  \"OR\" NEAR(").as_deref(), Some("\"OR\"* \"NEAR\"*"));
-        assert_eq!(fts_query("ann@example.com").as_deref(), Some("\"ann\"* \"example\"* \"com\"*"));
+        assert_eq!(
+            fts_query("  \"OR\" NEAR(").as_deref(),
+            Some("\"OR\"* \"NEAR\"*")
+        );
+        assert_eq!(
+            fts_query("ann@example.com").as_deref(),
+            Some("\"ann\"* \"example\"* \"com\"*")
+        );
         assert_eq!(fts_query(" -*- "), None);
     }
 

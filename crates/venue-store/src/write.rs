@@ -2,6 +2,7 @@
 //! change-log row per real change, all in one transaction.
 
 use crate::record::{get_id, Binder, Record, WriteContext};
+use crate::summaries::SalesDeltas;
 use crate::{Result, Store, StoreError};
 use chrono::Utc;
 use rusqlite::TransactionBehavior;
@@ -24,7 +25,14 @@ impl IngestSummary {
 }
 
 /// The bookkeeping columns every synced table ends with, in bind order.
-pub(crate) const TAIL_COLUMNS: &[&str] = &["snapshot_id", "origin", "hlc", "node_id", "created_at", "updated_at"];
+pub(crate) const TAIL_COLUMNS: &[&str] = &[
+    "snapshot_id",
+    "origin",
+    "hlc",
+    "node_id",
+    "created_at",
+    "updated_at",
+];
 
 pub(crate) enum UpsertRule {
     /// Local writes: update only when a data column really differs.
@@ -50,10 +58,18 @@ pub(crate) fn upsert_sql<R: Record>(rule: UpsertRule) -> String {
     let condition = match rule {
         UpsertRule::WhenChanged => format!(
             "({}) IS NOT ({})",
-            data.iter().map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", "),
-            data.iter().map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ")
+            data.iter()
+                .map(|c| format!("{table}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            data.iter()
+                .map(|c| format!("excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        UpsertRule::WhenNewer => format!("(excluded.hlc, excluded.node_id) > ({table}.hlc, {table}.node_id)"),
+        UpsertRule::WhenNewer => {
+            format!("(excluded.hlc, excluded.node_id) > ({table}.hlc, {table}.node_id)")
+        }
     };
     format!(
         "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {} WHERE {condition} RETURNING id",
@@ -69,9 +85,8 @@ pub(crate) fn now_text() -> String {
     Utc::now().format("%F %T%.f%:z").to_string()
 }
 
-pub(crate) const CHANGE_LOG_INSERT: &str = "INSERT INTO change_log
-    (change_id, venue_id, entity, entity_id, op, payload, hlc, node_id, origin, recorded_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+pub(crate) const CHANGE_LOG_INSERT: &str =
+    "INSERT INTO change_log (entity, entity_id, op, hlc, origin) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// Writes `records` inside `tx`, capturing one change per inserted or updated row.
 /// Returns the summary and the ids of the rows that changed.
@@ -88,7 +103,8 @@ pub(crate) fn write_records<R: Record>(
 ) -> Result<IngestSummary> {
     if origin == Origin::Sync {
         return Err(StoreError::Invalid(
-            "changes from sync are applied with apply_remote, never written as local changes".into(),
+            "changes from sync are applied with apply_remote, never written as local changes"
+                .into(),
         ));
     }
     let ctx = WriteContext { venue };
@@ -96,6 +112,7 @@ pub(crate) fn write_records<R: Record>(
     let mut upsert = tx.prepare_cached(&upsert_sql::<R>(UpsertRule::WhenChanged))?;
     let mut capture = tx.prepare_cached(CHANGE_LOG_INSERT)?;
     let mut summary = IngestSummary::default();
+    let mut sales = SalesDeltas::default();
     for record in records {
         record.validate()?;
         if let Some(v) = venue {
@@ -129,39 +146,36 @@ pub(crate) fn write_records<R: Record>(
             summary.unchanged += 1;
             continue;
         };
-        let payload = if id == record.id() {
-            serde_json::to_string(record)?
-        } else {
-            let mut kept = record.clone();
-            kept.set_id(id);
-            serde_json::to_string(&kept)?
-        };
         if id == record.id() {
             summary.inserted += 1;
+            if let Some(line) = record.sales_line(&ctx) {
+                sales.add(&line);
+            }
         } else {
             summary.updated += 1;
         }
         let mut c = Binder::new(&mut capture);
-        c.id(new_id())?;
-        c.id(record.venue_id())?;
         c.push(R::KIND.as_str())?;
         c.id(id)?;
         c.push(ChangeOp::Upsert.as_str())?;
-        c.push(payload)?;
         c.push(hlc.as_i64())?;
-        c.id(node.0)?;
         c.push(origin.as_str())?;
-        c.push(now.as_str())?;
         capture.raw_execute()?;
         changed_ids.push(id);
     }
+    sales.flush(tx)?;
     Ok(summary)
 }
 
 impl Store {
     /// Writes a batch from a connector, the PMS, a sensor or a user in one transaction: either the
     /// whole batch lands with its change-log rows and summaries, or nothing does.
-    pub fn ingest<R: Record>(&mut self, origin: Origin, snapshot_id: Option<Uuid>, records: &[R]) -> Result<IngestSummary> {
+    pub fn ingest<R: Record>(
+        &mut self,
+        origin: Origin,
+        snapshot_id: Option<Uuid>,
+        records: &[R],
+    ) -> Result<IngestSummary> {
         let mut summary = IngestSummary::default();
         if records.is_empty() {
             return Ok(summary);
@@ -183,25 +197,48 @@ impl Store {
         Ok(summary)
     }
 
-    fn ingest_one_venue<R: Record>(&mut self, origin: Origin, snapshot_id: Option<Uuid>, records: &[R]) -> Result<IngestSummary> {
+    fn ingest_one_venue<R: Record>(
+        &mut self,
+        origin: Origin,
+        snapshot_id: Option<Uuid>,
+        records: &[R],
+    ) -> Result<IngestSummary> {
         let venue = if R::NEEDS_VENUE {
             Some(self.venue_for(records[0].venue_id())?.clone())
         } else {
             None
         };
-        let Store { conn, clock, node, .. } = self;
+        let Store {
+            conn, clock, node, ..
+        } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut changed = Vec::new();
-        let summary = write_records(&tx, clock, *node, venue.as_ref(), origin, snapshot_id, records, &mut changed)?;
+        let summary = write_records(
+            &tx,
+            clock,
+            *node,
+            venue.as_ref(),
+            origin,
+            snapshot_id,
+            records,
+            &mut changed,
+        )?;
         tx.commit()?;
         Ok(summary)
     }
 
     /// Saves one row on behalf of a person and audits it (who, what, before, after) in the same
     /// transaction. Returns false, writing nothing, when the row is already as given.
-    pub fn save_by_user<R: Record>(&mut self, actor: &str, action: &str, record: &R) -> Result<bool> {
+    pub fn save_by_user<R: Record>(
+        &mut self,
+        actor: &str,
+        action: &str,
+        record: &R,
+    ) -> Result<bool> {
         if actor.trim().is_empty() {
-            return Err(StoreError::Invalid("an audited action needs an actor".into()));
+            return Err(StoreError::Invalid(
+                "an audited action needs an actor".into(),
+            ));
         }
         let before = self.get::<R>(record.id())?;
         let venue = if R::NEEDS_VENUE {
@@ -209,7 +246,13 @@ impl Store {
         } else {
             None
         };
-        let Store { conn, clock, node, venues, .. } = self;
+        let Store {
+            conn,
+            clock,
+            node,
+            venues,
+            ..
+        } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut changed = Vec::new();
         let summary = write_records(
@@ -236,7 +279,16 @@ impl Store {
             before: before.map(|b| serde_json::to_value(&b)).transpose()?,
             after: Some(serde_json::to_value(record)?),
         };
-        write_records(&tx, clock, *node, None, Origin::User, None, &[entry], &mut changed)?;
+        write_records(
+            &tx,
+            clock,
+            *node,
+            None,
+            Origin::User,
+            None,
+            &[entry],
+            &mut changed,
+        )?;
         tx.commit()?;
         // A venue edit changes how later sales map to business dates.
         venues.remove(&record.venue_id());

@@ -14,12 +14,18 @@ fn new_store() -> (tempfile::TempDir, Store, Venue) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&db_path(&dir)).expect("open new store");
     let venue = Venue::new("Harbour Hotel", "Europe/London", "GBP", 120).expect("venue");
-    store.save_by_user("test", "venue.create", &venue).expect("create venue");
+    store
+        .save_by_user("test", "venue.create", &venue)
+        .expect("create venue");
     (dir, store, venue)
 }
 
 fn sale(venue: &Venue, n: u32, total: i64) -> Transaction {
-    let closed = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).single().expect("time") + Duration::minutes(i64::from(n));
+    let closed = Utc
+        .with_ymd_and_hms(2026, 7, 1, 12, 0, 0)
+        .single()
+        .expect("time")
+        + Duration::minutes(i64::from(n));
     Transaction {
         id: new_id(),
         venue_id: venue.id,
@@ -38,7 +44,14 @@ fn sale(venue: &Venue, n: u32, total: i64) -> Transaction {
     }
 }
 
-fn customer(venue: &Venue, ext: &str, first: &str, last: &str, email: &str, phone: &str) -> Customer {
+fn customer(
+    venue: &Venue,
+    ext: &str,
+    first: &str,
+    last: &str,
+    email: &str,
+    phone: &str,
+) -> Customer {
     Customer {
         id: new_id(),
         venue_id: venue.id,
@@ -79,13 +92,26 @@ fn upgrades_from_every_earlier_version_keep_data_and_backfill() {
         {
             let mut old = Store::open_at_version(&path, start).expect("open at old version");
             assert_eq!(old.schema_version().expect("version"), start);
-            old.save_by_user("test", "venue.create", &venue).expect("venue");
-            let guest = customer(&venue, "c-1", "Élodie", "Marchand", "elodie@example.fr", "+33 1 23 45 67 89");
+            old.save_by_user("test", "venue.create", &venue)
+                .expect("venue");
+            let guest = customer(
+                &venue,
+                "c-1",
+                "Élodie",
+                "Marchand",
+                "elodie@example.fr",
+                "+33 1 23 45 67 89",
+            );
             old.ingest(Origin::Pms, None, &[guest]).expect("customer");
-            old.ingest(Origin::Connector, None, &[sale(&venue, 1, 2_000)]).expect("sale");
+            old.ingest(Origin::Connector, None, &[sale(&venue, 1, 2_000)])
+                .expect("sale");
         }
         let store = Store::open(&path).expect("upgrade");
-        assert_eq!(store.schema_version().expect("version"), latest_version(), "from {start}");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            latest_version(),
+            "from {start}"
+        );
         assert_eq!(store.counts().expect("counts").customers, 1);
         assert_eq!(store.counts().expect("counts").transactions, 1);
         // Search (0002) finds rows written before it existed, accents folded.
@@ -107,18 +133,24 @@ fn a_database_from_a_newer_build_is_refused_untouched() {
             [latest_version() + 1],
         )
         .expect("pretend a newer build migrated it");
-        conn.pragma_update(None, "journal_mode", "DELETE").expect("fold the WAL back");
+        conn.pragma_update(None, "journal_mode", "DELETE")
+            .expect("fold the WAL back");
     }
     let before = file_bytes(&path);
     match Store::open(&path) {
-        Err(StoreError::NewerSchema { found, supported, .. }) => {
+        Err(StoreError::NewerSchema {
+            found, supported, ..
+        }) => {
             assert_eq!((found, supported), (latest_version() + 1, latest_version()));
         }
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a newer schema must be refused"),
     }
     assert_eq!(file_bytes(&path), before, "file must be untouched");
-    let message = Store::open(&path).err().map(|e| e.to_string()).unwrap_or_default();
+    let message = Store::open(&path)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(message.contains("newer Venue Console"), "{message}");
 }
 
@@ -132,7 +164,10 @@ fn a_non_sqlite_or_corrupt_file_is_refused_untouched() {
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
     assert!(err.to_string().contains("not a SQLite database"), "{err}");
     assert_eq!(file_bytes(&path), before);
-    assert!(!path.with_extension("sqlite3-wal").exists(), "no WAL created beside it");
+    assert!(
+        !path.with_extension("sqlite3-wal").exists(),
+        "no WAL created beside it"
+    );
 
     // A real SQLite header followed by garbage.
     let mut corrupt = b"SQLite format 3\0".to_vec();
@@ -149,8 +184,10 @@ fn another_applications_database_is_refused() {
     let path = dir.path().join("other.db");
     {
         let conn = rusqlite::Connection::open(&path).expect("open");
-        conn.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');")
-            .expect("other app's schema");
+        conn.execute_batch(
+            "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');",
+        )
+        .expect("other app's schema");
     }
     let before = file_bytes(&path);
     let err = Store::open(&path).err().expect("refused");
@@ -161,28 +198,58 @@ fn another_applications_database_is_refused() {
 #[test]
 fn re_ingesting_the_same_data_changes_nothing() {
     let (_dir, mut store, venue) = new_store();
-    let batch: Vec<Transaction> = (0..100).map(|n| sale(&venue, n, 1_000 + i64::from(n))).collect();
-    let first = store.ingest(Origin::Connector, None, &batch).expect("first fetch");
-    assert_eq!((first.inserted, first.updated, first.unchanged), (100, 0, 0));
+    let batch: Vec<Transaction> = (0..100)
+        .map(|n| sale(&venue, n, 1_000 + i64::from(n)))
+        .collect();
+    let first = store
+        .ingest(Origin::Connector, None, &batch)
+        .expect("first fetch");
+    assert_eq!(
+        (first.inserted, first.updated, first.unchanged),
+        (100, 0, 0)
+    );
     let log_after_first = change_log_len(&store);
     let day = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
     let sales_after_first = store.daily_sales(venue.id, day).expect("sales");
 
     // A re-fetch builds fresh records (new ids) for the same vendor rows.
-    let refetch: Vec<Transaction> = (0..100).map(|n| sale(&venue, n, 1_000 + i64::from(n))).collect();
-    let second = store.ingest(Origin::Connector, None, &refetch).expect("re-fetch");
-    assert_eq!((second.inserted, second.updated, second.unchanged), (0, 0, 100));
+    let refetch: Vec<Transaction> = (0..100)
+        .map(|n| sale(&venue, n, 1_000 + i64::from(n)))
+        .collect();
+    let second = store
+        .ingest(Origin::Connector, None, &refetch)
+        .expect("re-fetch");
+    assert_eq!(
+        (second.inserted, second.updated, second.unchanged),
+        (0, 0, 100)
+    );
     assert_eq!(store.counts().expect("counts").transactions, 100);
-    assert_eq!(change_log_len(&store), log_after_first, "no change captured for unchanged rows");
-    assert_eq!(store.daily_sales(venue.id, day).expect("sales"), sales_after_first);
+    assert_eq!(
+        change_log_len(&store),
+        log_after_first,
+        "no change captured for unchanged rows"
+    );
+    assert_eq!(
+        store.daily_sales(venue.id, day).expect("sales"),
+        sales_after_first
+    );
 
     // One refund arrives: one update, one change, keeping our original id.
     let mut refunded = sale(&venue, 7, 1_007);
     refunded.refund_minor = 500;
-    let third = store.ingest(Origin::Connector, None, &[refunded]).expect("refund");
+    let third = store
+        .ingest(Origin::Connector, None, &[refunded])
+        .expect("refund");
     assert_eq!((third.inserted, third.updated), (0, 1));
-    let last = store.changes_since(0, 10_000).expect("changes").pop().expect("a change");
-    assert_eq!(last.change.entity_id, batch[7].id, "the row keeps the id it was first given");
+    let last = store
+        .changes_since(0, 10_000)
+        .expect("changes")
+        .pop()
+        .expect("a change");
+    assert_eq!(
+        last.change.entity_id, batch[7].id,
+        "the row keeps the id it was first given"
+    );
     assert_eq!(last.change.payload["refund_minor"], 500);
     let sales = store.daily_sales(venue.id, day).expect("sales");
     assert_eq!(sales[0].refund_minor, 500);
@@ -194,14 +261,21 @@ fn daily_sales_follow_venue_local_days_and_ignore_canceled_sales() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&db_path(&dir)).expect("open");
     let venue = Venue::new("Diner", "America/New_York", "USD", 60).expect("venue");
-    store.save_by_user("test", "venue.create", &venue).expect("venue");
+    store
+        .save_by_user("test", "venue.create", &venue)
+        .expect("venue");
     let mut late = sale(&venue, 0, 3_000);
     // 02:30 UTC on 2 July is the evening of 1 July in New York.
-    late.closed_at = Utc.with_ymd_and_hms(2026, 7, 2, 2, 30, 0).single().expect("time");
+    late.closed_at = Utc
+        .with_ymd_and_hms(2026, 7, 2, 2, 30, 0)
+        .single()
+        .expect("time");
     late.opened_at = None;
     let mut canceled = sale(&venue, 1, 9_999);
     canceled.status = TransactionStatus::Canceled;
-    store.ingest(Origin::Connector, None, &[late.clone(), canceled]).expect("ingest");
+    store
+        .ingest(Origin::Connector, None, &[late.clone(), canceled])
+        .expect("ingest");
     let july1 = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
     let sales = store.daily_sales(venue.id, july1).expect("sales");
     assert_eq!(sales.len(), 1);
@@ -209,16 +283,30 @@ fn daily_sales_follow_venue_local_days_and_ignore_canceled_sales() {
 
     // Canceling it later takes it back out of the day.
     late.status = TransactionStatus::Canceled;
-    store.ingest(Origin::Connector, None, &[late]).expect("cancel");
-    assert!(store.daily_sales(venue.id, july1).expect("sales").is_empty());
+    store
+        .ingest(Origin::Connector, None, &[late])
+        .expect("cancel");
+    assert!(store
+        .daily_sales(venue.id, july1)
+        .expect("sales")
+        .is_empty());
 }
 
 #[test]
 fn search_finds_guests_and_reservations_by_any_handle() {
     let (_dir, mut store, venue) = new_store();
-    let ana = customer(&venue, "c-1", "Ana", "Müller", "ana.muller@example.com", "+44 20 7946 0958");
+    let ana = customer(
+        &venue,
+        "c-1",
+        "Ana",
+        "Müller",
+        "ana.muller@example.com",
+        "+44 20 7946 0958",
+    );
     let bo = customer(&venue, "c-2", "Bo", "Smith", "bo@example.org", "555-0100");
-    store.ingest(Origin::Pms, None, &[ana.clone(), bo]).expect("customers");
+    store
+        .ingest(Origin::Pms, None, &[ana.clone(), bo])
+        .expect("customers");
     let room = Resource {
         id: new_id(),
         venue_id: venue.id,
@@ -230,8 +318,13 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         floor: Some("1".into()),
         updated_at_source: None,
     };
-    store.ingest(Origin::Pms, None, std::slice::from_ref(&room)).expect("room");
-    let start = Utc.with_ymd_and_hms(2026, 7, 1, 14, 0, 0).single().expect("time");
+    store
+        .ingest(Origin::Pms, None, std::slice::from_ref(&room))
+        .expect("room");
+    let start = Utc
+        .with_ymd_and_hms(2026, 7, 1, 14, 0, 0)
+        .single()
+        .expect("time");
     let stay = Reservation {
         id: new_id(),
         venue_id: venue.id,
@@ -247,7 +340,9 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         notes: None,
         updated_at_source: None,
     };
-    store.ingest(Origin::Pms, None, &[stay.clone()]).expect("reservation");
+    store
+        .ingest(Origin::Pms, None, &[stay.clone()])
+        .expect("reservation");
 
     let find = |store: &Store, q: &str| store.search(venue.id, q, 10).expect("search");
     let kinds = |store: &Store, q: &str| {
@@ -255,35 +350,67 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         k.sort();
         k
     };
-    assert_eq!(kinds(&store, "mull"), vec![EntityKind::Customer, EntityKind::Reservation], "accent-free prefix");
-    assert_eq!(kinds(&store, "ana.muller@example.com"), vec![EntityKind::Customer, EntityKind::Reservation]);
-    assert_eq!(kinds(&store, "442079460958"), vec![EntityKind::Customer, EntityKind::Reservation], "phone as digits");
+    assert_eq!(
+        kinds(&store, "mull"),
+        vec![EntityKind::Customer, EntityKind::Reservation],
+        "accent-free prefix"
+    );
+    assert_eq!(
+        kinds(&store, "ana.muller@example.com"),
+        vec![EntityKind::Customer, EntityKind::Reservation]
+    );
+    assert_eq!(
+        kinds(&store, "442079460958"),
+        vec![EntityKind::Customer, EntityKind::Reservation],
+        "phone as digits"
+    );
     assert_eq!(kinds(&store, "101"), vec![EntityKind::Reservation], "room");
     let by_number = find(&store, "52");
     assert_eq!(by_number.len(), 1);
-    assert_eq!((by_number[0].id, by_number[0].room.as_str()), (stay.id, "101"));
+    assert_eq!(
+        (by_number[0].id, by_number[0].room.as_str()),
+        (stay.id, "101")
+    );
     assert_eq!(find(&store, "smith").len(), 1);
     assert!(find(&store, "nobody").is_empty());
-    assert!(find(&store, "\"unbalanced (").is_empty(), "odd input is not an error");
+    assert!(
+        find(&store, "\"unbalanced (").is_empty(),
+        "odd input is not an error"
+    );
 
     // Renaming a guest (e.g. after marriage) updates the reservation's entry too.
     let mut renamed = ana.clone();
     renamed.last_name = Some("Kowalski".into());
     store.ingest(Origin::Pms, None, &[renamed]).expect("rename");
-    assert_eq!(kinds(&store, "kowal"), vec![EntityKind::Customer, EntityKind::Reservation]);
-    assert!(find(&store, "kowal").iter().all(|h| h.name == "Ana Kowalski"));
+    assert_eq!(
+        kinds(&store, "kowal"),
+        vec![EntityKind::Customer, EntityKind::Reservation]
+    );
+    assert!(find(&store, "kowal")
+        .iter()
+        .all(|h| h.name == "Ana Kowalski"));
 }
 
 #[test]
 fn local_writes_are_captured_and_remote_ones_are_not() {
     let (_dir, mut store, venue) = new_store();
     let before = change_log_len(&store);
-    store.ingest(Origin::Connector, None, &[sale(&venue, 1, 500)]).expect("local");
+    store
+        .ingest(Origin::Connector, None, &[sale(&venue, 1, 500)])
+        .expect("local");
     assert_eq!(change_log_len(&store), before + 1);
     let captured = store.changes_since(0, 1_000).expect("changes");
     let last = &captured.last().expect("change").change;
-    assert_eq!((last.entity, last.origin, last.node), (EntityKind::Transaction, Origin::Connector, store.node_id()));
-    assert!(captured.windows(2).all(|w| w[0].change.hlc < w[1].change.hlc), "stamps strictly increase");
+    assert_eq!(
+        (last.entity, last.origin, last.node),
+        (EntityKind::Transaction, Origin::Connector, store.node_id())
+    );
+    assert!(
+        captured
+            .windows(2)
+            .all(|w| w[0].change.hlc < w[1].change.hlc),
+        "stamps strictly increase"
+    );
 
     // A change written by another console for the same venue.
     let peer = NodeId::generate();
@@ -299,13 +426,32 @@ fn local_writes_are_captured_and_remote_ones_are_not() {
         node: peer,
         origin: Origin::Connector,
     };
-    let applied = store.apply_remote(std::slice::from_ref(&remote)).expect("apply");
+    let applied = store
+        .apply_remote(std::slice::from_ref(&remote))
+        .expect("apply");
     assert_eq!(applied.applied, 1);
-    assert_eq!(change_log_len(&store), before + 1, "applying a remote change is not re-captured");
+    assert_eq!(
+        change_log_len(&store),
+        before + 1,
+        "applying a remote change is not re-captured"
+    );
     assert_eq!(store.counts().expect("counts").transactions, 2);
-    assert!(store.last_hlc() > remote.hlc, "the clock moved past the peer's");
+    let day = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
+    let sales_of_day =
+        |store: &Store| store.daily_sales(venue.id, day).expect("sales")[0].transactions;
+    assert_eq!(
+        sales_of_day(&store),
+        2,
+        "a sale from a peer counts in its day"
+    );
+    assert!(
+        store.last_hlc() > remote.hlc,
+        "the clock moved past the peer's"
+    );
     // Redelivery is harmless.
-    let again = store.apply_remote(std::slice::from_ref(&remote)).expect("redeliver");
+    let again = store
+        .apply_remote(std::slice::from_ref(&remote))
+        .expect("redeliver");
     assert_eq!((again.applied, again.duplicates), (0, 1));
 
     // An older change to the same row loses and is kept as a conflict, not dropped.
@@ -321,13 +467,26 @@ fn local_writes_are_captured_and_remote_ones_are_not() {
     assert_eq!(outcome.conflicts, 1);
     let kept: Transaction = store.get(remote_sale.id).expect("get").expect("row");
     assert_eq!(kept.total_minor, 800, "newer write wins");
+    assert_eq!(
+        sales_of_day(&store),
+        2,
+        "neither redelivery nor a lost change counts twice"
+    );
+    let gross = store.daily_sales(venue.id, day).expect("sales")[0].gross_minor;
+    assert_eq!(gross, 1_300);
 
     // A malformed change is refused with its id and nothing from its batch lands.
     let mut broken = remote.clone();
     broken.change_id = new_id();
     broken.payload = serde_json::json!({"id": remote_sale.id, "total_minor": "lots"});
-    let err = store.apply_remote(&[broken.clone()]).err().expect("refused");
-    assert!(err.to_string().contains(&broken.change_id.to_string()), "{err}");
+    let err = store
+        .apply_remote(&[broken.clone()])
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains(&broken.change_id.to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -346,7 +505,10 @@ fn a_peer_clock_far_in_the_future_is_refused() {
         origin: Origin::Connector,
     };
     let err = store.apply_remote(&[change]).err().expect("refused");
-    assert!(matches!(err, StoreError::Domain(DomainError::ClockDrift { .. })), "{err}");
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::ClockDrift { .. })),
+        "{err}"
+    );
     assert_eq!(store.counts().expect("counts").transactions, 0);
 }
 
@@ -355,20 +517,40 @@ fn user_edits_are_audited_with_before_and_after() {
     let (_dir, mut store, venue) = new_store();
     let mut edited = venue.clone();
     edited.capacity = 150;
-    assert!(store.save_by_user("maria", "venue.update", &edited).expect("edit"));
-    assert!(!store.save_by_user("maria", "venue.update", &edited).expect("same again"), "no-op edit writes nothing");
+    assert!(store
+        .save_by_user("maria", "venue.update", &edited)
+        .expect("edit"));
+    assert!(
+        !store
+            .save_by_user("maria", "venue.update", &edited)
+            .expect("same again"),
+        "no-op edit writes nothing"
+    );
     let mut entries = Vec::new();
-    store.export::<AuditEntry>(venue.id, None, None, |e| {
-        entries.push(e);
-        Ok(())
-    })
-    .expect("audit");
+    store
+        .export::<AuditEntry>(venue.id, None, None, |e| {
+            entries.push(e);
+            Ok(())
+        })
+        .expect("audit");
     assert_eq!(entries.len(), 2, "create and one update");
     let update = &entries[1];
-    assert_eq!((update.actor.as_str(), update.action.as_str()), ("maria", "venue.update"));
-    assert_eq!(update.before.as_ref().map(|b| b["capacity"].clone()), Some(120.into()));
-    assert_eq!(update.after.as_ref().map(|a| a["capacity"].clone()), Some(150.into()));
-    assert!(store.save_by_user(" ", "venue.update", &venue).is_err(), "an audited action needs an actor");
+    assert_eq!(
+        (update.actor.as_str(), update.action.as_str()),
+        ("maria", "venue.update")
+    );
+    assert_eq!(
+        update.before.as_ref().map(|b| b["capacity"].clone()),
+        Some(120.into())
+    );
+    assert_eq!(
+        update.after.as_ref().map(|a| a["capacity"].clone()),
+        Some(150.into())
+    );
+    assert!(
+        store.save_by_user(" ", "venue.update", &venue).is_err(),
+        "an audited action needs an actor"
+    );
 }
 
 #[test]
@@ -377,14 +559,24 @@ fn bad_rows_are_refused_with_a_reason_and_the_batch_is_not_half_written() {
     let good = sale(&venue, 1, 100);
     let mut bad = sale(&venue, 2, 100);
     bad.external_id = "  ".into();
-    let err = store.ingest(Origin::Connector, None, &[good, bad]).err().expect("refused");
+    let err = store
+        .ingest(Origin::Connector, None, &[good, bad])
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("external id"), "{err}");
-    assert_eq!(store.counts().expect("counts").transactions, 0, "all or nothing");
+    assert_eq!(
+        store.counts().expect("counts").transactions,
+        0,
+        "all or nothing"
+    );
     let stranger = Transaction {
         venue_id: Uuid::now_v7(),
         ..sale(&venue, 3, 100)
     };
-    let err = store.ingest(Origin::Connector, None, &[stranger]).err().expect("refused");
+    let err = store
+        .ingest(Origin::Connector, None, &[stranger])
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("unknown venue"), "{err}");
 }
 
@@ -395,7 +587,9 @@ fn the_clock_and_node_survive_a_restart() {
     let (node, hlc) = {
         let mut store = Store::open(&path).expect("open");
         let venue = Venue::new("Harbour", "Europe/London", "GBP", 10).expect("venue");
-        store.save_by_user("test", "venue.create", &venue).expect("venue");
+        store
+            .save_by_user("test", "venue.create", &venue)
+            .expect("venue");
         (store.node_id(), store.last_hlc())
     };
     let store = Store::open(&path).expect("reopen");

@@ -1,0 +1,319 @@
+//! The `venue` binary as a user runs it: exit codes, one-line errors, real files.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn venue(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_venue"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("VENUE_DATA_DIR")
+        .env("VENUE_LOG", "warn")
+        .output()
+        .expect("run venue")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        stderr(&out),
+        stdout(&out)
+    );
+    out
+}
+
+fn json(out: Output) -> Value {
+    let out = ok(out);
+    serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
+}
+
+fn demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ok(venue(dir.path(), &["init", "--demo"]));
+    dir
+}
+
+#[test]
+fn demo_init_then_status_shows_the_venue_and_its_data() {
+    let dir = demo();
+    let status = json(venue(dir.path(), &["status", "--json"]));
+    assert_eq!(status["venue"]["name"], "Harbour Hotel & Bar");
+    assert_eq!(status["venue"]["timezone"], "Europe/London");
+    assert_eq!(status["store"]["journal_mode"], "wal");
+    assert_eq!(
+        status["store"]["schema_version"],
+        status["store"]["latest_schema_version"]
+    );
+    assert!(status["counts"]["transactions"].as_u64().unwrap_or(0) > 1_000);
+    assert!(status["counts"]["reservations"].as_u64().unwrap_or(0) > 10);
+    assert!(status["change_log"]["pending_sync"].as_u64().unwrap_or(0) > 1_000);
+    assert!(
+        dir.path().join("venue.toml").exists(),
+        "init writes a commented venue.toml"
+    );
+    let text = stdout(&ok(venue(dir.path(), &["status"])));
+    assert!(text.contains("Harbour Hotel & Bar"), "{text}");
+}
+
+#[test]
+fn init_refuses_twice_and_bad_fields_with_exit_2() {
+    let dir = demo();
+    let again = venue(dir.path(), &["init", "--demo"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already holds the venue"),
+        "{}",
+        stderr(&again)
+    );
+
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let target = fresh.path().join("new-venue");
+    let bad = venue(
+        &target,
+        &[
+            "init",
+            "--name",
+            "Cafe",
+            "--timezone",
+            "Mars/Base",
+            "--currency",
+            "EUR",
+            "--capacity",
+            "30",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let message = stderr(&bad);
+    assert!(
+        message.contains("Mars/Base") && message.lines().count() == 1,
+        "{message}"
+    );
+    assert!(!target.exists(), "bad input leaves nothing behind");
+
+    let missing = venue(&target, &["init", "--name", "Cafe"]);
+    assert_eq!(missing.status.code(), Some(2), "clap usage error");
+
+    let custom = json(venue(
+        &target,
+        &[
+            "init",
+            "--name",
+            "Café Nord",
+            "--timezone",
+            "Europe/Oslo",
+            "--currency",
+            "nok",
+            "--capacity",
+            "30",
+            "--json",
+        ],
+    ));
+    assert_eq!(custom["venue"]["currency"], "NOK");
+}
+
+#[test]
+fn commands_need_a_venue_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = venue(dir.path(), &["export", "transactions", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("venue init"), "{}", stderr(&out));
+}
+
+#[test]
+fn exports_match_the_store_in_both_formats_and_filter_by_time() {
+    let dir = demo();
+    let status = json(venue(dir.path(), &["status", "--json"]));
+    let total = status["counts"]["transactions"].as_u64().expect("count");
+
+    let all = json(venue(
+        dir.path(),
+        &["export", "transactions", "--format", "json"],
+    ));
+    let rows = all.as_array().expect("array");
+    assert_eq!(rows.len() as u64, total);
+    assert!(rows
+        .iter()
+        .all(|r| r["total_minor"].is_i64() && r["currency"] == "GBP"));
+
+    let csv_out = ok(venue(
+        dir.path(),
+        &["export", "transactions", "--format", "csv"],
+    ));
+    let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    let headers = reader.headers().expect("header").clone();
+    assert!(headers.iter().any(|h| h == "total") && headers.iter().any(|h| h == "total_minor"));
+    assert_eq!(reader.records().count() as u64, total);
+
+    // A one-day window holds only that day's sales (venue-local).
+    let first_day = rows[0]["closed_at"].as_str().expect("closed_at")[..10].to_string();
+    let day: Vec<Value> = json(venue(
+        dir.path(),
+        &[
+            "export",
+            "transactions",
+            "--format",
+            "json",
+            "--since",
+            "2000-01-01",
+            "--until",
+            &first_day,
+        ],
+    ))
+    .as_array()
+    .cloned()
+    .unwrap_or_default();
+    assert!(day.len() < rows.len());
+
+    let file = dir.path().join("guests.csv");
+    ok(venue(
+        dir.path(),
+        &[
+            "export",
+            "customers",
+            "--format",
+            "csv",
+            "-o",
+            file.to_str().expect("path"),
+        ],
+    ));
+    let text = std::fs::read_to_string(&file).expect("export file");
+    assert_eq!(text.lines().count(), 41, "header and 40 guests");
+
+    let audit = json(venue(dir.path(), &["export", "audit", "--format", "json"]));
+    assert_eq!(audit[0]["action"], "venue.create");
+    let changes = json(venue(
+        dir.path(),
+        &["export", "changes", "--format", "json"],
+    ));
+    assert_eq!(
+        changes.as_array().map(Vec::len),
+        status["change_log"]["total"].as_u64().map(|n| n as usize)
+    );
+
+    for (args, needle) in [
+        (vec!["export", "guests", "--format", "json"], "customers"),
+        (
+            vec![
+                "export",
+                "transactions",
+                "--format",
+                "json",
+                "--since",
+                "last tuesday",
+            ],
+            "last tuesday",
+        ),
+        (
+            vec![
+                "export",
+                "transactions",
+                "--format",
+                "json",
+                "--since",
+                "2026-02-02",
+                "--until",
+                "2026-02-01",
+            ],
+            "--until",
+        ),
+    ] {
+        let out = venue(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+    let xml = venue(dir.path(), &["export", "transactions", "--format", "xml"]);
+    assert_eq!(xml.status.code(), Some(2));
+}
+
+#[test]
+fn the_daily_report_adds_up() {
+    let dir = demo();
+    let sales = json(venue(
+        dir.path(),
+        &["export", "transactions", "--format", "json"],
+    ));
+    let yesterday_utc = sales
+        .as_array()
+        .and_then(|rows| rows.iter().rev().find(|r| r["status"] == "completed"))
+        .and_then(|r| r["closed_at"].as_str())
+        .map(|t| t[..10].to_string())
+        .expect("a sale");
+    let report = json(venue(
+        dir.path(),
+        &["report", "daily", "--date", &yesterday_utc, "--json"],
+    ));
+    let by_hour: u64 = report["sales_by_hour"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .map(|h| h["transactions"].as_u64().unwrap_or(0))
+        .sum();
+    let day_total = report["sales"][0]["transactions"].as_u64().unwrap_or(0);
+    assert!(day_total > 0);
+    assert_eq!(by_hour, day_total, "hourly breakdown sums to the day");
+    assert!(report["traffic"]["entries"].as_u64().unwrap_or(0) > 0);
+    let text = stdout(&ok(venue(
+        dir.path(),
+        &["report", "daily", "--date", &yesterday_utc],
+    )));
+    assert!(
+        text.contains("transactions") && text.contains("GBP"),
+        "{text}"
+    );
+
+    let bad = venue(dir.path(), &["report", "daily", "--date", "31/12/2026"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("YYYY-MM-DD"));
+}
+
+#[test]
+fn search_finds_a_guest_by_partial_name() {
+    let dir = demo();
+    let guests = json(venue(
+        dir.path(),
+        &["export", "customers", "--format", "json"],
+    ));
+    let last = guests[0]["last_name"].as_str().expect("name").to_string();
+    let hits = json(venue(dir.path(), &["search", &last[..3], "--json"]));
+    assert!(hits.as_array().is_some_and(|h| h
+        .iter()
+        .any(|hit| hit["name"].as_str().is_some_and(|n| n.contains(&last)))));
+}
+
+#[test]
+fn a_file_that_is_not_a_database_fails_with_exit_1_and_is_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("venue.sqlite3");
+    std::fs::write(&db, "not a database").expect("write");
+    let out = venue(dir.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not a SQLite database"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&db).expect("read"),
+        "not a database"
+    );
+}
+
+#[test]
+fn a_typo_in_venue_toml_is_named() {
+    let dir = demo();
+    std::fs::write(dir.path().join("venue.toml"), "[log]\nlevle = \"debug\"\n").expect("write");
+    let out = venue(dir.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("levle"), "{}", stderr(&out));
+}

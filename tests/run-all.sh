@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it. Every step runs even if one fails; the
+# last line counts them ("N passed, M failed") and the exit code is non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+passed=0
+failed=0
+failures=()
+
+step() {
+  local name=$1; shift
+  echo "==> $name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "<== $name: ok ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "<== $name: FAILED ($((SECONDS - started)) s)"
+  fi
+}
+
+core_crates_without_tauri() {
+  local crate bad=0
+  for crate in $(ls crates); do
+    if cargo tree -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -qE '^tauri( |-)'; then
+      echo "crate $crate depends on Tauri; the core must stay usable without a window" >&2
+      bad=1
+    fi
+  done
+  return $bad
+}
+
+ui_checks() {
+  (cd ui && npm run --silent typecheck && npm test --silent && npm run --silent build)
+}
+
+end_to_end() {
+  local data
+  data=$(mktemp -d)
+  cargo build -p venue-console -p venue-cli --quiet &&
+    target/debug/venue --data-dir "$data" init --demo >/dev/null &&
+    E2E_VENUE_NAME="Harbour Hotel & Bar" tests/e2e/run.sh "$PWD/target/debug/venue-console" "$data"
+  local rc=$?
+  rm -rf "$data"
+  return $rc
+}
+
+benchmark_smoke() {
+  # A short run proves the benchmark works and prints its JSON lines; `make bench` runs 1,000,000 rows.
+  cargo run --release --quiet -p venue-bench -- ingest --rows 100000
+}
+
+step "setup" tests/setup.sh --e2e
+step "ui" ui_checks
+step "rustfmt" cargo fmt --all -- --check
+step "core crates free of tauri" core_crates_without_tauri
+step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "cargo test" cargo test --workspace
+step "end-to-end (real window under Xvfb)" end_to_end
+step "benchmark smoke" benchmark_smoke
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed steps: ${failures[*]}"
+echo "make test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
