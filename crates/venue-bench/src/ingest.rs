@@ -28,9 +28,9 @@ fn sale(venue: &Venue, n: u64, epoch: DateTime<Utc>) -> Transaction {
         currency: venue.currency,
         total_minor: total,
         tax_minor: total / 6,
-        tip_minor: if n % 3 == 0 { total / 10 } else { 0 },
+        tip_minor: if n.is_multiple_of(3) { total / 10 } else { 0 },
         discount_minor: 0,
-        refund_minor: if n % 97 == 0 { total } else { 0 },
+        refund_minor: if n.is_multiple_of(97) { total } else { 0 },
     }
 }
 

@@ -160,7 +160,7 @@ fn a_non_sqlite_or_corrupt_file_is_refused_untouched() {
     let path = db_path(&dir);
     std::fs::write(&path, b"these are somebody's notes, not a database\n").expect("write");
     let before = file_bytes(&path);
-    let err = Store::open(&path).err().expect("refused");
+    let err = Store::open(&path).map(|_| ()).expect_err("refused");
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
     assert!(err.to_string().contains("not a SQLite database"), "{err}");
     assert_eq!(file_bytes(&path), before);
@@ -173,7 +173,7 @@ fn a_non_sqlite_or_corrupt_file_is_refused_untouched() {
     let mut corrupt = b"SQLite format 3\0".to_vec();
     corrupt.extend(std::iter::repeat_n(0xA5u8, 8192));
     std::fs::write(&path, &corrupt).expect("write");
-    let err = Store::open(&path).err().expect("refused");
+    let err = Store::open(&path).map(|_| ()).expect_err("refused");
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
     assert_eq!(file_bytes(&path), corrupt);
 }
@@ -190,7 +190,7 @@ fn another_applications_database_is_refused() {
         .expect("other app's schema");
     }
     let before = file_bytes(&path);
-    let err = Store::open(&path).err().expect("refused");
+    let err = Store::open(&path).map(|_| ()).expect_err("refused");
     assert!(matches!(err, StoreError::ForeignDatabase { .. }), "{err}");
     assert_eq!(file_bytes(&path), before);
 }
@@ -341,7 +341,7 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         updated_at_source: None,
     };
     store
-        .ingest(Origin::Pms, None, &[stay.clone()])
+        .ingest(Origin::Pms, None, std::slice::from_ref(&stay))
         .expect("reservation");
 
     let find = |store: &Store, q: &str| store.search(venue.id, q, 10).expect("search");
@@ -481,8 +481,8 @@ fn local_writes_are_captured_and_remote_ones_are_not() {
     broken.payload = serde_json::json!({"id": remote_sale.id, "total_minor": "lots"});
     let err = store
         .apply_remote(&[broken.clone()])
-        .err()
-        .expect("refused");
+        .map(|_| ())
+        .expect_err("refused");
     assert!(
         err.to_string().contains(&broken.change_id.to_string()),
         "{err}"
@@ -504,7 +504,10 @@ fn a_peer_clock_far_in_the_future_is_refused() {
         node: NodeId::generate(),
         origin: Origin::Connector,
     };
-    let err = store.apply_remote(&[change]).err().expect("refused");
+    let err = store
+        .apply_remote(&[change])
+        .map(|_| ())
+        .expect_err("refused");
     assert!(
         matches!(err, StoreError::Domain(DomainError::ClockDrift { .. })),
         "{err}"
@@ -561,8 +564,8 @@ fn bad_rows_are_refused_with_a_reason_and_the_batch_is_not_half_written() {
     bad.external_id = "  ".into();
     let err = store
         .ingest(Origin::Connector, None, &[good, bad])
-        .err()
-        .expect("refused");
+        .map(|_| ())
+        .expect_err("refused");
     assert!(err.to_string().contains("external id"), "{err}");
     assert_eq!(
         store.counts().expect("counts").transactions,
@@ -575,8 +578,8 @@ fn bad_rows_are_refused_with_a_reason_and_the_batch_is_not_half_written() {
     };
     let err = store
         .ingest(Origin::Connector, None, &[stranger])
-        .err()
-        .expect("refused");
+        .map(|_| ())
+        .expect_err("refused");
     assert!(err.to_string().contains("unknown venue"), "{err}");
 }
 
