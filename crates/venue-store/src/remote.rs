@@ -1,9 +1,9 @@
 //! Applying changes that came from a sync peer: exactly once, last writer wins by (hlc, node),
 //! never captured again, and a losing change kept in `sync_conflicts` rather than dropped.
 
-use crate::record::{get_id, with_record_type, Binder, Record, WriteContext};
+use crate::record::{with_record_type, Record, WriteContext};
 use crate::summaries::SalesDeltas;
-use crate::write::{now_text, upsert_sql, UpsertRule};
+use crate::write::{now_text, Stamped, Upsert, UpsertRule};
 use crate::{Result, Store, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use serde::Serialize;
@@ -57,22 +57,14 @@ fn apply_upsert<R: Record>(
         }
         None => None,
     };
-    let mut stmt = tx.prepare_cached(&upsert_sql::<R>(UpsertRule::WhenNewer))?;
-    let mut b = Binder::new(&mut stmt);
-    record.bind(&ctx, &mut b)?;
-    b.push(rusqlite::types::Null)?;
-    b.push(Origin::Sync.as_str())?;
-    b.push(change.hlc.as_i64())?;
-    b.id(change.node.0)?;
-    b.push(now)?;
-    b.push(now)?;
-    let applied = {
-        let mut rows = stmt.raw_query();
-        match rows.next()? {
-            Some(row) => Some(get_id(row, 0)?),
-            None => None,
-        }
+    let stamp = Stamped {
+        snapshot_id: None,
+        origin: Origin::Sync,
+        hlc: change.hlc.as_i64(),
+        node: change.node.0,
+        now,
     };
+    let applied = Upsert::prepare::<R>(tx, UpsertRule::WhenNewer)?.run(&ctx, &record, &stamp)?;
     if applied.is_some() {
         if let Some(line) = new_sale {
             let mut sales = SalesDeltas::default();
