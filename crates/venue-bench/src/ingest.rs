@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use venue_domain::*;
-use venue_store::Store;
+use venue_store::{ChangeBuffer, Store};
 
 fn bench_venue() -> anyhow::Result<Venue> {
     Ok(Venue::new("Bench Bar", "Europe/London", "GBP", 500)?)
@@ -55,7 +55,7 @@ const RAW_SCHEMA: &str = "
         hlc INTEGER NOT NULL, origin TEXT NOT NULL, tombstone TEXT) STRICT;";
 
 /// Inserts every row in one transaction with one prepared statement; optionally also a change-log
-/// row per insert, to price the outbox on its own.
+/// row per insert, written as the store writes them (multi-row inserts), to price the outbox alone.
 fn raw_insert(
     path: &Path,
     venue: &Venue,
@@ -72,9 +72,9 @@ fn raw_insert(
         let mut insert = tx.prepare(
             "INSERT INTO transactions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
-        let mut capture = tx.prepare(
-            "INSERT INTO change_log (entity, entity_id, op, hlc, origin) VALUES ('transaction', ?1, 'upsert', ?2, 'connector')",
-        )?;
+        let chunk = ChangeBuffer::CHUNK_ROWS;
+        let mut capture = tx.prepare(&ChangeBuffer::sql(chunk))?;
+        let mut pending: Vec<(String, i64)> = Vec::with_capacity(chunk);
         for (i, t) in rows.iter().enumerate() {
             let id = t.id.to_string();
             insert.execute(params![
@@ -95,14 +95,35 @@ fn raw_insert(
                 venue.local_date(t.closed_at),
             ])?;
             if with_change_log {
-                capture.execute(params![id, i as i64])?;
+                pending.push((id, i as i64));
+                if pending.len() == chunk {
+                    write_changes(&mut capture, &pending)?;
+                    pending.clear();
+                }
             }
+        }
+        if !pending.is_empty() {
+            write_changes(
+                &mut tx.prepare(&ChangeBuffer::sql(pending.len()))?,
+                &pending,
+            )?;
         }
     }
     tx.commit()?;
     // Timed until the rows are in the database file itself, as on our path.
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
     Ok(start.elapsed().as_secs_f64())
+}
+
+fn write_changes(stmt: &mut rusqlite::Statement, rows: &[(String, i64)]) -> anyhow::Result<()> {
+    stmt.raw_bind_parameter(1, "transaction")?;
+    stmt.raw_bind_parameter(2, "connector")?;
+    for (i, (id, hlc)) in rows.iter().enumerate() {
+        stmt.raw_bind_parameter(3 + 2 * i, id)?;
+        stmt.raw_bind_parameter(4 + 2 * i, hlc)?;
+    }
+    stmt.raw_execute()?;
+    Ok(())
 }
 
 fn store_ingest(

@@ -19,7 +19,7 @@ pub use remote::ApplySummary;
 pub use reports::{StayCounts, TrafficTotals};
 pub use search::SearchHit;
 pub use summaries::SaleLine;
-pub use write::IngestSummary;
+pub use write::{ChangeBuffer, IngestSummary};
 
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;

@@ -8,7 +8,7 @@ use chrono::Utc;
 use rusqlite::TransactionBehavior;
 use serde::Serialize;
 use uuid::Uuid;
-use venue_domain::{new_id, AuditEntry, ChangeOp, HlcClock, NodeId, Origin, Venue};
+use venue_domain::{new_id, AuditEntry, HlcClock, NodeId, Origin, Venue};
 
 /// What a batch did: re-ingesting the same data reports only `unchanged`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -83,7 +83,9 @@ pub(crate) fn upsert_sql<R: Record>(rule: UpsertRule) -> UpsertSql {
             data.join(", "),
             data.iter().map(|c| param(c)).collect::<Vec<_>>().join(", ")
         ),
-        UpsertRule::WhenNewer => format!("({}, {}) > (hlc, node_id)", param("hlc"), param("node_id")),
+        UpsertRule::WhenNewer => {
+            format!("({}, {}) > (hlc, node_id)", param("hlc"), param("node_id"))
+        }
     };
     UpsertSql {
         insert: format!(
@@ -143,7 +145,12 @@ impl<'t> Upsert<'t> {
 
     /// `Some((id, inserted))` for the row written (our id when inserted, the existing one when
     /// updated), or `None` when the rule left the existing row as it was.
-    pub fn run<R: Record>(&mut self, ctx: &WriteContext, record: &R, stamp: &Stamped) -> Result<Option<(Uuid, bool)>> {
+    pub fn run<R: Record>(
+        &mut self,
+        ctx: &WriteContext,
+        record: &R,
+        stamp: &Stamped,
+    ) -> Result<Option<(Uuid, bool)>> {
         bind_stamped(&mut self.insert, ctx, record, stamp)?;
         if self.insert.raw_execute()? == 1 {
             return Ok(Some((record.id(), true)));
@@ -162,8 +169,55 @@ pub(crate) fn now_text() -> String {
     Utc::now().format("%F %T%.f%:z").to_string()
 }
 
-pub(crate) const CHANGE_LOG_INSERT: &str =
-    "INSERT INTO change_log (entity, entity_id, op, hlc, origin) VALUES (?1, ?2, ?3, ?4, ?5)";
+/// Change-log rows waiting to be written, flushed in multi-row inserts: one statement per
+/// `CHUNK` rows instead of one per row (each AUTOINCREMENT insert also updates sqlite_sequence).
+pub struct ChangeBuffer {
+    entity: &'static str,
+    origin: Origin,
+    rows: Vec<(Uuid, i64)>,
+}
+
+impl ChangeBuffer {
+    const CHUNK: usize = 128;
+
+    pub const CHUNK_ROWS: usize = Self::CHUNK;
+
+    /// The multi-row insert for `rows` changes: parameters are entity, origin, then (id, hlc) pairs.
+    pub fn sql(rows: usize) -> String {
+        let values: Vec<String> = (0..rows)
+            .map(|i| format!("(?1, ?{}, 'upsert', ?{}, ?2)", 3 + 2 * i, 4 + 2 * i))
+            .collect();
+        format!(
+            "INSERT INTO change_log (entity, entity_id, op, hlc, origin) VALUES {}",
+            values.join(", ")
+        )
+    }
+
+    fn push(&mut self, tx: &rusqlite::Transaction, id: Uuid, hlc: i64) -> Result<()> {
+        self.rows.push((id, hlc));
+        if self.rows.len() == Self::CHUNK {
+            self.flush(tx)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, tx: &rusqlite::Transaction) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut stmt = tx.prepare_cached(&Self::sql(self.rows.len()))?;
+        let mut b = Binder::new(&mut stmt);
+        b.push(self.entity)?;
+        b.push(self.origin.as_str())?;
+        for (id, hlc) in &self.rows {
+            b.id(*id)?;
+            b.push(*hlc)?;
+        }
+        stmt.raw_execute()?;
+        self.rows.clear();
+        Ok(())
+    }
+}
 
 /// Writes `records` inside `tx`, capturing one change per inserted or updated row.
 /// Returns the summary and the ids of the rows that changed.
@@ -187,7 +241,11 @@ pub(crate) fn write_records<R: Record>(
     let ctx = WriteContext { venue };
     let now = now_text();
     let mut upsert = Upsert::prepare::<R>(tx, UpsertRule::WhenChanged)?;
-    let mut capture = tx.prepare_cached(CHANGE_LOG_INSERT)?;
+    let mut capture = ChangeBuffer {
+        entity: R::KIND.as_str(),
+        origin,
+        rows: Vec::with_capacity(ChangeBuffer::CHUNK),
+    };
     let mut summary = IngestSummary::default();
     let mut sales = SalesDeltas::default();
     for record in records {
@@ -223,15 +281,10 @@ pub(crate) fn write_records<R: Record>(
         } else {
             summary.updated += 1;
         }
-        let mut c = Binder::new(&mut capture);
-        c.push(R::KIND.as_str())?;
-        c.id(id)?;
-        c.push(ChangeOp::Upsert.as_str())?;
-        c.push(hlc.as_i64())?;
-        c.push(origin.as_str())?;
-        capture.raw_execute()?;
+        capture.push(tx, id, hlc.as_i64())?;
         changed_ids.push(id);
     }
+    capture.flush(tx)?;
     sales.flush(tx)?;
     Ok(summary)
 }
