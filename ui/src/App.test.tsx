@@ -32,6 +32,7 @@ const baseReport: StatusReport = {
   change_log: { total: 385, pending_sync: 385, last_hlc: "0001000000000000-0000-node-a1b2" },
   last_snapshot: null,
   today: {
+    venue_id: "018f0000-0000-7000-8000-000000000002",
     date: "2026-05-01",
     currency: "EUR",
     transactions: 12,

@@ -60,6 +60,7 @@ export interface SnapshotInfo {
 }
 
 export interface TodaySales {
+  venue_id: string;
   date: string;
   currency: string;
   transactions: number;

@@ -13,11 +13,8 @@ fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn money(minor: i64, currency: &str) -> String {
-    match currency.parse::<Currency>() {
-        Ok(c) => Money::new(minor, c).to_string(),
-        Err(_) => format!("{minor} (minor units) {currency}"),
-    }
+fn money(minor: i64, currency: Currency) -> String {
+    Money::new(minor, currency).to_string()
 }
 
 pub fn init(report: &InitReport, as_json: bool) -> anyhow::Result<()> {
@@ -92,7 +89,7 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
             "Today     {}: {} sales, net {}",
             t.date,
             t.transactions,
-            money(t.net_minor, &t.currency)
+            money(t.net_minor, t.currency)
         );
     }
     Ok(())
@@ -106,20 +103,21 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
     if r.sales.is_empty() {
         println!("Sales        none");
     }
-    for s in &r.sales {
+    for totals in &r.sales {
+        let (s, c) = (&totals.day, totals.day.currency);
         println!(
             "Sales        {} transactions, gross {}, net {}, average {}",
             s.transactions,
-            money(s.gross_minor, &s.currency),
-            money(s.net_minor, &s.currency),
-            money(s.average_ticket_minor, &s.currency)
+            money(s.gross_minor, c),
+            money(s.net_minor, c),
+            money(totals.average_ticket_minor, c)
         );
         println!(
             "             tax {}, tips {}, discounts {}, refunds {}",
-            money(s.tax_minor, &s.currency),
-            money(s.tip_minor, &s.currency),
-            money(s.discount_minor, &s.currency),
-            money(s.refund_minor, &s.currency)
+            money(s.tax_minor, c),
+            money(s.tip_minor, c),
+            money(s.discount_minor, c),
+            money(s.refund_minor, c)
         );
     }
     println!(

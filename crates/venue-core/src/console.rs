@@ -1,10 +1,10 @@
 use crate::config::{Config, CONFIG_FILE, DEFAULT_CONFIG};
 use crate::paths::ensure_dir;
 use crate::{ApiError, ApiResult, ErrorCode};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use venue_domain::{Snapshot, Venue};
+use venue_domain::{DailySales, Snapshot, Venue};
 use venue_store::{ChangeLogStats, Counts, SearchHit, Store, DB_FILE};
 
 /// An open data dir: its config and its store.
@@ -25,26 +25,14 @@ pub struct StoreInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TodaySales {
-    pub date: NaiveDate,
-    pub currency: String,
-    pub transactions: u64,
-    pub gross_minor: i64,
-    pub tax_minor: i64,
-    pub tip_minor: i64,
-    pub discount_minor: i64,
-    pub refund_minor: i64,
-    pub net_minor: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
     pub venue: Option<Venue>,
     pub store: StoreInfo,
     pub counts: Counts,
     pub change_log: ChangeLogStats,
     pub last_snapshot: Option<Snapshot>,
-    pub today: Option<TodaySales>,
+    /// Today's sales (venue-local day) in the venue's currency; zeros before the first sale.
+    pub today: Option<DailySales>,
 }
 
 #[derive(Debug, Clone)]
@@ -166,18 +154,10 @@ impl Console {
             Some(v) => {
                 let date = v.local_date(Utc::now());
                 let sales = self.store.daily_sales(v.id, date)?;
-                let in_currency = sales.into_iter().find(|s| s.currency == v.currency);
-                let today = TodaySales {
-                    date,
-                    currency: v.currency.to_string(),
-                    transactions: in_currency.as_ref().map_or(0, |s| s.transactions),
-                    gross_minor: in_currency.as_ref().map_or(0, |s| s.gross_minor),
-                    tax_minor: in_currency.as_ref().map_or(0, |s| s.tax_minor),
-                    tip_minor: in_currency.as_ref().map_or(0, |s| s.tip_minor),
-                    discount_minor: in_currency.as_ref().map_or(0, |s| s.discount_minor),
-                    refund_minor: in_currency.as_ref().map_or(0, |s| s.refund_minor),
-                    net_minor: in_currency.as_ref().map_or(0, |s| s.net_minor),
-                };
+                let today = sales
+                    .into_iter()
+                    .find(|s| s.currency == v.currency)
+                    .unwrap_or_else(|| DailySales::empty(v.id, date, v.currency));
                 (self.store.last_snapshot(v.id)?, Some(today))
             }
             None => (None, None),
@@ -224,5 +204,46 @@ impl Console {
         let actor = self.actor().to_string();
         self.store.save_by_user(&actor, "venue.update", &updated)?;
         Ok(updated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_data_dir_reports_no_venue_rather_than_failing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let console = Console::open(&dir.path().join("new")).expect("open creates the store");
+        let status = console.status().expect("status");
+        assert!(status.venue.is_none() && status.today.is_none());
+        assert_eq!(
+            status.store.schema_version,
+            status.store.latest_schema_version
+        );
+        let err = console.search("ann", 10).expect_err("no venue yet");
+        assert_eq!(err.code, ErrorCode::NotInitialized);
+    }
+
+    #[test]
+    fn venue_settings_changes_are_validated_and_audited() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options = InitOptions {
+            demo: false,
+            ..InitOptions::demo()
+        };
+        let (mut console, _) = Console::init(dir.path(), &options).expect("init");
+        let err = console
+            .update_venue(None, Some("Nowhere/Town"), None, None)
+            .expect_err("bad timezone");
+        assert_eq!(err.code, ErrorCode::BadInput);
+        let updated = console
+            .update_venue(None, None, None, Some(220))
+            .expect("update");
+        assert_eq!(updated.capacity, 220);
+        assert_eq!(console.venue().expect("venue").capacity, 220);
+        let status = console.status().expect("status");
+        assert_eq!(status.counts.audit_entries, 2, "create and update audited");
+        assert_eq!(status.today.map(|t| t.transactions), Some(0));
     }
 }

@@ -10,7 +10,7 @@ mod paths;
 mod report;
 
 pub use config::{Config, ConsoleConfig, LogConfig, LogFormat, CONFIG_FILE, DEFAULT_CONFIG};
-pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo, TodaySales};
+pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use export::{ExportEntity, ExportFormat, TimeBound};
 pub use paths::resolve_data_dir;

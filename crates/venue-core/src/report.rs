@@ -3,18 +3,13 @@
 use crate::{ApiResult, Console};
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use serde::Serialize;
+use venue_domain::DailySales;
 use venue_store::{StayCounts, TrafficTotals};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SalesTotals {
-    pub currency: String,
-    pub transactions: u64,
-    pub gross_minor: i64,
-    pub tax_minor: i64,
-    pub tip_minor: i64,
-    pub discount_minor: i64,
-    pub refund_minor: i64,
-    pub net_minor: i64,
+    #[serde(flatten)]
+    pub day: DailySales,
     /// Net per transaction, rounded half away from zero.
     pub average_ticket_minor: i64,
 }
@@ -58,16 +53,9 @@ impl Console {
             .store
             .daily_sales(venue.id, date)?
             .into_iter()
-            .map(|s| SalesTotals {
-                currency: s.currency.to_string(),
-                transactions: s.transactions,
-                gross_minor: s.gross_minor,
-                tax_minor: s.tax_minor,
-                tip_minor: s.tip_minor,
-                discount_minor: s.discount_minor,
-                refund_minor: s.refund_minor,
-                net_minor: s.net_minor,
-                average_ticket_minor: average(s.net_minor, s.transactions),
+            .map(|day| SalesTotals {
+                average_ticket_minor: average(day.net_minor, day.transactions),
+                day,
             })
             .collect();
         let mut by_hour: Vec<HourSales> = (0..24)

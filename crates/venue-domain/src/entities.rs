@@ -371,6 +371,24 @@ pub struct DailySales {
     pub net_minor: i64,
 }
 
+impl DailySales {
+    /// A day with no sales yet.
+    pub fn empty(venue_id: Uuid, date: NaiveDate, currency: Currency) -> Self {
+        DailySales {
+            venue_id,
+            date,
+            currency,
+            transactions: 0,
+            gross_minor: 0,
+            tax_minor: 0,
+            tip_minor: 0,
+            discount_minor: 0,
+            refund_minor: 0,
+            net_minor: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,21 @@ macro_rules! with_record_type {
 }
 pub(crate) use with_record_type;
 
+/// `id`, `set_id` and `venue_id` for a record with `id` and `venue_id` fields.
+macro_rules! row_ids {
+    () => {
+        fn id(&self) -> Uuid {
+            self.id
+        }
+        fn set_id(&mut self, id: Uuid) {
+            self.id = id;
+        }
+        fn venue_id(&self) -> Uuid {
+            self.venue_id
+        }
+    };
+}
+
 /// What the write path needs to know about the row's venue (business dates are venue-local).
 pub struct WriteContext<'a> {
     pub venue: Option<&'a Venue>,
@@ -255,15 +270,7 @@ impl Record for Transaction {
     const TIME_COLUMN: &'static str = "closed_at";
     const NEEDS_VENUE: bool = true;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, ctx: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -355,15 +362,7 @@ impl Record for Customer {
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "updated_at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -414,15 +413,7 @@ impl Record for Resource {
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "updated_at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -473,15 +464,7 @@ impl Record for Reservation {
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
     const TIME_COLUMN: &'static str = "start_utc";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -533,15 +516,7 @@ impl Record for SensorDevice {
     const CONFLICT: &'static [&'static str] = &["venue_id", "name"];
     const TIME_COLUMN: &'static str = "updated_at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -577,15 +552,7 @@ impl Record for SensorReading {
     const CONFLICT: &'static [&'static str] = &["device_id", "period_start"];
     const TIME_COLUMN: &'static str = "period_start";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -640,15 +607,7 @@ impl Record for Snapshot {
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "started_at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -701,15 +660,7 @@ impl Record for Alert {
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "opened_at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -750,15 +701,7 @@ impl Record for Recommendation {
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "created_at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -796,15 +739,7 @@ impl Record for AuditEntry {
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "at";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn set_id(&mut self, id: Uuid) {
-        self.id = id;
-    }
-    fn venue_id(&self) -> Uuid {
-        self.venue_id
-    }
+    row_ids!();
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;

@@ -325,11 +325,7 @@ impl Store {
         snapshot_id: Option<Uuid>,
         records: &[R],
     ) -> Result<IngestSummary> {
-        let venue = if R::NEEDS_VENUE {
-            Some(self.venue_for(records[0].venue_id())?.clone())
-        } else {
-            None
-        };
+        let venue = self.venue_if_needed::<R>(records[0].venue_id())?;
         let Store {
             conn, clock, node, ..
         } = self;
@@ -349,6 +345,15 @@ impl Store {
         Ok(summary)
     }
 
+    /// The row's venue, for entities whose columns depend on it (venue-local business dates).
+    fn venue_if_needed<R: Record>(&mut self, venue_id: Uuid) -> Result<Option<Venue>> {
+        if R::NEEDS_VENUE {
+            Ok(Some(self.venue_for(venue_id)?.clone()))
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Saves one row on behalf of a person and audits it (who, what, before, after) in the same
     /// transaction. Returns false, writing nothing, when the row is already as given.
     pub fn save_by_user<R: Record>(
@@ -363,11 +368,7 @@ impl Store {
             ));
         }
         let before = self.get::<R>(record.id())?;
-        let venue = if R::NEEDS_VENUE {
-            Some(self.venue_for(record.venue_id())?.clone())
-        } else {
-            None
-        };
+        let venue = self.venue_if_needed::<R>(record.venue_id())?;
         let Store {
             conn,
             clock,
