@@ -63,7 +63,7 @@ CREATE TABLE transactions (
     tax_minor      INTEGER NOT NULL,
     tip_minor      INTEGER NOT NULL,
     discount_minor INTEGER NOT NULL,
-    refund_minor   INTEGER NOT NULL,
+    refunded_minor   INTEGER NOT NULL,
     snapshot_id    TEXT REFERENCES snapshots (id),
     origin         TEXT NOT NULL,
     hlc            INTEGER NOT NULL,
@@ -86,7 +86,7 @@ CREATE TABLE daily_sales (
     tax_minor      INTEGER NOT NULL,
     tip_minor      INTEGER NOT NULL,
     discount_minor INTEGER NOT NULL,
-    refund_minor   INTEGER NOT NULL,
+    refunded_minor   INTEGER NOT NULL,
     PRIMARY KEY (venue_id, business_date, currency)
 ) STRICT, WITHOUT ROWID;
 
@@ -99,7 +99,7 @@ BEGIN
         tax_minor = tax_minor - OLD.tax_minor,
         tip_minor = tip_minor - OLD.tip_minor,
         discount_minor = discount_minor - OLD.discount_minor,
-        refund_minor = refund_minor - OLD.refund_minor
+        refunded_minor = refunded_minor - OLD.refunded_minor
     WHERE venue_id = OLD.venue_id AND business_date = OLD.business_date AND currency = OLD.currency;
 END;
 
@@ -111,13 +111,13 @@ BEGIN
         tax_minor = tax_minor - OLD.tax_minor,
         tip_minor = tip_minor - OLD.tip_minor,
         discount_minor = discount_minor - OLD.discount_minor,
-        refund_minor = refund_minor - OLD.refund_minor
+        refunded_minor = refunded_minor - OLD.refunded_minor
     WHERE OLD.status <> 'canceled'
       AND venue_id = OLD.venue_id AND business_date = OLD.business_date AND currency = OLD.currency;
     INSERT INTO daily_sales (venue_id, business_date, currency, transactions, gross_minor, tax_minor,
-                             tip_minor, discount_minor, refund_minor)
+                             tip_minor, discount_minor, refunded_minor)
     SELECT NEW.venue_id, NEW.business_date, NEW.currency, 1, NEW.total_minor, NEW.tax_minor,
-           NEW.tip_minor, NEW.discount_minor, NEW.refund_minor
+           NEW.tip_minor, NEW.discount_minor, NEW.refunded_minor
     WHERE NEW.status <> 'canceled'
     ON CONFLICT (venue_id, business_date, currency) DO UPDATE SET
         transactions = transactions + 1,
@@ -125,7 +125,7 @@ BEGIN
         tax_minor = tax_minor + excluded.tax_minor,
         tip_minor = tip_minor + excluded.tip_minor,
         discount_minor = discount_minor + excluded.discount_minor,
-        refund_minor = refund_minor + excluded.refund_minor;
+        refunded_minor = refunded_minor + excluded.refunded_minor;
 END;
 
 -- row_no gives the search index (0002) a stable integer key; ids stay the public key.

@@ -40,7 +40,7 @@ const baseReport: StatusReport = {
     tax_minor: 20000,
     tip_minor: 1500,
     discount_minor: 500,
-    refund_minor: 0,
+    refunded_minor: 0,
     net_minor: 102956,
   },
 };

@@ -259,7 +259,7 @@ function TodayCard({
         <Row label="Tax">{money(today.tax_minor)}</Row>
         <Row label="Tips">{money(today.tip_minor)}</Row>
         <Row label="Discounts">{money(today.discount_minor)}</Row>
-        <Row label="Refunds">{money(today.refund_minor)}</Row>
+        <Row label="Refunds">{money(today.refunded_minor)}</Row>
       </dl>
     </Card>
   );

@@ -68,7 +68,7 @@ export interface TodaySales {
   tax_minor: number;
   tip_minor: number;
   discount_minor: number;
-  refund_minor: number;
+  refunded_minor: number;
   net_minor: number;
 }
 

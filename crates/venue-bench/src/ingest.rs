@@ -30,7 +30,7 @@ fn sale(venue: &Venue, n: u64, epoch: DateTime<Utc>) -> Transaction {
         tax_minor: total / 6,
         tip_minor: if n.is_multiple_of(3) { total / 10 } else { 0 },
         discount_minor: 0,
-        refund_minor: if n.is_multiple_of(97) { total } else { 0 },
+        refunded_minor: if n.is_multiple_of(97) { total } else { 0 },
     }
 }
 
@@ -48,7 +48,7 @@ const RAW_SCHEMA: &str = "
         id TEXT PRIMARY KEY, venue_id TEXT NOT NULL, source TEXT NOT NULL, external_id TEXT NOT NULL,
         location_id TEXT, status TEXT NOT NULL, opened_at TEXT, closed_at TEXT NOT NULL, currency TEXT NOT NULL,
         total_minor INTEGER NOT NULL, tax_minor INTEGER NOT NULL, tip_minor INTEGER NOT NULL,
-        discount_minor INTEGER NOT NULL, refund_minor INTEGER NOT NULL, business_date TEXT NOT NULL,
+        discount_minor INTEGER NOT NULL, refunded_minor INTEGER NOT NULL, business_date TEXT NOT NULL,
         UNIQUE (venue_id, source, external_id)) STRICT;
     CREATE TABLE change_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, entity TEXT NOT NULL, entity_id TEXT NOT NULL, op TEXT NOT NULL,
@@ -91,7 +91,7 @@ fn raw_insert(
                 t.tax_minor,
                 t.tip_minor,
                 t.discount_minor,
-                t.refund_minor,
+                t.refunded_minor,
                 venue.local_date(t.closed_at),
             ])?;
             if with_change_log {

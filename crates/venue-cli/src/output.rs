@@ -117,7 +117,7 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
             money(s.tax_minor, c),
             money(s.tip_minor, c),
             money(s.discount_minor, c),
-            money(s.refund_minor, c)
+            money(s.refunded_minor, c)
         );
     }
     println!(

@@ -261,7 +261,7 @@ impl Seeder<'_> {
                         } else {
                             0
                         },
-                        refund_minor: refund,
+                        refunded_minor: refund,
                     });
                 }
             }

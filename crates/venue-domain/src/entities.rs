@@ -115,12 +115,12 @@ pub struct Transaction {
     pub tax_minor: i64,
     pub tip_minor: i64,
     pub discount_minor: i64,
-    pub refund_minor: i64,
+    pub refunded_minor: i64,
 }
 
 impl Transaction {
     pub fn net_minor(&self) -> i64 {
-        self.total_minor - self.refund_minor
+        self.total_minor - self.refunded_minor
     }
 }
 
@@ -367,7 +367,7 @@ pub struct DailySales {
     pub tax_minor: i64,
     pub tip_minor: i64,
     pub discount_minor: i64,
-    pub refund_minor: i64,
+    pub refunded_minor: i64,
     pub net_minor: i64,
 }
 
@@ -383,7 +383,7 @@ impl DailySales {
             tax_minor: 0,
             tip_minor: 0,
             discount_minor: 0,
-            refund_minor: 0,
+            refunded_minor: 0,
             net_minor: 0,
         }
     }

@@ -233,7 +233,7 @@ impl Store {
     /// Sales for one venue-local day, one row per currency.
     pub fn daily_sales(&self, venue_id: Uuid, date: NaiveDate) -> Result<Vec<DailySales>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT currency, transactions, gross_minor, tax_minor, tip_minor, discount_minor, refund_minor
+            "SELECT currency, transactions, gross_minor, tax_minor, tip_minor, discount_minor, refunded_minor
              FROM daily_sales WHERE venue_id = ?1 AND business_date = ?2 AND transactions > 0 ORDER BY currency",
         )?;
         let rows = stmt.query_map(rusqlite::params![venue_id.to_string(), date], |row| {
@@ -248,7 +248,7 @@ impl Store {
                 tax_minor: row.get(3)?,
                 tip_minor: row.get(4)?,
                 discount_minor: row.get(5)?,
-                refund_minor: refund,
+                refunded_minor: refund,
                 net_minor: gross - refund,
             })
         })?;

@@ -263,7 +263,7 @@ impl Record for Transaction {
         "tax_minor",
         "tip_minor",
         "discount_minor",
-        "refund_minor",
+        "refunded_minor",
         "business_date",
     ];
     const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
@@ -285,7 +285,7 @@ impl Record for Transaction {
         b.push(self.tax_minor)?;
         b.push(self.tip_minor)?;
         b.push(self.discount_minor)?;
-        b.push(self.refund_minor)?;
+        b.push(self.refunded_minor)?;
         b.push(business_date(ctx, self))
     }
     fn sales_line(&self, ctx: &WriteContext) -> Option<crate::SaleLine<'_>> {
@@ -300,7 +300,7 @@ impl Record for Transaction {
                 self.tax_minor,
                 self.tip_minor,
                 self.discount_minor,
-                self.refund_minor,
+                self.refunded_minor,
             ],
         })
     }
@@ -319,7 +319,7 @@ impl Record for Transaction {
             tax_minor: row.get(10)?,
             tip_minor: row.get(11)?,
             discount_minor: row.get(12)?,
-            refund_minor: row.get(13)?,
+            refunded_minor: row.get(13)?,
         })
     }
     fn validate(&self) -> Result<()> {

@@ -55,7 +55,7 @@ impl Store {
         end: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, i64, i64)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT closed_at, total_minor, refund_minor FROM transactions
+            "SELECT closed_at, total_minor, refunded_minor FROM transactions
              WHERE venue_id = ?1 AND closed_at >= ?2 AND closed_at < ?3 AND status <> 'canceled'
              ORDER BY closed_at",
         )?;

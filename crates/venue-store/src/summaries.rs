@@ -39,7 +39,7 @@ impl SalesDeltas {
         }
         let mut stmt = tx.prepare_cached(
             "INSERT INTO daily_sales (venue_id, business_date, currency, transactions, gross_minor, tax_minor,
-                                      tip_minor, discount_minor, refund_minor)
+                                      tip_minor, discount_minor, refunded_minor)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (venue_id, business_date, currency) DO UPDATE SET
                  transactions = transactions + excluded.transactions,
@@ -47,7 +47,7 @@ impl SalesDeltas {
                  tax_minor = tax_minor + excluded.tax_minor,
                  tip_minor = tip_minor + excluded.tip_minor,
                  discount_minor = discount_minor + excluded.discount_minor,
-                 refund_minor = refund_minor + excluded.refund_minor",
+                 refunded_minor = refunded_minor + excluded.refunded_minor",
         )?;
         for ((venue_id, date, currency), (count, [gross, tax, tip, discount, refund])) in
             self.days.drain()

@@ -40,7 +40,7 @@ fn sale(venue: &Venue, n: u32, total: i64) -> Transaction {
         tax_minor: total / 6,
         tip_minor: 100,
         discount_minor: 0,
-        refund_minor: 0,
+        refunded_minor: 0,
     }
 }
 
@@ -236,7 +236,7 @@ fn re_ingesting_the_same_data_changes_nothing() {
 
     // One refund arrives: one update, one change, keeping our original id.
     let mut refunded = sale(&venue, 7, 1_007);
-    refunded.refund_minor = 500;
+    refunded.refunded_minor = 500;
     let third = store
         .ingest(Origin::Connector, None, &[refunded])
         .expect("refund");
@@ -250,9 +250,9 @@ fn re_ingesting_the_same_data_changes_nothing() {
         last.change.entity_id, batch[7].id,
         "the row keeps the id it was first given"
     );
-    assert_eq!(last.change.payload["refund_minor"], 500);
+    assert_eq!(last.change.payload["refunded_minor"], 500);
     let sales = store.daily_sales(venue.id, day).expect("sales");
-    assert_eq!(sales[0].refund_minor, 500);
+    assert_eq!(sales[0].refunded_minor, 500);
     assert_eq!(sales[0].net_minor, sales[0].gross_minor - 500);
 }
 

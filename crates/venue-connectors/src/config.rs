@@ -1,0 +1,131 @@
+//! `[[connector]]` entries of venue.toml. Secrets are never here: only their names are derived.
+
+use crate::breaker::BreakerConfig;
+use crate::retry::RetryPolicy;
+use serde::{Deserialize, Serialize};
+
+/// No connector runs more often than this, so a restart loop cannot hammer a vendor.
+pub const MIN_INTERVAL_MINUTES: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectorKind {
+    Square,
+    Toast,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorConfig {
+    pub kind: ConnectorKind,
+    /// Unique per venue; also the `source` of every record it writes and its secrets' prefix.
+    pub name: String,
+    pub base_url: String,
+    #[serde(default = "default_interval")]
+    pub interval_minutes: u32,
+    /// How far before the last high-water mark each incremental fetch starts again.
+    #[serde(default = "default_overlap")]
+    pub overlap_minutes: u32,
+    /// Square: the locations to fetch (all the account's locations when empty).
+    #[serde(default)]
+    pub location_ids: Vec<String>,
+    /// Toast: the restaurant's external id (sent as Toast-Restaurant-External-ID).
+    pub restaurant_guid: Option<String>,
+    /// Toast: the restaurant's currency (Toast amounts carry none).
+    pub currency: Option<String>,
+    /// Overrides the vendor's documented request rate.
+    pub requests_per_second: Option<u32>,
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+}
+
+fn default_interval() -> u32 {
+    180
+}
+
+fn default_overlap() -> u32 {
+    30
+}
+
+impl ConnectorConfig {
+    /// Checks what serde cannot; the message names the connector and the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |field: &str, why: &str| Err(format!("connector {:?}: {field} {why}", self.name));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return bad("name", "must be letters, digits, '-' or '_'");
+        }
+        match reqwest::Url::parse(&self.base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => return bad("base_url", "must be an http(s) URL"),
+        }
+        if self.interval_minutes < MIN_INTERVAL_MINUTES {
+            return bad("interval_minutes", &format!("must be at least {MIN_INTERVAL_MINUTES}"));
+        }
+        if self.retry.max_attempts == 0 {
+            return bad("retry.max_attempts", "must be at least 1");
+        }
+        match self.kind {
+            ConnectorKind::Square => {
+                if self.location_ids.len() > 10 {
+                    return bad("location_ids", "may list at most 10 locations (Square's limit per search)");
+                }
+            }
+            ConnectorKind::Toast => {
+                if self.restaurant_guid.as_deref().is_none_or(str::is_empty) {
+                    return bad("restaurant_guid", "is required for Toast");
+                }
+                match self.currency.as_deref().map(str::parse::<venue_domain::Currency>) {
+                    Some(Ok(_)) => {}
+                    _ => return bad("currency", "is required for Toast (an ISO 4217 code)"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Names of the secrets this connector needs, as `venue secret set NAME` stores them.
+    pub fn secret_names(&self) -> Vec<String> {
+        match self.kind {
+            ConnectorKind::Square => vec![format!("{}-access-token", self.name)],
+            ConnectorKind::Toast => vec![format!("{}-client-id", self.name), format!("{}-client-secret", self.name)],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConnectorConfig, String> {
+        let config: ConnectorConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate().map(|_| config)
+    }
+
+    #[test]
+    fn a_minimal_square_connector_gets_defaults() {
+        let c = parse("kind = \"square\"\nname = \"square-main\"\nbase_url = \"http://127.0.0.1:9000\"\n").expect("valid");
+        assert_eq!((c.interval_minutes, c.overlap_minutes), (180, 30));
+        assert_eq!(c.secret_names(), vec!["square-main-access-token"]);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = parse("kind = \"toast\"\nname = \"t\"\nbase_url = \"http://x\"\ncurrency = \"USD\"\n").unwrap_err();
+        assert!(err.contains("restaurant_guid"), "{err}");
+        let err = parse("kind = \"square\"\nname = \"s\"\nbase_url = \"ftp://x\"\n").unwrap_err();
+        assert!(err.contains("base_url"), "{err}");
+        let err = parse("kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ninterval_minutes = 1\n").unwrap_err();
+        assert!(err.contains("at least 5"), "{err}");
+        let err = parse("kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ntoken = \"secret!\"\n").unwrap_err();
+        assert!(err.contains("token"), "secrets are refused as unknown keys: {err}");
+        let err = parse("kind = \"clover\"\nname = \"s\"\nbase_url = \"http://x\"\n").unwrap_err();
+        assert!(err.contains("clover"), "{err}");
+    }
+}

@@ -1,0 +1,244 @@
+//! The HTTP layer every connector shares: timeouts, a client-side rate limit at the vendor's
+//! documented rate, retries of transient failures (backon) that never come sooner than the
+//! vendor's Retry-After, a per-run retry budget, a correlation id on every log line (and sent to
+//! the vendor where it accepts one), and metrics.
+
+use crate::metrics::Metrics;
+use crate::retry::{parse_retry_after, RetryBudget, RetryPolicy};
+use backon::Retryable;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::de::DeserializeOwned;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ConnectorError {
+    #[error("{connector}: could not reach {url}: {detail}")]
+    Unreachable { connector: String, url: String, detail: String },
+    #[error("{connector}: {url} did not answer within {seconds} s")]
+    Timeout { connector: String, url: String, seconds: u64 },
+    #[error("{connector}: rate limited by the vendor (HTTP 429){}", retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
+    RateLimited { connector: String, retry_after: Option<Duration> },
+    #[error("{connector}: HTTP {status} from {url}: {message}")]
+    Http { connector: String, url: String, status: u16, message: String },
+    #[error("{connector}: credentials refused (HTTP {status}): {message}")]
+    Unauthorized { connector: String, status: u16, message: String },
+    #[error("{connector}: malformed response from {url}: {detail}")]
+    Malformed { connector: String, url: String, detail: String },
+    #[error("{connector}: retry budget for this run is spent; last error: {last}")]
+    BudgetSpent { connector: String, last: String },
+}
+
+impl ConnectorError {
+    /// Transient failures are retried; the rest fail the call at once.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Http { status, .. } => *status == 408 || *status >= 500,
+            Self::Unauthorized { .. } | Self::Malformed { .. } | Self::BudgetSpent { .. } => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Everything one fetch run shares: its correlation id and retry budget.
+#[derive(Debug)]
+pub struct RunContext {
+    pub correlation_id: String,
+    pub budget: RetryBudget,
+}
+
+impl RunContext {
+    pub fn new(policy: &RetryPolicy) -> Self {
+        RunContext {
+            correlation_id: venue_domain::new_id().to_string(),
+            budget: RetryBudget::new(policy.budget_per_run),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Requests per second allowed by the vendor for this connector.
+    pub requests_per_second: NonZeroU32,
+    /// Header the vendor accepts a request id in, if any.
+    pub request_id_header: Option<&'static str>,
+    pub retry: RetryPolicy,
+}
+
+/// A connector's HTTP client. Cheap to clone; clones share the rate limiter and metrics.
+#[derive(Clone)]
+pub struct HttpClient {
+    name: String,
+    client: reqwest::Client,
+    limiter: Arc<DefaultDirectRateLimiter>,
+    settings: HttpSettings,
+    metrics: Arc<Metrics>,
+}
+
+/// Extracts the vendor's error message from an error body, for messages people can act on.
+pub type ErrorMessage = fn(&str) -> Option<String>;
+
+impl HttpClient {
+    pub fn new(name: &str, settings: HttpSettings) -> Result<Self, ConnectorError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .user_agent(concat!("venue-console/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConnectorError::Unreachable {
+                connector: name.to_string(),
+                url: String::new(),
+                detail: format!("cannot build HTTP client: {e}"),
+            })?;
+        Ok(HttpClient {
+            name: name.to_string(),
+            client,
+            limiter: Arc::new(RateLimiter::direct(Quota::per_second(settings.requests_per_second))),
+            settings,
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends the request `build` makes (rebuilt for every attempt), retrying transient failures,
+    /// and parses a 2xx body as JSON. Returns the parsed body and the response headers.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        run: &RunContext,
+        error_message: ErrorMessage,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
+        let attempt = || async { self.attempt::<T>(run, error_message, &build).await };
+        attempt
+            .retry(self.settings.retry)
+            .when(|e: &ConnectorError| e.is_transient() && run.budget.take())
+            // Never retry sooner than the vendor asked.
+            .adjust(|e: &ConnectorError, planned| match (e.retry_after(), planned) {
+                (Some(asked), Some(planned)) => Some(asked.max(planned)),
+                (_, planned) => planned,
+            })
+            .notify(|e: &ConnectorError, wait| {
+                self.metrics.retry();
+                tracing::warn!(connector = %self.name, correlation_id = %run.correlation_id, error = %e, wait_ms = wait.as_millis() as u64, "retrying");
+            })
+            .await
+            .map_err(|e| {
+                if e.is_transient() && run.budget.left() == 0 {
+                    ConnectorError::BudgetSpent {
+                        connector: self.name.clone(),
+                        last: e.to_string(),
+                    }
+                } else {
+                    e
+                }
+            })
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        run: &RunContext,
+        error_message: ErrorMessage,
+        build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
+        self.limiter.until_ready().await;
+        let mut request = build(&self.client);
+        if let Some(header) = self.settings.request_id_header {
+            request = request.header(header, &run.correlation_id);
+        }
+        let started = Instant::now();
+        let result = self.exchange::<T>(request, error_message).await;
+        self.metrics.request(started.elapsed(), result.is_err());
+        if let Err(e) = &result {
+            if matches!(e, ConnectorError::RateLimited { .. }) {
+                self.metrics.rate_limited();
+            }
+            tracing::debug!(connector = %self.name, correlation_id = %run.correlation_id, error = %e, "request failed");
+        }
+        result
+    }
+
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        error_message: ErrorMessage,
+    ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
+        let connector = self.name.clone();
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let url = response.url().to_string();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| self.transport_error(&e))?;
+        if status.is_success() {
+            return serde_json::from_slice::<T>(&body)
+                .map(|parsed| (parsed, headers))
+                .map_err(|e| ConnectorError::Malformed {
+                    connector,
+                    url,
+                    detail: e.to_string(),
+                });
+        }
+        let text = String::from_utf8_lossy(&body);
+        let message = error_message(&text).unwrap_or_else(|| text.chars().take(200).collect());
+        Err(match status.as_u16() {
+            429 => ConnectorError::RateLimited {
+                connector,
+                retry_after: headers
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            },
+            401 | 403 => ConnectorError::Unauthorized {
+                connector,
+                status: status.as_u16(),
+                message,
+            },
+            code => ConnectorError::Http {
+                connector,
+                url,
+                status: code,
+                message,
+            },
+        })
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> ConnectorError {
+        let url = e.url().map(|u| u.to_string()).unwrap_or_default();
+        if e.is_timeout() {
+            ConnectorError::Timeout {
+                connector: self.name.clone(),
+                url,
+                seconds: self.settings.request_timeout.as_secs(),
+            }
+        } else if e.is_decode() || e.is_body() {
+            ConnectorError::Malformed {
+                connector: self.name.clone(),
+                url,
+                detail: e.to_string(),
+            }
+        } else {
+            ConnectorError::Unreachable {
+                connector: self.name.clone(),
+                url,
+                detail: e.to_string(),
+            }
+        }
+    }
+}

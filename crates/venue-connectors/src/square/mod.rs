@@ -1,0 +1,1 @@
+//! Square (POS): API models, normalisation into transactions, webhook signatures.

@@ -1,0 +1,1 @@
+//! Toast (restaurant POS): API models, normalisation into transactions.

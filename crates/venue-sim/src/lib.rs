@@ -1,0 +1,1 @@
+//! Simulators of vendor APIs on loopback.
