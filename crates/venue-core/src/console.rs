@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use venue_domain::{DailySales, Snapshot, Venue};
-use venue_store::{ChangeLogStats, Counts, SearchHit, Store, DB_FILE};
+use venue_store::{ChangeLogStats, ConnectorState, Counts, SearchHit, Store, DB_FILE};
 
 /// An open data dir: its config and its store.
 pub struct Console {
@@ -31,6 +31,8 @@ pub struct StatusReport {
     pub counts: Counts,
     pub change_log: ChangeLogStats,
     pub last_snapshot: Option<Snapshot>,
+    /// Each connector's breaker state and request metrics, as last persisted.
+    pub connectors: Vec<ConnectorState>,
     /// Today's sales (venue-local day) in the venue's currency; zeros before the first sale.
     pub today: Option<DailySales>,
 }
@@ -150,6 +152,10 @@ impl Console {
 
     pub fn status(&self) -> ApiResult<StatusReport> {
         let venue = self.store.venue()?;
+        let connectors = match &venue {
+            Some(v) => self.store.connector_states(v.id)?,
+            None => Vec::new(),
+        };
         let (last_snapshot, today) = match &venue {
             Some(v) => {
                 let date = v.local_date(Utc::now());
@@ -175,6 +181,7 @@ impl Console {
             change_log: self.store.change_log_stats()?,
             venue,
             last_snapshot,
+            connectors,
             today,
         })
     }

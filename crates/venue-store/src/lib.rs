@@ -1,6 +1,7 @@
 //! The console's offline-first store: one SQLite file (WAL), forward-only migrations, idempotent
 //! ingestion with a change log (outbox) written in the same transaction, search and audit.
 
+mod connector_state;
 mod error;
 mod migrate;
 mod queries;
@@ -11,6 +12,7 @@ mod search;
 mod summaries;
 mod write;
 
+pub use connector_state::ConnectorState;
 pub use error::{Result, StoreError};
 pub use migrate::{latest_version, APPLICATION_ID, CONNECTION_TUNING};
 pub use queries::{ChangeLogStats, Counts, StoredChange};

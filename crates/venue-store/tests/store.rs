@@ -584,6 +584,40 @@ fn bad_rows_are_refused_with_a_reason_and_the_batch_is_not_half_written() {
 }
 
 #[test]
+fn connector_state_survives_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_path(&dir);
+    let venue = Venue::new("Harbour", "Europe/London", "GBP", 10).expect("venue");
+    {
+        let mut store = Store::open(&path).expect("open");
+        store
+            .save_by_user("test", "venue.create", &venue)
+            .expect("venue");
+        let breaker = serde_json::json!({"state": "OPEN", "consecutive_failures": 5});
+        store
+            .save_connector_state(venue.id, "square-main", &breaker, None)
+            .expect("save");
+        let metrics = serde_json::json!({"requests": 12});
+        store
+            .save_connector_state(
+                venue.id,
+                "square-main",
+                &serde_json::json!({"state": "HALF_OPEN"}),
+                Some(&metrics),
+            )
+            .expect("save again");
+    }
+    let store = Store::open(&path).expect("reopen");
+    let states = store.connector_states(venue.id).expect("states");
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].breaker["state"], "HALF_OPEN");
+    assert_eq!(
+        states[0].metrics.as_ref().map(|m| m["requests"].clone()),
+        Some(12.into())
+    );
+}
+
+#[test]
 fn the_clock_and_node_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = db_path(&dir);

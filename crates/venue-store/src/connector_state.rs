@@ -1,0 +1,87 @@
+//! Persisted connector state (breaker, metrics), stored as the connectors' own JSON so the store
+//! does not depend on connector types.
+
+use crate::write::now_text;
+use crate::{Result, Store};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectorState {
+    pub connector: String,
+    pub breaker: serde_json::Value,
+    pub metrics: Option<serde_json::Value>,
+    pub updated_at: String,
+}
+
+impl Store {
+    pub fn save_connector_state(
+        &self,
+        venue_id: Uuid,
+        connector: &str,
+        breaker: &serde_json::Value,
+        metrics: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO connector_state (venue_id, connector, breaker, metrics, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (venue_id, connector) DO UPDATE SET
+                 breaker = excluded.breaker, metrics = coalesce(excluded.metrics, metrics), updated_at = excluded.updated_at",
+            rusqlite::params![
+                venue_id.to_string(),
+                connector,
+                serde_json::to_string(breaker)?,
+                metrics.map(serde_json::to_string).transpose()?,
+                now_text()
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn connector_states(&self, venue_id: Uuid) -> Result<Vec<ConnectorState>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT connector, breaker, metrics, updated_at FROM connector_state WHERE venue_id = ?1 ORDER BY connector",
+        )?;
+        let rows = stmt.query_map([venue_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (connector, breaker, metrics, updated_at) = row?;
+            out.push(ConnectorState {
+                connector,
+                breaker: serde_json::from_str(&breaker)?,
+                metrics: metrics.map(|m| serde_json::from_str(&m)).transpose()?,
+                updated_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The newest snapshot of one connector: where its next incremental fetch resumes.
+    pub fn last_snapshot_of(
+        &self,
+        venue_id: Uuid,
+        connector: &str,
+    ) -> Result<Option<venue_domain::Snapshot>> {
+        use crate::record::Record;
+        use rusqlite::OptionalExtension;
+        let sql = format!(
+            "SELECT {} FROM snapshots WHERE venue_id = ?1 AND connector = ?2 AND status IN ('ok', 'partial')
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+            venue_domain::Snapshot::COLUMNS.join(", ")
+        );
+        Ok(self
+            .conn
+            .query_row(
+                &sql,
+                rusqlite::params![venue_id.to_string(), connector],
+                venue_domain::Snapshot::from_row,
+            )
+            .optional()?)
+    }
+}
