@@ -123,7 +123,9 @@ impl CircuitBreaker {
         self.snapshot.last_error = Some(error.to_string());
         let open = match self.snapshot.state {
             BreakerState::HalfOpen => true,
-            BreakerState::Closed => self.snapshot.consecutive_failures >= self.config.failure_threshold.max(1),
+            BreakerState::Closed => {
+                self.snapshot.consecutive_failures >= self.config.failure_threshold.max(1)
+            }
             BreakerState::Open => false,
         };
         if open {
@@ -140,7 +142,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(seconds: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_800_000_000 + seconds, 0).single().expect("time")
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0)
+            .single()
+            .expect("time")
     }
 
     #[test]
@@ -152,9 +156,15 @@ mod tests {
         assert_eq!(breaker.on_failure(t(0), "503"), None);
         assert_eq!(breaker.on_failure(t(1), "503"), None);
         let opened = breaker.on_failure(t(2), "503").expect("opens");
-        assert_eq!((opened.from, opened.to), (BreakerState::Closed, BreakerState::Open));
+        assert_eq!(
+            (opened.from, opened.to),
+            (BreakerState::Closed, BreakerState::Open)
+        );
         assert_eq!(breaker.check(t(10)), Err(t(32)), "still cooling down");
-        let probe = breaker.check(t(32)).expect("probe allowed").expect("transition");
+        let probe = breaker
+            .check(t(32))
+            .expect("probe allowed")
+            .expect("transition");
         assert_eq!(probe.to, BreakerState::HalfOpen);
         let closed = breaker.on_success(t(33)).expect("closes");
         assert_eq!(closed.to, BreakerState::Closed);
@@ -170,7 +180,10 @@ mod tests {
         breaker.on_failure(t(0), "timeout");
         breaker.check(t(10)).expect("probe");
         let reopened = breaker.on_failure(t(11), "timeout").expect("reopens");
-        assert_eq!((reopened.from, reopened.to), (BreakerState::HalfOpen, BreakerState::Open));
+        assert_eq!(
+            (reopened.from, reopened.to),
+            (BreakerState::HalfOpen, BreakerState::Open)
+        );
         assert_eq!(breaker.check(t(15)), Err(t(21)));
         assert_eq!(breaker.snapshot().last_error.as_deref(), Some("timeout"));
     }
@@ -183,7 +196,10 @@ mod tests {
         }
         let json = serde_json::to_string(breaker.snapshot()).expect("serialise");
         assert!(json.contains("\"OPEN\""), "{json}");
-        let restored = CircuitBreaker::restore(BreakerConfig::default(), serde_json::from_str(&json).expect("parse"));
+        let restored = CircuitBreaker::restore(
+            BreakerConfig::default(),
+            serde_json::from_str(&json).expect("parse"),
+        );
         assert_eq!(restored.state(), BreakerState::Open);
     }
 }

@@ -66,7 +66,10 @@ impl ConnectorConfig {
             _ => return bad("base_url", "must be an http(s) URL"),
         }
         if self.interval_minutes < MIN_INTERVAL_MINUTES {
-            return bad("interval_minutes", &format!("must be at least {MIN_INTERVAL_MINUTES}"));
+            return bad(
+                "interval_minutes",
+                &format!("must be at least {MIN_INTERVAL_MINUTES}"),
+            );
         }
         if self.retry.max_attempts == 0 {
             return bad("retry.max_attempts", "must be at least 1");
@@ -74,14 +77,21 @@ impl ConnectorConfig {
         match self.kind {
             ConnectorKind::Square => {
                 if self.location_ids.len() > 10 {
-                    return bad("location_ids", "may list at most 10 locations (Square's limit per search)");
+                    return bad(
+                        "location_ids",
+                        "may list at most 10 locations (Square's limit per search)",
+                    );
                 }
             }
             ConnectorKind::Toast => {
                 if self.restaurant_guid.as_deref().is_none_or(str::is_empty) {
                     return bad("restaurant_guid", "is required for Toast");
                 }
-                match self.currency.as_deref().map(str::parse::<venue_domain::Currency>) {
+                match self
+                    .currency
+                    .as_deref()
+                    .map(str::parse::<venue_domain::Currency>)
+                {
                     Some(Ok(_)) => {}
                     _ => return bad("currency", "is required for Toast (an ISO 4217 code)"),
                 }
@@ -94,7 +104,10 @@ impl ConnectorConfig {
     pub fn secret_names(&self) -> Vec<String> {
         match self.kind {
             ConnectorKind::Square => vec![format!("{}-access-token", self.name)],
-            ConnectorKind::Toast => vec![format!("{}-client-id", self.name), format!("{}-client-secret", self.name)],
+            ConnectorKind::Toast => vec![
+                format!("{}-client-id", self.name),
+                format!("{}-client-secret", self.name),
+            ],
         }
     }
 }
@@ -110,21 +123,35 @@ mod tests {
 
     #[test]
     fn a_minimal_square_connector_gets_defaults() {
-        let c = parse("kind = \"square\"\nname = \"square-main\"\nbase_url = \"http://127.0.0.1:9000\"\n").expect("valid");
+        let c = parse(
+            "kind = \"square\"\nname = \"square-main\"\nbase_url = \"http://127.0.0.1:9000\"\n",
+        )
+        .expect("valid");
         assert_eq!((c.interval_minutes, c.overlap_minutes), (180, 30));
         assert_eq!(c.secret_names(), vec!["square-main-access-token"]);
     }
 
     #[test]
     fn mistakes_are_named() {
-        let err = parse("kind = \"toast\"\nname = \"t\"\nbase_url = \"http://x\"\ncurrency = \"USD\"\n").unwrap_err();
+        let err =
+            parse("kind = \"toast\"\nname = \"t\"\nbase_url = \"http://x\"\ncurrency = \"USD\"\n")
+                .unwrap_err();
         assert!(err.contains("restaurant_guid"), "{err}");
         let err = parse("kind = \"square\"\nname = \"s\"\nbase_url = \"ftp://x\"\n").unwrap_err();
         assert!(err.contains("base_url"), "{err}");
-        let err = parse("kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ninterval_minutes = 1\n").unwrap_err();
+        let err = parse(
+            "kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ninterval_minutes = 1\n",
+        )
+        .unwrap_err();
         assert!(err.contains("at least 5"), "{err}");
-        let err = parse("kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ntoken = \"secret!\"\n").unwrap_err();
-        assert!(err.contains("token"), "secrets are refused as unknown keys: {err}");
+        let err = parse(
+            "kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ntoken = \"secret!\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("token"),
+            "secrets are refused as unknown keys: {err}"
+        );
         let err = parse("kind = \"clover\"\nname = \"s\"\nbase_url = \"http://x\"\n").unwrap_err();
         assert!(err.contains("clover"), "{err}");
     }

@@ -16,17 +16,41 @@ use thiserror::Error;
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConnectorError {
     #[error("{connector}: could not reach {url}: {detail}")]
-    Unreachable { connector: String, url: String, detail: String },
+    Unreachable {
+        connector: String,
+        url: String,
+        detail: String,
+    },
     #[error("{connector}: {url} did not answer within {seconds} s")]
-    Timeout { connector: String, url: String, seconds: u64 },
+    Timeout {
+        connector: String,
+        url: String,
+        seconds: u64,
+    },
     #[error("{connector}: rate limited by the vendor (HTTP 429){}", retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
-    RateLimited { connector: String, retry_after: Option<Duration> },
+    RateLimited {
+        connector: String,
+        retry_after: Option<Duration>,
+    },
     #[error("{connector}: HTTP {status} from {url}: {message}")]
-    Http { connector: String, url: String, status: u16, message: String },
+    Http {
+        connector: String,
+        url: String,
+        status: u16,
+        message: String,
+    },
     #[error("{connector}: credentials refused (HTTP {status}): {message}")]
-    Unauthorized { connector: String, status: u16, message: String },
+    Unauthorized {
+        connector: String,
+        status: u16,
+        message: String,
+    },
     #[error("{connector}: malformed response from {url}: {detail}")]
-    Malformed { connector: String, url: String, detail: String },
+    Malformed {
+        connector: String,
+        url: String,
+        detail: String,
+    },
     #[error("{connector}: retry budget for this run is spent; last error: {last}")]
     BudgetSpent { connector: String, last: String },
 }
@@ -104,7 +128,9 @@ impl HttpClient {
         Ok(HttpClient {
             name: name.to_string(),
             client,
-            limiter: Arc::new(RateLimiter::direct(Quota::per_second(settings.requests_per_second))),
+            limiter: Arc::new(RateLimiter::direct(Quota::per_second(
+                settings.requests_per_second,
+            ))),
             settings,
             metrics: Arc::new(Metrics::default()),
         })
@@ -185,7 +211,10 @@ impl HttpClient {
         let url = response.url().to_string();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| self.transport_error(&e))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
         if status.is_success() {
             return serde_json::from_slice::<T>(&body)
                 .map(|parsed| (parsed, headers))

@@ -34,7 +34,10 @@ pub struct MetricsSnapshot {
 
 impl Metrics {
     fn with(&self, f: impl FnOnce(&mut Inner)) {
-        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut inner);
     }
 
@@ -60,7 +63,10 @@ impl Metrics {
     }
 
     pub fn snapshot(&self) -> MetricsSnapshot {
-        let inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut sorted: Vec<u64> = inner.latencies_ms.iter().copied().collect();
         sorted.sort_unstable();
         let pick = |q: f64| -> Option<u64> {
@@ -96,7 +102,10 @@ mod tests {
         m.rate_limited();
         let s = m.snapshot();
         assert_eq!((s.requests, s.failures, s.rate_limit_hits), (100, 10, 1));
-        assert_eq!((s.latency_p50_ms, s.latency_p95_ms, s.latency_p99_ms), (Some(50), Some(95), Some(99)));
+        assert_eq!(
+            (s.latency_p50_ms, s.latency_p95_ms, s.latency_p99_ms),
+            (Some(50), Some(95), Some(99))
+        );
         assert_eq!(Metrics::default().snapshot().latency_p50_ms, None);
     }
 }

@@ -97,7 +97,9 @@ impl RetryBudget {
     /// Takes one retry from the budget; false when it is spent.
     pub fn take(&self) -> bool {
         self.0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_ok()
     }
 
@@ -140,15 +142,28 @@ mod tests {
 
     #[test]
     fn strategies_space_attempts_as_named_and_stop_at_max_attempts() {
-        assert_eq!(delays(policy(Strategy::Exponential)), vec![100, 200, 400, 800, 1_000]);
-        assert_eq!(delays(policy(Strategy::Linear)), vec![100, 200, 300, 400, 500]);
+        assert_eq!(
+            delays(policy(Strategy::Exponential)),
+            vec![100, 200, 400, 800, 1_000]
+        );
+        assert_eq!(
+            delays(policy(Strategy::Linear)),
+            vec![100, 200, 300, 400, 500]
+        );
         assert_eq!(delays(policy(Strategy::Fixed)), vec![100; 5]);
-        assert!(delays(RetryPolicy { max_attempts: 1, ..policy(Strategy::Fixed) }).is_empty());
+        assert!(delays(RetryPolicy {
+            max_attempts: 1,
+            ..policy(Strategy::Fixed)
+        })
+        .is_empty());
     }
 
     #[test]
     fn jitter_stays_within_half_and_full_delay() {
-        let p = RetryPolicy { jitter: true, ..policy(Strategy::Exponential) };
+        let p = RetryPolicy {
+            jitter: true,
+            ..policy(Strategy::Exponential)
+        };
         for (i, d) in delays(p).into_iter().enumerate() {
             let full = (100u64 << i).min(1_000);
             assert!(d >= full / 2 && d <= full, "attempt {i}: {d} ms");
@@ -166,9 +181,18 @@ mod tests {
     #[test]
     fn retry_after_accepts_seconds_and_http_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
     }

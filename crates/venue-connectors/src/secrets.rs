@@ -36,7 +36,13 @@ impl fmt::Debug for Secret {
 pub fn env_var_name(secret: &str) -> String {
     let tail: String = secret
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("VENUE_SECRET_{tail}")
 }
@@ -48,7 +54,10 @@ pub trait SecretStore: Send + Sync {
 
 /// Looks a secret up in the environment first, then in `store`.
 pub fn resolve(store: Option<&dyn SecretStore>, name: &str) -> Result<Secret, SecretError> {
-    if let Some(value) = std::env::var(env_var_name(name)).ok().filter(|v| !v.is_empty()) {
+    if let Some(value) = std::env::var(env_var_name(name))
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         return Ok(Secret(value));
     }
     if let Some(store) = store {
@@ -77,18 +86,33 @@ mod tests {
 
     #[test]
     fn env_names_are_upper_case_with_underscores() {
-        assert_eq!(env_var_name("square-main-access-token"), "VENUE_SECRET_SQUARE_MAIN_ACCESS_TOKEN");
-        assert_eq!(env_var_name("mews.client token"), "VENUE_SECRET_MEWS_CLIENT_TOKEN");
+        assert_eq!(
+            env_var_name("square-main-access-token"),
+            "VENUE_SECRET_SQUARE_MAIN_ACCESS_TOKEN"
+        );
+        assert_eq!(
+            env_var_name("mews.client token"),
+            "VENUE_SECRET_MEWS_CLIENT_TOKEN"
+        );
     }
 
     #[test]
     fn the_store_answers_and_a_missing_secret_says_how_to_set_it() {
-        let store = MapStore(HashMap::from([("t1-access-token".to_string(), "abc".to_string())]));
+        let store = MapStore(HashMap::from([(
+            "t1-access-token".to_string(),
+            "abc".to_string(),
+        )]));
         let found = resolve(Some(&store), "t1-access-token").expect("from store");
         assert_eq!(found.expose(), "abc");
         assert_eq!(format!("{found:?}"), "Secret(***)", "never printed");
         let err = resolve(Some(&store), "zz-unset-secret").unwrap_err();
-        assert!(err.to_string().contains("venue secret set zz-unset-secret"), "{err}");
-        assert!(err.to_string().contains("VENUE_SECRET_ZZ_UNSET_SECRET"), "{err}");
+        assert!(
+            err.to_string().contains("venue secret set zz-unset-secret"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("VENUE_SECRET_ZZ_UNSET_SECRET"),
+            "{err}"
+        );
     }
 }
