@@ -38,6 +38,17 @@ enum Command {
     /// Reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Run one snapshot of every connector (or one) now and print what it did.
+    Fetch {
+        /// Only this connector.
+        #[arg(long)]
+        connector: Option<String>,
+        /// Fetch from this RFC 3339 time instead of the last high-water mark.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search guests and reservations by name, email, phone, room or reservation number.
     Search {
         query: String,
@@ -211,6 +222,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .transpose()?;
             let console = Console::open(&data_dir)?;
             output::daily(&console.daily_report(date)?, json)?;
+        }
+        Command::Fetch {
+            connector,
+            since,
+            json,
+        } => {
+            let since = since
+                .as_deref()
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(s)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|_| ApiError::bad_input(format!("invalid --since {s:?}: expected an RFC 3339 time such as 2026-07-01T00:00:00Z")))
+                })
+                .transpose()?;
+            let mut console = Console::open(&data_dir)?;
+            let reports = console.fetch(connector.as_deref(), since)?;
+            output::fetch(&reports, json)?;
+            if let Some(failed) = reports.iter().find(|r| r.failed()) {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "connector {} failed: {}",
+                        failed.connector,
+                        failed.snapshot.error.as_deref().unwrap_or("unknown error")
+                    ),
+                });
+            }
         }
         Command::Search { query, limit, json } => {
             let console = Console::open(&data_dir)?;

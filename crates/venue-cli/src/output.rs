@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use serde::Serialize;
 use venue_core::domain::{Currency, Money};
-use venue_core::{DailyReport, InitReport, SearchHit, StatusReport};
+use venue_core::{DailyReport, FetchReport, InitReport, SearchHit, StatusReport};
 
 fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!(
@@ -169,6 +169,33 @@ pub fn search(hits: &[SearchHit], as_json: bool) -> anyhow::Result<()> {
             h.room,
             h.number
         );
+    }
+    Ok(())
+}
+
+pub fn fetch(reports: &[FetchReport], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(&reports);
+    }
+    for r in reports {
+        let s = &r.snapshot;
+        println!(
+            "{:<16} {:<8} {} seen, {} written{} (breaker {:?}, correlation id {})",
+            r.connector,
+            s.status.as_str(),
+            s.records_seen,
+            s.records_written,
+            if r.rejected > 0 {
+                format!(", {} unreadable", r.rejected)
+            } else {
+                String::new()
+            },
+            r.breaker.state,
+            s.correlation_id
+        );
+        if let Some(error) = &s.error {
+            println!("{:<16} {error}", "");
+        }
     }
     Ok(())
 }

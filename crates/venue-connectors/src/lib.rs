@@ -7,5 +7,6 @@ pub mod http;
 pub mod metrics;
 pub mod retry;
 pub mod secrets;
+pub mod source;
 pub mod square;
 pub mod toast;

@@ -4,6 +4,7 @@
 use crate::{ApiError, ApiResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use venue_connectors::config::ConnectorConfig;
 
 pub const CONFIG_FILE: &str = "venue.toml";
 
@@ -12,6 +13,8 @@ pub const CONFIG_FILE: &str = "venue.toml";
 pub struct Config {
     pub console: ConsoleConfig,
     pub log: LogConfig,
+    /// `[[connector]]` entries: the POS systems sales are fetched from.
+    pub connector: Vec<ConnectorConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +69,31 @@ pub const DEFAULT_CONFIG: &str = r#"# Venue Console settings. Secrets never go h
 level = "info"
 # "text" for people, "json" for log collectors.
 format = "text"
+
+# POS connectors (one [[connector]] block each). Secrets come from the OS keyring
+# (`venue secret set NAME`) or the environment (VENUE_SECRET_<NAME>), never from this file:
+# Square needs <name>-access-token; Toast needs <name>-client-id and <name>-client-secret.
+#
+# [[connector]]
+# kind = "square"                  # or "toast"
+# name = "square-main"             # letters, digits, '-' and '_'
+# base_url = "https://connect.squareup.com"
+# interval_minutes = 180           # at least 5
+# overlap_minutes = 30             # each fetch re-reads this much before the last one ended
+# location_ids = []                # Square: empty means every active location
+# restaurant_guid = "..."          # Toast: required
+# currency = "USD"                 # Toast: required
+# requests_per_second = 10         # overrides the vendor's documented rate
+# [connector.retry]                # strategy = "exponential" | "linear" | "fixed"
+# strategy = "exponential"
+# base_ms = 500
+# max_delay_ms = 30000
+# max_attempts = 4
+# jitter = true
+# budget_per_run = 20
+# [connector.breaker]
+# failure_threshold = 5
+# cool_down_seconds = 60
 "#;
 
 impl Config {
@@ -86,7 +114,16 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+        let config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
+        let mut names = std::collections::HashSet::new();
+        for connector in &config.connector {
+            connector.validate()?;
+            if !names.insert(connector.name.as_str()) {
+                return Err(format!("two connectors are named {:?}", connector.name));
+            }
+        }
+        Ok(config)
     }
 }
 
@@ -98,6 +135,19 @@ mod tests {
     fn the_default_file_parses_to_the_defaults() {
         let parsed = Config::parse(DEFAULT_CONFIG).expect("default config parses");
         assert_eq!(parsed.log, LogConfig::default());
+    }
+
+    #[test]
+    fn connectors_are_validated_and_names_are_unique() {
+        let one =
+            "[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"http://127.0.0.1:1\"\n";
+        assert_eq!(Config::parse(one).expect("valid").connector.len(), 1);
+        let twice = format!("{one}{one}");
+        assert!(Config::parse(&twice)
+            .unwrap_err()
+            .contains("two connectors"));
+        let bad = one.replace("http://127.0.0.1:1", "nowhere");
+        assert!(Config::parse(&bad).unwrap_err().contains("base_url"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod console;
 mod demo;
 mod error;
 mod export;
+mod fetch;
 mod paths;
 mod report;
 
@@ -13,6 +14,7 @@ pub use config::{Config, ConsoleConfig, LogConfig, LogFormat, CONFIG_FILE, DEFAU
 pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use export::{ExportEntity, ExportFormat, TimeBound};
+pub use fetch::FetchReport;
 pub use paths::resolve_data_dir;
 pub use report::{DailyReport, HourSales, SalesTotals};
 pub use venue_domain as domain;

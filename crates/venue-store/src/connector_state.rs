@@ -62,6 +62,25 @@ impl Store {
         Ok(out)
     }
 
+    /// Snapshots of a connector still marked running: runs whose process died mid-fetch.
+    pub fn running_snapshots(
+        &self,
+        venue_id: Uuid,
+        connector: &str,
+    ) -> Result<Vec<venue_domain::Snapshot>> {
+        use crate::record::Record;
+        let sql = format!(
+            "SELECT {} FROM snapshots WHERE venue_id = ?1 AND connector = ?2 AND status = 'running'",
+            venue_domain::Snapshot::COLUMNS.join(", ")
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params![venue_id.to_string(), connector],
+            venue_domain::Snapshot::from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The newest snapshot of one connector: where its next incremental fetch resumes.
     pub fn last_snapshot_of(
         &self,

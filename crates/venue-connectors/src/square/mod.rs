@@ -10,6 +10,7 @@
 //!   their docs say what each amount means.
 //! - [`verify_webhook_signature`] checks the `x-square-hmacsha256-signature` header.
 
+pub mod client;
 mod models;
 mod normalize;
 mod request;

@@ -10,6 +10,7 @@
 //! - [`order_to_transaction`] produces [`venue_domain::Transaction`]s; its docs say what each
 //!   amount means.
 
+pub mod client;
 mod decimal;
 mod link;
 mod models;

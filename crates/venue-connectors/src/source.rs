@@ -1,0 +1,70 @@
+//! A connector's fetch: pages of normalised sales handed to a sink (the store) as they arrive, so
+//! a failure part-way keeps what was already fetched.
+
+use crate::http::ConnectorError;
+use chrono::{DateTime, Duration, Utc};
+use thiserror::Error;
+use venue_domain::Transaction;
+
+/// One page as the sink receives it.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub transactions: Vec<Transaction>,
+    /// Records the vendor sent, readable or not.
+    pub seen: u64,
+    /// Records that could not be normalised, with the reason (they are skipped, not fatal).
+    pub rejected: Vec<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    #[error("storing a page failed: {0}")]
+    Sink(String),
+    /// A local problem before any request (a missing secret, bad settings).
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Receives pages; an error stops the fetch.
+pub type PageSink<'a> = dyn FnMut(Page) -> Result<(), String> + 'a;
+
+/// Most pages one fetch follows: a vendor that keeps sending "next" cannot loop us forever.
+pub const MAX_PAGES: usize = 100_000;
+
+/// Splits [start, end) into windows of at most `max` (vendors cap query ranges).
+pub fn windows(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max: Duration,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let mut from = start;
+    while from < end {
+        let to = (from + max).min(end);
+        out.push((from, to));
+        from = to;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn windows_cover_the_range_without_gaps_or_overlap() {
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        let end = start + Duration::days(75);
+        let w = windows(start, end, Duration::days(30));
+        assert_eq!(w.len(), 3);
+        assert_eq!((w[0].0, w[2].1), (start, end));
+        assert!(w.windows(2).all(|p| p[0].1 == p[1].0));
+        assert!(windows(end, start, Duration::days(1)).is_empty());
+    }
+}
