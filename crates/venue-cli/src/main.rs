@@ -49,6 +49,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keep running: every connector fetches at its interval until Ctrl-C.
+    Run,
     /// Search guests and reservations by name, email, phone, room or reservation number.
     Search {
         query: String,
@@ -249,6 +251,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ),
                 });
             }
+        }
+        Command::Run => {
+            let mut console = Console::open(&data_dir)?;
+            tracing::info!(connectors = console.config().connector.len(), "running until Ctrl-C");
+            console.run_scheduler(async {
+                // Without a signal handler, run until killed.
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })?;
         }
         Command::Search { query, limit, json } => {
             let console = Console::open(&data_dir)?;

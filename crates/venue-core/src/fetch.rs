@@ -5,9 +5,11 @@
 use crate::{ApiError, ApiResult, Console};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::num::NonZeroU32;
+use tracing::Instrument;
 use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
-use venue_connectors::config::{ConnectorConfig, ConnectorKind};
+use venue_connectors::config::{ConnectorConfig, ConnectorKind, MIN_INTERVAL_MINUTES};
 use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
 use venue_connectors::metrics::MetricsSnapshot;
 use venue_connectors::secrets::{resolve, Secret};
@@ -55,21 +57,40 @@ fn http_settings(config: &ConnectorConfig) -> HttpSettings {
     }
 }
 
-fn save(store: &mut Store, snapshot: &Snapshot) -> ApiResult<()> {
-    store.ingest(Origin::Connector, None, std::slice::from_ref(snapshot))?;
+fn save(store: &RefCell<&mut Store>, snapshot: &Snapshot) -> ApiResult<()> {
+    store
+        .borrow_mut()
+        .ingest(Origin::Connector, None, std::slice::from_ref(snapshot))?;
     Ok(())
 }
 
-/// Runs one snapshot of one connector against the store.
+/// Runs one snapshot of one connector against the store. The store is borrowed only between
+/// awaits, so several connectors run concurrently on one thread with one writer.
 async fn run_one(
-    store: &mut Store,
+    store: &RefCell<&mut Store>,
     venue: &Venue,
     config: &ConnectorConfig,
     since: Option<DateTime<Utc>>,
 ) -> ApiResult<FetchReport> {
+    // Every log line of the run carries its connector and correlation id.
+    let run = RunContext::new(&config.retry);
+    let span = tracing::info_span!("fetch", connector = %config.name, correlation_id = %run.correlation_id);
+    fetch_one(store, venue, config, since, run)
+        .instrument(span)
+        .await
+}
+
+async fn fetch_one(
+    store: &RefCell<&mut Store>,
+    venue: &Venue,
+    config: &ConnectorConfig,
+    since: Option<DateTime<Utc>>,
+    run: RunContext,
+) -> ApiResult<FetchReport> {
     let name = config.name.as_str();
     // A run whose process died left its snapshot "running": close it honestly.
-    for mut stale in store.running_snapshots(venue.id, name)? {
+    let stale_runs = store.borrow().running_snapshots(venue.id, name)?;
+    for mut stale in stale_runs {
         stale.status = if stale.records_written > 0 {
             SnapshotStatus::Partial
         } else {
@@ -80,6 +101,7 @@ async fn run_one(
         save(store, &stale)?;
     }
     let saved = store
+        .borrow()
         .connector_states(venue.id)?
         .into_iter()
         .find(|s| s.connector == name);
@@ -89,10 +111,7 @@ async fn run_one(
             .and_then(|s| serde_json::from_value::<BreakerSnapshot>(s.breaker).ok())
             .unwrap_or_default(),
     );
-    let run = RunContext::new(&config.retry);
-    let span = tracing::info_span!("fetch", connector = name, correlation_id = %run.correlation_id);
-    let _entered = span.enter();
-    let previous = store.last_snapshot_of(venue.id, name)?;
+    let previous = store.borrow().last_snapshot_of(venue.id, name)?;
     let until = Utc::now();
     let from = since.unwrap_or_else(|| match previous.as_ref().and_then(|s| s.high_water_mark) {
         Some(mark) => mark - Duration::minutes(i64::from(config.overlap_minutes)),
@@ -143,6 +162,7 @@ async fn run_one(
                     first_rejection = page.rejected.into_iter().next();
                 }
                 let summary = store
+                    .borrow_mut()
                     .ingest(Origin::Connector, Some(snapshot.id), &page.transactions)
                     .map_err(|e| e.to_string())?;
                 snapshot.records_written += summary.written();
@@ -235,7 +255,7 @@ async fn run_one(
     save(store, &snapshot)?;
     let breaker_snapshot = breaker.snapshot().clone();
     let metrics_snapshot = metrics.snapshot();
-    store.save_connector_state(
+    store.borrow().save_connector_state(
         venue.id,
         name,
         &serde_json::to_value(&breaker_snapshot)?,
@@ -286,22 +306,69 @@ impl Console {
                 (None, false) => "no connectors selected".to_string(),
             }));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                ApiError::new(
-                    crate::ErrorCode::Internal,
-                    format!("cannot start the async runtime: {e}"),
-                )
-            })?;
-        let store = &mut self.store;
-        runtime.block_on(async {
-            let mut reports = Vec::new();
-            for config in &configs {
-                reports.push(run_one(store, &venue, config, since).await?);
+        let store = RefCell::new(&mut self.store);
+        runtime()?.block_on(run_all(&store, &venue, &configs, since))
+    }
+
+    /// Runs every connector at its interval until `stop` resolves (the `venue run` loop and the
+    /// app's background work). Due connectors run concurrently; one failing never stops another.
+    pub fn run_scheduler(&mut self, stop: impl std::future::Future<Output = ()>) -> ApiResult<()> {
+        let venue = self.venue()?;
+        let configs = self.config.connector.clone();
+        let store = RefCell::new(&mut self.store);
+        runtime()?.block_on(async {
+            tokio::pin!(stop);
+            loop {
+                let now = Utc::now();
+                let mut due = Vec::new();
+                let mut next_due = now + Duration::minutes(1);
+                for config in &configs {
+                    let last = store.borrow().last_started(venue.id, &config.name)?;
+                    let interval = Duration::minutes(i64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)));
+                    let at = last.map_or(now, |t| t + interval);
+                    if at <= now {
+                        due.push(config.clone());
+                    } else {
+                        next_due = next_due.min(at);
+                    }
+                }
+                if !due.is_empty() {
+                    for report in run_all(&store, &venue, &due, None).await? {
+                        tracing::info!(connector = %report.connector, status = %report.snapshot.status, "scheduled fetch done");
+                    }
+                    continue;
+                }
+                let wait = (next_due - Utc::now()).to_std().unwrap_or_default();
+                tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
-            Ok(reports)
         })
     }
+}
+
+async fn run_all(
+    store: &RefCell<&mut Store>,
+    venue: &Venue,
+    configs: &[ConnectorConfig],
+    since: Option<DateTime<Utc>>,
+) -> ApiResult<Vec<FetchReport>> {
+    let runs = configs.iter().map(|c| run_one(store, venue, c, since));
+    futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .collect()
+}
+
+fn runtime() -> ApiResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ApiError::new(
+                crate::ErrorCode::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
 }

@@ -81,6 +81,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// When a connector's newest run started, whatever its outcome: the scheduler's clock.
+    pub fn last_started(&self, venue_id: Uuid, connector: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.conn.query_row(
+            "SELECT max(started_at) FROM snapshots WHERE venue_id = ?1 AND connector = ?2",
+            rusqlite::params![venue_id.to_string(), connector],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The newest snapshot of one connector: where its next incremental fetch resumes.
     pub fn last_snapshot_of(
         &self,
