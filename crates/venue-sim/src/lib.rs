@@ -1,1 +1,336 @@
-//! Simulators of vendor APIs on loopback.
+//! A point-of-sale simulator serving Square- and Toast-shaped APIs over real HTTP on 127.0.0.1,
+//! for the demo venue and for connector tests.
+//!
+//! It generates a deterministic (seeded), believable venue — Square locations and Toast
+//! restaurants (a café, a restaurant, bars) with lunch and evening peaks, weekday differences,
+//! tips, discounts, cancellations, split bills and refunds — and serves it with the vendors'
+//! pagination, authentication and error shapes. Tests can add or change orders, move the data
+//! clock, inject faults per endpoint, and read request counters, all at run time.
+//!
+//! ```no_run
+//! use venue_sim::{Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, Times, Vendor};
+//!
+//! # async fn demo() -> Result<(), venue_sim::SimError> {
+//! let sim = PosSimulator::start(SimConfig { seed: 7, days: 3, ..Default::default() }).await?;
+//! let base = sim.base_url(); // http://127.0.0.1:PORT — Square and Toast paths on one server
+//! let token = sim.config().square_access_token.clone();
+//! let locations = sim.locations(Vendor::Square);
+//!
+//! // The next two payment pages answer 429 with `Retry-After: 2`.
+//! sim.inject(Endpoint::SquarePayments, Fault::RateLimited(RetryAfter::Seconds(2)), Times::Next(2));
+//! // ... run a client against `base` ...
+//! assert!(sim.requests(Endpoint::SquarePayments) >= 3);
+//!
+//! // New sales arrive: the data clock moves on two hours.
+//! sim.advance(chrono::TimeDelta::hours(2));
+//! sim.restart().await?; // same port, same data
+//! sim.shutdown().await;
+//! # let _ = (base, token, locations); Ok(()) }
+//! ```
+
+mod config;
+mod faults;
+mod gen;
+mod model;
+mod server;
+mod square;
+mod store;
+mod toast;
+mod util;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::task::JoinHandle;
+
+pub use config::{SimClock, SimConfig};
+pub use faults::{Endpoint, Fault, RetryAfter, Times};
+pub use model::{
+    OrderSpec, OrderState, PaymentMethod, PaymentStatus, Profile, SimDiscount, SimLine,
+    SimLocation, SimOrder, SimPayment, SimRefund, Vendor,
+};
+
+use server::{lock, Shared};
+
+/// What can go wrong starting or driving the simulator.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The configuration is out of range.
+    #[error("invalid simulator configuration: {0}")]
+    Config(String),
+    /// The port could not be bound.
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port asked for (0: any).
+        port: u16,
+        /// The socket error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An order named a location the simulator does not have.
+    #[error("unknown location: {0}")]
+    UnknownLocation(String),
+    /// Not called from within a tokio runtime, or a runtime could not be built.
+    #[error("tokio runtime: {0}")]
+    Runtime(String),
+}
+
+/// Starts simulators.
+pub struct PosSimulator;
+
+impl PosSimulator {
+    /// Generates the data and starts serving both vendors on 127.0.0.1 (`config.port`, 0 for any
+    /// free port) on the current tokio runtime.
+    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+        config.validate()?;
+        let rt = tokio::runtime::Handle::try_current()
+            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        let listener = server::bind(config.port).await?;
+        let addr = listener.local_addr().map_err(|e| SimError::Bind {
+            port: config.port,
+            source: e,
+        })?;
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(config, base_url));
+        let task = server::spawn(&rt, shared.clone(), listener);
+        Ok(SimHandle {
+            shared,
+            addr,
+            rt,
+            server: Mutex::new(Some(task)),
+        })
+    }
+
+    /// Like [`PosSimulator::start`], for synchronous code: runs on a runtime of its own (two
+    /// worker threads) that lives as long as the returned [`BackgroundSim`].
+    pub fn start_in_background(config: SimConfig) -> Result<BackgroundSim, SimError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("venue-sim")
+            .enable_all()
+            .build()
+            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        let handle = rt.block_on(PosSimulator::start(config))?;
+        Ok(BackgroundSim {
+            handle,
+            rt: Some(rt),
+        })
+    }
+}
+
+/// A running (or stopped, restartable) simulator. Dropping it stops the server.
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    rt: tokio::runtime::Handle,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`, the base URL of both vendors' APIs (no trailing slash).
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration it runs with (tokens and credentials included).
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.cfg
+    }
+
+    /// Whether the server is accepting requests.
+    pub fn is_running(&self) -> bool {
+        lock(&self.server).is_some()
+    }
+
+    /// Stops accepting requests and waits for in-flight ones (a request held by a `Timeout` or
+    /// `Latency` fault is released at once). Idempotent. Data, faults and counters are kept.
+    pub async fn shutdown(&self) {
+        self.shared.stopping.send_replace(true);
+        let task = lock(&self.server).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops (if running) and serves again on the same port with the same data, faults, counters
+    /// and Toast tokens, as a restarted vendor would.
+    pub async fn restart(&self) -> Result<(), SimError> {
+        self.shutdown().await;
+        let mut attempt = 0;
+        let listener = loop {
+            match server::bind(self.addr.port()).await {
+                Ok(l) => break l,
+                Err(e) if attempt >= 40 => return Err(e),
+                Err(_) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let task = server::spawn(&self.rt, self.shared.clone(), listener);
+        *lock(&self.server) = Some(task);
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ data
+
+    /// The locations of a vendor (Square locations / Toast restaurants), in configured order; the
+    /// first Square location is the "main" one ListPayments defaults to.
+    pub fn locations(&self, vendor: Vendor) -> Vec<SimLocation> {
+        lock(&self.shared.store).locations(vendor).cloned().collect()
+    }
+
+    /// Every order of a vendor as it stands at `now` (what the API serves), oldest first.
+    pub fn orders(&self, vendor: Vendor) -> Vec<SimOrder> {
+        lock(&self.shared.store).visible(vendor)
+    }
+
+    /// One order as it stands at `now`.
+    pub fn order(&self, id: &str) -> Option<SimOrder> {
+        lock(&self.shared.store).get(id)
+    }
+
+    /// The data clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        lock(&self.shared.store).now()
+    }
+
+    /// Moves the data clock on: sales opened, closed or refunded in between appear (orders
+    /// closing change from open to completed, with a later `updated_at`), and the following days
+    /// are generated as their time comes.
+    pub fn advance(&self, by: TimeDelta) {
+        lock(&self.shared.store).advance(by);
+    }
+
+    /// Adds an order (a new sale arriving). It is served as given, at once, whatever the clock.
+    pub fn add_order(&self, spec: OrderSpec) -> Result<SimOrder, SimError> {
+        lock(&self.shared.store).add(spec)
+    }
+
+    /// Changes a visible order in place. Its `version` goes up and its `updated_at` moves past
+    /// the previous one (to `now` at least) unless `f` set a later one; its id and vendor stay.
+    /// `None` if no such order is visible.
+    pub fn update_order(&self, id: &str, f: impl FnOnce(&mut SimOrder)) -> Option<SimOrder> {
+        lock(&self.shared.store).update(id, f)
+    }
+
+    /// Refunds part of an order's first captured payment now (capped at what is left to refund).
+    /// `None` if the order is not visible or has no captured payment.
+    pub fn refund_order(&self, id: &str, amount_minor: i64) -> Option<SimOrder> {
+        lock(&self.shared.store).refund(id, amount_minor)
+    }
+
+    // ------------------------------------------------------------ faults
+
+    /// Queues a fault on an endpoint; see [`Fault`] and [`Times`].
+    pub fn inject(&self, endpoint: Endpoint, fault: Fault, times: Times) {
+        lock(&self.shared.faults).push(endpoint, fault, times);
+    }
+
+    /// Queues the same fault on every endpoint.
+    pub fn inject_everywhere(&self, fault: Fault, times: Times) {
+        let mut book = lock(&self.shared.faults);
+        for ep in Endpoint::ALL {
+            book.push(ep, fault.clone(), times);
+        }
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Removes the faults queued on one endpoint.
+    pub fn clear_faults_on(&self, endpoint: Endpoint) {
+        lock(&self.shared.faults).clear_endpoint(endpoint);
+    }
+
+    /// Faults still queued on an endpoint.
+    pub fn pending_faults(&self, endpoint: Endpoint) -> usize {
+        lock(&self.shared.faults).pending(endpoint)
+    }
+
+    /// Expires every Toast token issued so far (the next ordersBulk call with one gets 401).
+    pub fn expire_toast_tokens(&self) {
+        lock(&self.shared.tokens).clear();
+    }
+
+    // ------------------------------------------------------------ counters
+
+    /// Requests that reached an endpoint (faulted, rejected and successful alike).
+    pub fn requests(&self, endpoint: Endpoint) -> u64 {
+        self.shared.counters[endpoint.index()].load(Ordering::Relaxed)
+    }
+
+    /// Requests over all endpoints.
+    pub fn total_requests(&self) -> u64 {
+        Endpoint::ALL.iter().map(|e| self.requests(*e)).sum()
+    }
+
+    /// Successful Toast logins (tokens issued).
+    pub fn toast_logins(&self) -> u64 {
+        self.shared.logins.load(Ordering::Relaxed)
+    }
+
+    /// Sets every counter, logins included, back to 0.
+    pub fn reset_counters(&self) {
+        for c in &self.shared.counters {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.shared.logins.store(0, Ordering::Relaxed);
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.shared.stopping.send_replace(true);
+    }
+}
+
+/// A simulator on a runtime of its own, for synchronous tests; derefs to [`SimHandle`].
+pub struct BackgroundSim {
+    handle: SimHandle,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl BackgroundSim {
+    /// Stops serving (blocking until in-flight requests are done).
+    pub fn shutdown(&self) {
+        if let Some(rt) = &self.rt {
+            rt.block_on(self.handle.shutdown());
+        }
+    }
+
+    /// Serves again on the same port with the same state.
+    pub fn restart(&self) -> Result<(), SimError> {
+        match &self.rt {
+            Some(rt) => rt.block_on(self.handle.restart()),
+            None => Err(SimError::Runtime("the runtime is gone".to_string())),
+        }
+    }
+}
+
+impl std::ops::Deref for BackgroundSim {
+    type Target = SimHandle;
+
+    fn deref(&self) -> &SimHandle {
+        &self.handle
+    }
+}
+
+impl Drop for BackgroundSim {
+    fn drop(&mut self) {
+        self.handle.shared.stopping.send_replace(true);
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
