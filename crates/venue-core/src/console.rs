@@ -4,6 +4,7 @@ use crate::{ApiError, ApiResult, ErrorCode};
 use chrono::Utc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
 use venue_store::{ChangeLogStats, ConnectorState, Counts, SearchHit, Store, DB_FILE};
 
@@ -12,6 +13,8 @@ pub struct Console {
     pub(crate) store: Store,
     pub(crate) config: Config,
     data_dir: PathBuf,
+    /// Where connector secrets are looked up after the environment (the OS keyring in the app).
+    pub(crate) secrets: Option<Box<dyn SecretStore>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +81,7 @@ impl Console {
             store,
             config,
             data_dir: data_dir.to_path_buf(),
+            secrets: None,
         })
     }
 
@@ -123,6 +127,12 @@ impl Console {
             demo_records,
         };
         Ok((console, report))
+    }
+
+    /// Looks secrets up in `store` when the environment does not have them.
+    pub fn with_secret_store(mut self, store: Box<dyn SecretStore>) -> Self {
+        self.secrets = Some(store);
+        self
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -12,7 +12,7 @@ use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
 use venue_connectors::config::{ConnectorConfig, ConnectorKind, MIN_INTERVAL_MINUTES};
 use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
 use venue_connectors::metrics::MetricsSnapshot;
-use venue_connectors::secrets::{resolve, Secret};
+use venue_connectors::secrets::{resolve, Secret, SecretStore};
 use venue_connectors::source::{FetchError, Page};
 use venue_connectors::square::client::SquareClient;
 use venue_connectors::square::SquareContext;
@@ -68,6 +68,7 @@ fn save(store: &RefCell<&mut Store>, snapshot: &Snapshot) -> ApiResult<()> {
 /// awaits, so several connectors run concurrently on one thread with one writer.
 async fn run_one(
     store: &RefCell<&mut Store>,
+    secrets: Option<&dyn SecretStore>,
     venue: &Venue,
     config: &ConnectorConfig,
     since: Option<DateTime<Utc>>,
@@ -75,13 +76,14 @@ async fn run_one(
     // Every log line of the run carries its connector and correlation id.
     let run = RunContext::new(&config.retry);
     let span = tracing::info_span!("fetch", connector = %config.name, correlation_id = %run.correlation_id);
-    fetch_one(store, venue, config, since, run)
+    fetch_one(store, secrets, venue, config, since, run)
         .instrument(span)
         .await
 }
 
 async fn fetch_one(
     store: &RefCell<&mut Store>,
+    secrets: Option<&dyn SecretStore>,
     venue: &Venue,
     config: &ConnectorConfig,
     since: Option<DateTime<Utc>>,
@@ -152,7 +154,7 @@ async fn fetch_one(
                 tracing::info!(from = ?t.from, to = ?t.to, "breaker probing");
             }
             let secret = |suffix: &str| -> Result<Secret, ApiError> {
-                resolve(None, &format!("{name}-{suffix}"))
+                resolve(secrets, &format!("{name}-{suffix}"))
                     .map_err(|e| ApiError::bad_input(e.to_string()))
             };
             let mut sink = |page: Page| -> Result<(), String> {
@@ -307,7 +309,13 @@ impl Console {
             }));
         }
         let store = RefCell::new(&mut self.store);
-        runtime()?.block_on(run_all(&store, &venue, &configs, since))
+        runtime()?.block_on(run_all(
+            &store,
+            self.secrets.as_deref(),
+            &venue,
+            &configs,
+            since,
+        ))
     }
 
     /// Runs every connector at its interval until `stop` resolves (the `venue run` loop and the
@@ -315,6 +323,7 @@ impl Console {
     pub fn run_scheduler(&mut self, stop: impl std::future::Future<Output = ()>) -> ApiResult<()> {
         let venue = self.venue()?;
         let configs = self.config.connector.clone();
+        let secrets = self.secrets.as_deref();
         let store = RefCell::new(&mut self.store);
         runtime()?.block_on(async {
             tokio::pin!(stop);
@@ -333,7 +342,7 @@ impl Console {
                     }
                 }
                 if !due.is_empty() {
-                    for report in run_all(&store, &venue, &due, None).await? {
+                    for report in run_all(&store, secrets, &venue, &due, None).await? {
                         tracing::info!(connector = %report.connector, status = %report.snapshot.status, "scheduled fetch done");
                     }
                     continue;
@@ -350,11 +359,14 @@ impl Console {
 
 async fn run_all(
     store: &RefCell<&mut Store>,
+    secrets: Option<&dyn SecretStore>,
     venue: &Venue,
     configs: &[ConnectorConfig],
     since: Option<DateTime<Utc>>,
 ) -> ApiResult<Vec<FetchReport>> {
-    let runs = configs.iter().map(|c| run_one(store, venue, c, since));
+    let runs = configs
+        .iter()
+        .map(|c| run_one(store, secrets, venue, c, since));
     futures_util::future::join_all(runs)
         .await
         .into_iter()
