@@ -7,6 +7,18 @@
 //! pagination, authentication and error shapes. Tests can add or change orders, move the data
 //! clock, inject faults per endpoint, and read request counters, all at run time.
 //!
+//! | endpoint | parameters | pages |
+//! | --- | --- | --- |
+//! | `GET /v2/locations` | — | — |
+//! | `GET /v2/payments` | `begin_time`/`end_time` (created_at, [begin, end), default the last year), `updated_at_begin_time`/`updated_at_end_time`, `sort_field` (CREATED_AT, UPDATED_AT), `sort_order` (DESC), `location_id` (default: the main location only), `total`, `last_4`, `card_brand` | `limit` 1..=100 (100), `cursor` |
+//! | `POST /v2/orders/search` | `location_ids` (1..=10), `query.filter.state_filter.states`, `query.filter.date_time_filter.{created_at,updated_at,closed_at}.{start_at,end_at}` (inclusive), `query.sort.{sort_field,sort_order}` (CREATED_AT, DESC; must match the filtered field), `return_entries` | `limit` 1..=1000 (500), `cursor` |
+//! | `POST /authentication/v1/authentication/login` | `{clientId, clientSecret, userAccessType: "TOAST_MACHINE_CLIENT"}` | — |
+//! | `GET /orders/v2/ordersBulk` | `startDate`/`endDate` (modified time, [start, end), ≤ 31 days) or `businessDate=yyyyMMdd`; headers `Authorization: Bearer`, `Toast-Restaurant-External-ID` | `pageSize` 1..=100 (100), `page` from 1, `Link` headers (`rel="next"` while more follow) |
+//!
+//! Square requests need `Authorization: Bearer` and `Square-Version`; cursors are keyset cursors
+//! bound to their query (another query's cursor is a 400 `INVALID_CURSOR`). Bad requests get the
+//! vendor's 400 body, never a panic.
+//!
 //! ```no_run
 //! use venue_sim::{Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, Times, Vendor};
 //!
@@ -86,8 +98,8 @@ impl PosSimulator {
     /// free port) on the current tokio runtime.
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         config.validate()?;
-        let rt = tokio::runtime::Handle::try_current()
-            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        let rt =
+            tokio::runtime::Handle::try_current().map_err(|e| SimError::Runtime(e.to_string()))?;
         let listener = server::bind(config.port).await?;
         let addr = listener.local_addr().map_err(|e| SimError::Bind {
             port: config.port,
@@ -185,7 +197,10 @@ impl SimHandle {
     /// The locations of a vendor (Square locations / Toast restaurants), in configured order; the
     /// first Square location is the "main" one ListPayments defaults to.
     pub fn locations(&self, vendor: Vendor) -> Vec<SimLocation> {
-        lock(&self.shared.store).locations(vendor).cloned().collect()
+        lock(&self.shared.store)
+            .locations(vendor)
+            .cloned()
+            .collect()
     }
 
     /// Every order of a vendor as it stands at `now` (what the API serves), oldest first.
