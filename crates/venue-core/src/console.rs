@@ -15,6 +15,8 @@ pub struct Console {
     data_dir: PathBuf,
     /// Where connector secrets are looked up after the environment (the OS keyring in the app).
     pub(crate) secrets: Option<Box<dyn SecretStore>>,
+    /// Vendor logins reused across fetches (never written anywhere).
+    pub(crate) sessions: crate::fetch::Sessions,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +84,7 @@ impl Console {
             config,
             data_dir: data_dir.to_path_buf(),
             secrets: None,
+            sessions: Default::default(),
         })
     }
 

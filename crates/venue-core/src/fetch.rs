@@ -16,10 +16,13 @@ use venue_connectors::secrets::{resolve, Secret, SecretStore};
 use venue_connectors::source::{FetchError, Page};
 use venue_connectors::square::client::SquareClient;
 use venue_connectors::square::SquareContext;
-use venue_connectors::toast::client::ToastClient;
+use venue_connectors::toast::client::{ToastClient, ToastSession};
 use venue_connectors::toast::ToastContext;
 use venue_domain::{new_id, Origin, Snapshot, SnapshotStatus, Venue};
 use venue_store::Store;
+
+/// Vendor logins kept between fetches of this process, by connector name.
+pub(crate) type Sessions = RefCell<std::collections::HashMap<String, ToastSession>>;
 
 /// How far back a connector's first fetch reaches.
 const FIRST_FETCH_DAYS: i64 = 30;
@@ -69,6 +72,7 @@ fn save(store: &RefCell<&mut Store>, snapshot: &Snapshot) -> ApiResult<()> {
 async fn run_one(
     store: &RefCell<&mut Store>,
     secrets: Option<&dyn SecretStore>,
+    sessions: &Sessions,
     venue: &Venue,
     config: &ConnectorConfig,
     since: Option<DateTime<Utc>>,
@@ -76,7 +80,7 @@ async fn run_one(
     // Every log line of the run carries its connector and correlation id.
     let run = RunContext::new(&config.retry);
     let span = tracing::info_span!("fetch", connector = %config.name, correlation_id = %run.correlation_id);
-    fetch_one(store, secrets, venue, config, since, run)
+    fetch_one(store, secrets, sessions, venue, config, since, run)
         .instrument(span)
         .await
 }
@@ -84,6 +88,7 @@ async fn run_one(
 async fn fetch_one(
     store: &RefCell<&mut Store>,
     secrets: Option<&dyn SecretStore>,
+    sessions: &Sessions,
     venue: &Venue,
     config: &ConnectorConfig,
     since: Option<DateTime<Utc>>,
@@ -198,6 +203,7 @@ async fn fetch_one(
                             .map_err(|e: venue_domain::DomainError| {
                                 ApiError::bad_input(e.to_string())
                             })?;
+                        let session = sessions.borrow_mut().remove(name).unwrap_or_default();
                         let mut client = ToastClient::new(
                             http,
                             config.base_url.clone(),
@@ -209,8 +215,13 @@ async fn fetch_one(
                                 currency,
                                 restaurant_guid: config.restaurant_guid.clone(),
                             },
+                            session,
                         );
-                        client.fetch_orders(&run, from, until, &mut sink).await
+                        let result = client.fetch_orders(&run, from, until, &mut sink).await;
+                        sessions
+                            .borrow_mut()
+                            .insert(name.to_string(), client.into_session());
+                        result
                     }
                 },
             }
@@ -312,6 +323,7 @@ impl Console {
         runtime()?.block_on(run_all(
             &store,
             self.secrets.as_deref(),
+            &self.sessions,
             &venue,
             &configs,
             since,
@@ -324,6 +336,7 @@ impl Console {
         let venue = self.venue()?;
         let configs = self.config.connector.clone();
         let secrets = self.secrets.as_deref();
+        let sessions = &self.sessions;
         let store = RefCell::new(&mut self.store);
         runtime()?.block_on(async {
             tokio::pin!(stop);
@@ -342,7 +355,7 @@ impl Console {
                     }
                 }
                 if !due.is_empty() {
-                    for report in run_all(&store, secrets, &venue, &due, None).await? {
+                    for report in run_all(&store, secrets, sessions, &venue, &due, None).await? {
                         tracing::info!(connector = %report.connector, status = %report.snapshot.status, "scheduled fetch done");
                     }
                     continue;
@@ -360,13 +373,14 @@ impl Console {
 async fn run_all(
     store: &RefCell<&mut Store>,
     secrets: Option<&dyn SecretStore>,
+    sessions: &Sessions,
     venue: &Venue,
     configs: &[ConnectorConfig],
     since: Option<DateTime<Utc>>,
 ) -> ApiResult<Vec<FetchReport>> {
     let runs = configs
         .iter()
-        .map(|c| run_one(store, secrets, venue, c, since));
+        .map(|c| run_one(store, secrets, sessions, venue, c, since));
     futures_util::future::join_all(runs)
         .await
         .into_iter()

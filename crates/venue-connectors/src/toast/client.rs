@@ -13,7 +13,16 @@ use std::time::Instant;
 
 pub const PAGE_SIZE: usize = 100;
 /// Toast asks clients not to request new tokens more than twice an hour.
-const MIN_RELOGIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+const LOGINS_PER_HOUR: usize = 2;
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+/// A Toast login that outlives one fetch: the cached token and when we logged in, so a process
+/// that fetches every few minutes still logs in only when the token expires.
+#[derive(Debug, Default)]
+pub struct ToastSession {
+    token: Option<(Secret, Instant)>,
+    logins: std::collections::VecDeque<Instant>,
+}
 
 fn error_message(body: &str) -> Option<String> {
     serde_json::from_str::<ErrorMessage>(body)
@@ -27,8 +36,7 @@ pub struct ToastClient {
     pub client_id: Secret,
     pub client_secret: Secret,
     pub context: ToastContext,
-    token: Option<(Secret, Instant)>,
-    last_login: Option<Instant>,
+    session: ToastSession,
 }
 
 impl ToastClient {
@@ -38,6 +46,7 @@ impl ToastClient {
         client_id: Secret,
         client_secret: Secret,
         context: ToastContext,
+        session: ToastSession,
     ) -> Self {
         ToastClient {
             http,
@@ -45,9 +54,13 @@ impl ToastClient {
             client_id,
             client_secret,
             context,
-            token: None,
-            last_login: None,
+            session,
         }
+    }
+
+    /// Hands the login back for the next fetch.
+    pub fn into_session(self) -> ToastSession {
+        self.session
     }
 
     fn url(&self, path: &str) -> String {
@@ -60,22 +73,20 @@ impl ToastClient {
 
     /// A valid token: the cached one until shortly before it expires, else a new login.
     async fn token(&mut self, run: &RunContext) -> Result<Secret, ConnectorError> {
-        if let Some((token, expires)) = &self.token {
+        if let Some((token, expires)) = &self.session.token {
             if Instant::now() + std::time::Duration::from_secs(60) < *expires {
                 return Ok(token.clone());
             }
         }
-        if self
-            .last_login
-            .is_some_and(|at| at.elapsed() < MIN_RELOGIN_INTERVAL)
-            && self.token.is_some()
-        {
+        let logins = &mut self.session.logins;
+        while logins.front().is_some_and(|at| at.elapsed() >= HOUR) {
+            logins.pop_front();
+        }
+        if logins.len() >= LOGINS_PER_HOUR {
             return Err(ConnectorError::Unauthorized {
                 connector: self.context.source.clone(),
                 status: 401,
-                message:
-                    "token refused again soon after a login; not logging in again within 30 minutes"
-                        .into(),
+                message: format!("token refused, and Toast allows only {LOGINS_PER_HOUR} logins an hour; trying again later"),
             });
         }
         let url = self.url("/authentication/v1/authentication/login");
@@ -101,8 +112,8 @@ impl ToastClient {
             .map_err(|e| malformed(e.to_string()))?
             .to_std()
             .unwrap_or_default();
-        self.last_login = Some(Instant::now());
-        self.token = Some((token.clone(), Instant::now() + lifetime));
+        self.session.logins.push_back(Instant::now());
+        self.session.token = Some((token.clone(), Instant::now() + lifetime));
         Ok(token)
     }
 
@@ -133,7 +144,7 @@ impl ToastClient {
                 }
                 // An expired token: log in again once (within Toast's re-login limit).
                 Err(ConnectorError::Unauthorized { .. }) if attempt == 0 => {
-                    if let Some((_, expires)) = &mut self.token {
+                    if let Some((_, expires)) = &mut self.session.token {
                         *expires = Instant::now();
                     }
                 }

@@ -1,0 +1,339 @@
+//! Connectors over real HTTP against the POS simulator: completeness, idempotent re-fetch,
+//! Retry-After, the circuit breaker, isolation between connectors, malformed pages, Toast logins.
+
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::HashMap;
+use std::time::Instant;
+use venue_connectors::breaker::BreakerState;
+use venue_connectors::secrets::{SecretError, SecretStore};
+use venue_core::domain::SnapshotStatus;
+use venue_core::{Console, ExportEntity, ExportFormat, InitOptions};
+use venue_sim::{
+    BackgroundSim, Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, Times, Vendor,
+};
+
+struct MapSecrets(HashMap<String, String>);
+
+impl SecretStore for MapSecrets {
+    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+        Ok(self.0.get(name).cloned())
+    }
+}
+
+fn sim() -> BackgroundSim {
+    PosSimulator::start_in_background(SimConfig {
+        days: 2,
+        orders_per_day: 60,
+        ..SimConfig::default()
+    })
+    .expect("simulator starts")
+}
+
+fn since(sim: &BackgroundSim) -> DateTime<Utc> {
+    let start = sim.config().start_date;
+    Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight"))
+        - chrono::Duration::days(1)
+}
+
+/// A venue whose venue.toml has the given connector blocks, with the simulator's credentials.
+fn console(sim: &BackgroundSim, connectors: &str) -> (tempfile::TempDir, Console) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = InitOptions {
+        currency: "USD".into(),
+        timezone: "America/New_York".into(),
+        demo: false,
+        ..InitOptions::demo()
+    };
+    drop(Console::init(dir.path(), &options).expect("init"));
+    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
+    std::fs::write(
+        dir.path().join("venue.toml"),
+        format!("{config}\n{connectors}"),
+    )
+    .expect("write config");
+    let c = sim.config();
+    let secrets = MapSecrets(HashMap::from([
+        ("sq-access-token".to_string(), c.square_access_token.clone()),
+        ("tt-client-id".to_string(), c.toast_client_id.clone()),
+        (
+            "tt-client-secret".to_string(),
+            c.toast_client_secret.clone(),
+        ),
+    ]));
+    let console = Console::open(dir.path())
+        .expect("open")
+        .with_secret_store(Box::new(secrets));
+    (dir, console)
+}
+
+fn square(sim: &BackgroundSim, extra: &str) -> String {
+    format!(
+        "[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n{extra}\n[connector.retry]\nbase_ms = 20\nmax_attempts = 3\n",
+        sim.base_url()
+    )
+}
+
+fn toast(sim: &BackgroundSim, base_url: Option<&str>) -> String {
+    let restaurant = sim.locations(Vendor::Toast)[0].id.clone();
+    format!(
+        "[[connector]]\nkind = \"toast\"\nname = \"tt\"\nbase_url = \"{}\"\nrestaurant_guid = \"{restaurant}\"\ncurrency = \"USD\"\n[connector.retry]\nbase_ms = 20\nmax_attempts = 2\n",
+        base_url.map_or_else(|| sim.base_url(), str::to_string)
+    )
+}
+
+fn sales_count(console: &Console) -> usize {
+    let mut out = Vec::new();
+    console
+        .export(
+            ExportEntity::Transactions,
+            ExportFormat::Json,
+            None,
+            None,
+            &mut out,
+        )
+        .expect("export");
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out)
+        .expect("json")
+        .len()
+}
+
+#[test]
+fn square_fetch_is_complete_and_a_refetch_adds_nothing() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, &square(&sim, ""));
+    let expected = sim
+        .orders(Vendor::Square)
+        .iter()
+        .filter(|o| o.state != venue_sim::OrderState::Open)
+        .count();
+    let first = console.fetch(None, Some(since(&sim))).expect("fetch");
+    let report = &first[0];
+    assert_eq!(
+        report.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        report.snapshot.error
+    );
+    assert_eq!(report.snapshot.records_written as usize, expected);
+    assert_eq!(sales_count(&console), expected);
+    assert_eq!(report.breaker.state, BreakerState::Closed);
+    assert!(report.metrics.requests >= 2);
+
+    // The overlap window re-reads everything: nothing is written twice.
+    let again = console.fetch(None, Some(since(&sim))).expect("fetch again");
+    assert_eq!(again[0].snapshot.status, SnapshotStatus::Ok);
+    assert_eq!(again[0].snapshot.records_written, 0);
+    assert_eq!(sales_count(&console), expected);
+
+    // A refund arriving later is picked up as an update, not a new sale.
+    let order = sim
+        .orders(Vendor::Square)
+        .into_iter()
+        .find(|o| o.state == venue_sim::OrderState::Completed && o.refunded_minor() == 0)
+        .expect("a completed order");
+    sim.refund_order(&order.id, 100).expect("refund");
+    let third = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch after refund");
+    assert_eq!(third[0].snapshot.records_written, 1);
+    assert_eq!(sales_count(&console), expected);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, &square(&sim, ""));
+    sim.inject(
+        Endpoint::SquareSearchOrders,
+        Fault::RateLimited(RetryAfter::Seconds(1)),
+        Times::Next(1),
+    );
+    let started = Instant::now();
+    let report = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(
+        report.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        report.snapshot.error
+    );
+    assert!(
+        started.elapsed().as_millis() >= 1_000,
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.metrics.rate_limit_hits, 1);
+    assert_eq!(report.metrics.retries, 1);
+}
+
+#[test]
+fn the_breaker_opens_after_repeated_failures_and_then_spares_the_vendor() {
+    let sim = sim();
+    let extra = "[connector.breaker]\nfailure_threshold = 2\ncool_down_seconds = 600";
+    let (_dir, mut console) = console(&sim, &square(&sim, extra));
+    sim.inject(
+        Endpoint::SquareLocations,
+        Fault::ServerError(503),
+        Times::UntilCleared,
+    );
+    let first = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(first.snapshot.status, SnapshotStatus::Failed);
+    assert!(
+        first
+            .snapshot
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("503"),
+        "{:?}",
+        first.snapshot.error
+    );
+    assert_eq!(first.breaker.state, BreakerState::Closed);
+    let second = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(second.breaker.state, BreakerState::Open);
+    let requests = sim.total_requests();
+    let third = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert!(third
+        .snapshot
+        .error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("circuit breaker open"));
+    assert_eq!(
+        sim.total_requests(),
+        requests,
+        "an open breaker sends nothing"
+    );
+    // The state outlives the process: status shows it.
+    let status = console.status().expect("status");
+    assert_eq!(status.connectors[0].breaker["state"], "OPEN");
+}
+
+#[test]
+fn a_failing_connector_does_not_stop_another() {
+    let sim = sim();
+    let config = format!(
+        "{}\n{}",
+        square(&sim, ""),
+        toast(&sim, Some("http://127.0.0.1:9"))
+    );
+    let (_dir, mut console) = console(&sim, &config);
+    let reports = console.fetch(None, Some(since(&sim))).expect("fetch");
+    let by_name: HashMap<&str, &venue_core::FetchReport> =
+        reports.iter().map(|r| (r.connector.as_str(), r)).collect();
+    assert_eq!(by_name["sq"].snapshot.status, SnapshotStatus::Ok);
+    assert_eq!(by_name["tt"].snapshot.status, SnapshotStatus::Failed);
+    assert!(by_name["tt"]
+        .snapshot
+        .error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("could not reach"));
+}
+
+#[test]
+fn a_malformed_page_is_reported_and_earlier_data_stays() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, &square(&sim, ""));
+    console.fetch(None, Some(since(&sim))).expect("fetch");
+    let stored = sales_count(&console);
+    sim.inject(
+        Endpoint::SquareSearchOrders,
+        Fault::MalformedJson,
+        Times::UntilCleared,
+    );
+    let report = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(report.snapshot.status, SnapshotStatus::Failed);
+    assert!(
+        report
+            .snapshot
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("malformed response"),
+        "{:?}",
+        report.snapshot.error
+    );
+    assert_eq!(sales_count(&console), stored);
+}
+
+#[test]
+fn toast_logs_in_once_and_again_only_when_the_token_expires() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, &toast(&sim, None));
+    let report = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(
+        report.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        report.snapshot.error
+    );
+    assert!(report.snapshot.records_written > 0);
+    assert_eq!(sim.toast_logins(), 1, "one login for every page");
+    let again = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch again")
+        .remove(0);
+    assert_eq!(
+        again.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        again.snapshot.error
+    );
+    assert_eq!(
+        again.snapshot.records_written, 0,
+        "re-fetch writes nothing new"
+    );
+    assert_eq!(
+        sim.toast_logins(),
+        1,
+        "the token is reused by the next fetch"
+    );
+    sim.expire_toast_tokens();
+    let third = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch after expiry")
+        .remove(0);
+    assert_eq!(
+        third.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        third.snapshot.error
+    );
+    assert_eq!(sim.toast_logins(), 2, "a refused token means one new login");
+    // Toast allows two logins an hour: a third refusal is an error, not a login storm.
+    sim.expire_toast_tokens();
+    let fourth = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(fourth.snapshot.status, SnapshotStatus::Failed);
+    assert!(
+        fourth
+            .snapshot
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("2 logins an hour"),
+        "{:?}",
+        fourth.snapshot.error
+    );
+    assert_eq!(sim.toast_logins(), 2);
+}
