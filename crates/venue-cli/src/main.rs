@@ -254,7 +254,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Run => {
             let mut console = Console::open(&data_dir)?;
-            tracing::info!(connectors = console.config().connector.len(), "running until Ctrl-C");
+            tracing::info!(
+                connectors = console.config().connector.len(),
+                "running until Ctrl-C"
+            );
             console.run_scheduler(async {
                 // Without a signal handler, run until killed.
                 if tokio::signal::ctrl_c().await.is_err() {

@@ -188,6 +188,7 @@ async fn fetch_one(
                                 source: name.to_string(),
                             },
                             location_ids: config.location_ids.clone(),
+                            page_size: venue_connectors::square::client::PAGE_SIZE,
                         };
                         client.fetch_orders(&run, from, until, &mut sink).await
                     }

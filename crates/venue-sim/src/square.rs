@@ -112,7 +112,8 @@ impl Cursor {
             "v1|{kind}|{:x}|{}|{}|{}",
             self.fingerprint,
             self.now.timestamp_millis(),
-            self.last_ts.timestamp_millis(),
+            // Full precision: a truncated key would sort before its own row and repeat it.
+            self.last_ts.timestamp_nanos_opt().unwrap_or_default(),
             self.last_id
         ))
     }
@@ -125,7 +126,7 @@ impl Cursor {
         }
         let fingerprint = u64::from_str_radix(parts.next()?, 16).ok()?;
         let now = DateTime::from_timestamp_millis(parts.next()?.parse().ok()?)?;
-        let last_ts = DateTime::from_timestamp_millis(parts.next()?.parse().ok()?)?;
+        let last_ts = DateTime::from_timestamp_nanos(parts.next()?.parse().ok()?);
         let last_id = parts.next()?.to_string();
         Some(Cursor {
             fingerprint,

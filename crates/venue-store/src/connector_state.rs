@@ -82,7 +82,11 @@ impl Store {
     }
 
     /// When a connector's newest run started, whatever its outcome: the scheduler's clock.
-    pub fn last_started(&self, venue_id: Uuid, connector: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    pub fn last_started(
+        &self,
+        venue_id: Uuid,
+        connector: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         Ok(self.conn.query_row(
             "SELECT max(started_at) FROM snapshots WHERE venue_id = ?1 AND connector = ?2",
             rusqlite::params![venue_id.to_string(), connector],

@@ -27,6 +27,8 @@ pub struct SquareClient {
     pub context: SquareContext,
     /// The locations to fetch; all active ones when empty.
     pub location_ids: Vec<String>,
+    /// Orders per page (`PAGE_SIZE` unless a test needs another).
+    pub page_size: u32,
 }
 
 impl SquareClient {
@@ -72,7 +74,7 @@ impl SquareClient {
                 .states([OrderState::Completed, OrderState::Canceled])
                 .updated_between(start, end)
                 .sort_order(SortOrder::Asc)
-                .limit(PAGE_SIZE)
+                .limit(self.page_size)
                 .build()
                 .map_err(|e| ConnectorError::Malformed {
                     connector: self.context.source.clone(),

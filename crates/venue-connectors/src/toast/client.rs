@@ -36,6 +36,8 @@ pub struct ToastClient {
     pub client_id: Secret,
     pub client_secret: Secret,
     pub context: ToastContext,
+    /// Orders per page (`PAGE_SIZE` unless a test needs another).
+    pub page_size: usize,
     session: ToastSession,
 }
 
@@ -54,6 +56,7 @@ impl ToastClient {
             client_id,
             client_secret,
             context,
+            page_size: PAGE_SIZE,
             session,
         }
     }
@@ -168,10 +171,11 @@ impl ToastClient {
     ) -> Result<(), FetchError> {
         for (from, to) in windows(start, end, Duration::days(30)) {
             let mut url = Some(format!(
-                "{}?startDate={}&endDate={}&pageSize={PAGE_SIZE}&page=1",
+                "{}?startDate={}&endDate={}&pageSize={}&page=1",
                 self.url("/orders/v2/ordersBulk"),
                 encode(&format_toast_time(from)),
                 encode(&format_toast_time(to)),
+                self.page_size,
             ));
             let mut seen_urls = std::collections::HashSet::new();
             for _ in 0..MAX_PAGES {
@@ -185,7 +189,7 @@ impl ToastClient {
                     .into());
                 }
                 let (orders, next) = self.page(run, &current).await?;
-                let short = orders.len() < PAGE_SIZE;
+                let short = orders.len() < self.page_size;
                 let mut out = Page {
                     seen: orders.len() as u64,
                     ..Page::default()
