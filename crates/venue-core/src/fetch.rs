@@ -24,6 +24,16 @@ use venue_store::Store;
 /// Vendor logins kept between fetches of this process, by connector name.
 pub(crate) type Sessions = RefCell<std::collections::HashMap<String, ToastSession>>;
 
+/// The snapshot's cursor records where its window started, so an unfinished run is resumed.
+const WINDOW_START: &str = "window-start:";
+
+fn window_start(cursor: &str) -> Option<DateTime<Utc>> {
+    let text = cursor.strip_prefix(WINDOW_START)?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// How far back a connector's first fetch reaches.
 const FIRST_FETCH_DAYS: i64 = 30;
 
@@ -118,11 +128,24 @@ async fn fetch_one(
             .and_then(|s| serde_json::from_value::<BreakerSnapshot>(s.breaker).ok())
             .unwrap_or_default(),
     );
-    let previous = store.borrow().last_snapshot_of(venue.id, name)?;
+    // Where to start: just before the last complete run ended, or, after a run that did not
+    // finish, where that run started (re-reading is idempotent; skipping would lose sales).
+    let last_ok = store
+        .borrow()
+        .last_snapshot_of(venue.id, name, &[SnapshotStatus::Ok])?;
+    let latest = store.borrow().last_snapshot_of(venue.id, name, &[])?;
     let until = Utc::now();
-    let from = since.unwrap_or_else(|| match previous.as_ref().and_then(|s| s.high_water_mark) {
-        Some(mark) => mark - Duration::minutes(i64::from(config.overlap_minutes)),
-        None => until - Duration::days(FIRST_FETCH_DAYS),
+    let after_ok = last_ok
+        .as_ref()
+        .and_then(|s| s.high_water_mark)
+        .map(|mark| mark - Duration::minutes(i64::from(config.overlap_minutes)));
+    let unfinished = latest
+        .filter(|s| s.status != SnapshotStatus::Ok)
+        .and_then(|s| s.cursor)
+        .and_then(|c| window_start(&c));
+    let from = since.unwrap_or_else(|| match (after_ok, unfinished) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(until - Duration::days(FIRST_FETCH_DAYS)),
     });
     let mut snapshot = Snapshot {
         id: new_id(),
@@ -135,8 +158,8 @@ async fn fetch_one(
         error: None,
         records_seen: 0,
         records_written: 0,
-        high_water_mark: previous.as_ref().and_then(|s| s.high_water_mark),
-        cursor: None,
+        high_water_mark: last_ok.as_ref().and_then(|s| s.high_water_mark),
+        cursor: Some(format!("{WINDOW_START}{}", from.to_rfc3339())),
     };
     save(store, &snapshot)?;
 
@@ -173,7 +196,8 @@ async fn fetch_one(
                     .ingest(Origin::Connector, Some(snapshot.id), &page.transactions)
                     .map_err(|e| e.to_string())?;
                 snapshot.records_written += summary.written();
-                Ok(())
+                // Progress is visible (and survives a crash) page by page.
+                save(store, &snapshot).map_err(|e| e.message)
             };
             match config.kind {
                 ConnectorKind::Square => match secret("access-token") {

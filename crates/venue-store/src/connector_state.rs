@@ -94,24 +94,33 @@ impl Store {
         )?)
     }
 
-    /// The newest snapshot of one connector: where its next incremental fetch resumes.
+    /// The newest snapshot of one connector with one of `statuses` (any status when empty).
     pub fn last_snapshot_of(
         &self,
         venue_id: Uuid,
         connector: &str,
+        statuses: &[venue_domain::SnapshotStatus],
     ) -> Result<Option<venue_domain::Snapshot>> {
         use crate::record::Record;
         use rusqlite::OptionalExtension;
         let sql = format!(
-            "SELECT {} FROM snapshots WHERE venue_id = ?1 AND connector = ?2 AND status IN ('ok', 'partial')
+            "SELECT {} FROM snapshots WHERE venue_id = ?1 AND connector = ?2 AND (?3 = '' OR instr(?3, '|' || status || '|') > 0)
              ORDER BY started_at DESC, id DESC LIMIT 1",
             venue_domain::Snapshot::COLUMNS.join(", ")
         );
+        let wanted: String = if statuses.is_empty() {
+            String::new()
+        } else {
+            statuses
+                .iter()
+                .map(|s| format!("|{}|", s.as_str()))
+                .collect()
+        };
         Ok(self
             .conn
             .query_row(
                 &sql,
-                rusqlite::params![venue_id.to_string(), connector],
+                rusqlite::params![venue_id.to_string(), connector, wanted],
                 venue_domain::Snapshot::from_row,
             )
             .optional()?)
