@@ -51,6 +51,17 @@ enum Command {
     },
     /// Keep running: every connector fetches at its interval until Ctrl-C.
     Run,
+    /// Serve the vendor simulators (Square, Toast) on loopback until Ctrl-C, for demos and tests.
+    Sim {
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Same seed, same sales.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Days of sales, ending today.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+    },
     /// Search guests and reservations by name, email, phone, room or reservation number.
     Search {
         query: String,
@@ -264,6 +275,42 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     std::future::pending::<()>().await;
                 }
             })?;
+        }
+        Command::Sim { port, seed, days } => {
+            let today = chrono::Utc::now().date_naive();
+            let config = venue_sim::SimConfig {
+                port,
+                seed,
+                days,
+                start_date: today - chrono::Duration::days(i64::from(days.max(1)) - 1),
+                clock: venue_sim::SimClock::Wall,
+                ..venue_sim::SimConfig::default()
+            };
+            let sim =
+                venue_sim::PosSimulator::start_in_background(config).map_err(|e| Failure {
+                    code: 1,
+                    message: format!("the simulator did not start: {e}"),
+                })?;
+            println!("Square and Toast simulators on {}", sim.base_url());
+            println!("  Square token:      {}", sim.config().square_access_token);
+            println!(
+                "  Toast credentials: {} / {}",
+                sim.config().toast_client_id,
+                sim.config().toast_client_secret
+            );
+            for vendor in [venue_sim::Vendor::Square, venue_sim::Vendor::Toast] {
+                for location in sim.locations(vendor) {
+                    println!("  {vendor:?} location {} ({})", location.id, location.name);
+                }
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let _ = tokio::signal::ctrl_c().await;
+            });
+            sim.shutdown();
         }
         Command::Search { query, limit, json } => {
             let console = Console::open(&data_dir)?;
