@@ -22,3 +22,4 @@ test:
 
 bench:
 	cargo run --release -p venue-bench -- ingest --rows 1000000
+	cargo run --release -p venue-bench -- connectors --orders 100000

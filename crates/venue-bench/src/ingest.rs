@@ -1,3 +1,4 @@
+use crate::report::line;
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rusqlite::params;
@@ -140,30 +141,6 @@ fn store_ingest(
     }
     store.checkpoint()?;
     Ok(start.elapsed().as_secs_f64())
-}
-
-fn line(
-    name: &str,
-    value: f64,
-    unit: &str,
-    baseline: f64,
-    ratio: f64,
-    extra: serde_json::Value,
-) -> anyhow::Result<()> {
-    let mut object = json!({
-        "name": name,
-        "value": (value * 1000.0).round() / 1000.0,
-        "unit": unit,
-        "baseline": (baseline * 1000.0).round() / 1000.0,
-        "ratio": (ratio * 1000.0).round() / 1000.0,
-    });
-    if let (Some(o), Some(e)) = (object.as_object_mut(), extra.as_object()) {
-        o.extend(e.clone());
-    }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{object}")?;
-    out.flush()?;
-    Ok(())
 }
 
 pub fn run(rows: u64, batch: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {

@@ -2,7 +2,9 @@
 //! baseline measured in the same run, and their ratio (machines here are small and noisy, so
 //! only ratios within one run mean anything).
 
+mod connectors;
 mod ingest;
+mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -31,6 +33,11 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Orders fetched from the simulator, normalised and stored, against a bare fetch of the same pages.
+    Connectors {
+        #[arg(long, default_value_t = 100_000)]
+        orders: u64,
+    },
     /// Writes batches into DB until killed, printing each committed total. Used by the crash test.
     #[command(hide = true)]
     CrashWriter {
@@ -45,6 +52,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Ingest { rows, batch, dir } => ingest::run(rows, batch.max(1), dir),
         Command::CrashWriter { db, batch } => ingest::crash_writer(&db, batch.max(1)),
+        Command::Connectors { orders } => connectors::run(orders.max(1)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
