@@ -106,6 +106,8 @@ pub struct HttpClient {
     name: String,
     client: reqwest::Client,
     limiter: Arc<DefaultDirectRateLimiter>,
+    /// Set when the vendor says its quota is spent (X-…-RateLimit-Remaining: 0) until it resets.
+    paused_until: Arc<std::sync::Mutex<Option<Instant>>>,
     settings: HttpSettings,
     metrics: Arc<Metrics>,
 }
@@ -131,6 +133,7 @@ impl HttpClient {
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(
                 settings.requests_per_second,
             ))),
+            paused_until: Arc::new(std::sync::Mutex::new(None)),
             settings,
             metrics: Arc::new(Metrics::default()),
         })
@@ -184,6 +187,14 @@ impl HttpClient {
         error_message: ErrorMessage,
         build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
+        let pause = *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(until) = pause.filter(|u| *u > Instant::now()) {
+            tracing::info!(connector = %self.name, wait_ms = (until - Instant::now()).as_millis() as u64, "vendor quota spent; waiting for it to reset");
+            tokio::time::sleep_until(until.into()).await;
+        }
         self.limiter.until_ready().await;
         let mut request = build(&self.client);
         if let Some(header) = self.settings.request_id_header {
@@ -269,5 +280,110 @@ impl HttpClient {
                 detail: e.to_string(),
             }
         }
+    }
+}
+
+/// Longest we wait for a vendor's quota to reset before trying anyway.
+const MAX_QUOTA_WAIT: Duration = Duration::from_secs(60);
+
+/// How long to hold off when the vendor's rate-limit headers say the quota is spent
+/// (Toast: X-Toast-RateLimit-Remaining / -Reset; also the common X-RateLimit-* names).
+/// The reset is an epoch second or a number of seconds from now.
+pub fn vendor_quota_wait(
+    headers: &reqwest::header::HeaderMap,
+    now: SystemTime,
+) -> Option<Duration> {
+    let value = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| headers.get(*n))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let remaining = value(&["x-toast-ratelimit-remaining", "x-ratelimit-remaining"])?;
+    if remaining > 0 {
+        return None;
+    }
+    let reset = value(&["x-toast-ratelimit-reset", "x-ratelimit-reset"])?;
+    let wait = if reset > 1_000_000_000 {
+        let now_s = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Duration::from_secs(reset.saturating_sub(now_s).max(1))
+    } else {
+        Duration::from_secs(reset)
+    };
+    Some(wait.min(MAX_QUOTA_WAIT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).expect("header value"));
+        }
+        map
+    }
+
+    #[test]
+    fn a_spent_quota_waits_until_the_reset() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let spent = headers(&[
+            ("X-Toast-RateLimit-Remaining", "0"),
+            ("X-Toast-RateLimit-Reset", "1800000003"),
+        ]);
+        assert_eq!(vendor_quota_wait(&spent, now), Some(Duration::from_secs(3)));
+        let relative = headers(&[("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "7")]);
+        assert_eq!(
+            vendor_quota_wait(&relative, now),
+            Some(Duration::from_secs(7))
+        );
+        let far = headers(&[
+            ("X-Toast-RateLimit-Remaining", "0"),
+            ("X-Toast-RateLimit-Reset", "1900000000"),
+        ]);
+        assert_eq!(vendor_quota_wait(&far, now), Some(MAX_QUOTA_WAIT), "capped");
+    }
+
+    #[test]
+    fn quota_left_or_unreadable_headers_mean_no_wait() {
+        let now = SystemTime::now();
+        assert_eq!(
+            vendor_quota_wait(&headers(&[("X-Toast-RateLimit-Remaining", "4")]), now),
+            None
+        );
+        assert_eq!(
+            vendor_quota_wait(&headers(&[("X-Toast-RateLimit-Remaining", "zero")]), now),
+            None
+        );
+        assert_eq!(vendor_quota_wait(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        let http = |status| ConnectorError::Http {
+            connector: "c".into(),
+            url: "u".into(),
+            status,
+            message: String::new(),
+        };
+        assert!(http(503).is_transient() && http(408).is_transient());
+        assert!(!http(404).is_transient() && !http(400).is_transient());
+        let unauthorized = ConnectorError::Unauthorized {
+            connector: "c".into(),
+            status: 401,
+            message: String::new(),
+        };
+        assert!(!unauthorized.is_transient());
+        let limited = ConnectorError::RateLimited {
+            connector: "c".into(),
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert!(limited.is_transient());
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(2)));
     }
 }
