@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_e2e=${1:-}
-packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev)
+packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
 if [ "$want_e2e" = "--e2e" ]; then
-  packages+=(xvfb webkit2gtk-driver dbus-x11 imagemagick)
+  packages+=(xvfb webkit2gtk-driver dbus-x11 imagemagick gnome-keyring)
 fi
 
 missing=()

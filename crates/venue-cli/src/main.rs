@@ -8,7 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use venue_core::{
-    ApiError, Config, Console, ExportEntity, ExportFormat, InitOptions, LogFormat, TimeBound,
+    ApiError, Config, Console, ExportEntity, ExportFormat, InitOptions, LogFormat, OsKeyring,
+    TimeBound,
 };
 
 #[derive(Parser)]
@@ -51,6 +52,9 @@ enum Command {
     },
     /// Keep running: every connector fetches at its interval until Ctrl-C.
     Run,
+    /// Secrets in the OS keyring (never in venue.toml, the database or logs).
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Serve the vendor simulators (Square, Toast) on loopback until Ctrl-C, for demos and tests.
     Sim {
         #[arg(long, default_value_t = 8787)]
@@ -107,6 +111,12 @@ struct ExportArgs {
     /// Write to a file instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Store a secret read from standard input, e.g. `venue secret set square-main-access-token`.
+    Set { name: String },
 }
 
 #[derive(Subcommand)]
@@ -249,7 +259,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         .map_err(|_| ApiError::bad_input(format!("invalid --since {s:?}: expected an RFC 3339 time such as 2026-07-01T00:00:00Z")))
                 })
                 .transpose()?;
-            let mut console = Console::open(&data_dir)?;
+            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
             let reports = console.fetch(connector.as_deref(), since)?;
             output::fetch(&reports, json)?;
             if let Some(failed) = reports.iter().find(|r| r.failed()) {
@@ -275,6 +285,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     std::future::pending::<()>().await;
                 }
             })?;
+        }
+        Command::Secret(SecretCommand::Set { name }) => {
+            let mut value = String::new();
+            std::io::stdin()
+                .read_line(&mut value)
+                .context("cannot read the secret from standard input")?;
+            let value = value.trim_end_matches(['\r', '\n']);
+            if value.is_empty() {
+                return Err(
+                    ApiError::bad_input(format!("no value for {name} on standard input")).into(),
+                );
+            }
+            OsKeyring.set(&name, value).map_err(|e| Failure {
+                code: 1,
+                message: e.to_string(),
+            })?;
+            eprintln!("stored {name} in the OS keyring");
         }
         Command::Sim { port, seed, days } => {
             let today = chrono::Utc::now().date_naive();

@@ -8,7 +8,7 @@ use thiserror::Error;
 pub enum SecretError {
     #[error("secret {name:?} is not set: run `venue secret set {name}` or set {env}")]
     Missing { name: String, env: String },
-    #[error("the OS keyring is not available ({0}); set the secret in the environment instead")]
+    #[error("the OS keyring is not available: {0}")]
     Unavailable(String),
 }
 

@@ -7,6 +7,7 @@ mod demo;
 mod error;
 mod export;
 mod fetch;
+mod keyring_store;
 mod paths;
 mod report;
 
@@ -15,6 +16,7 @@ pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use export::{ExportEntity, ExportFormat, TimeBound};
 pub use fetch::FetchReport;
+pub use keyring_store::OsKeyring;
 pub use paths::resolve_data_dir;
 pub use report::{DailyReport, HourSales, SalesTotals};
 pub use venue_domain as domain;
