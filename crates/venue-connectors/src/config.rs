@@ -14,6 +14,14 @@ pub enum ConnectorKind {
     Toast,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SquareSource {
+    #[default]
+    Orders,
+    Payments,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorConfig {
@@ -29,6 +37,10 @@ pub struct ConnectorConfig {
     /// Square: the locations to fetch (all the account's locations when empty).
     #[serde(default)]
     pub location_ids: Vec<String>,
+    /// Square: read sales from orders (tax, discounts; the default) or from payments
+    /// (accounts that take payments without orders).
+    #[serde(default)]
+    pub square_source: SquareSource,
     /// Toast: the restaurant's external id (sent as Toast-Restaurant-External-ID).
     pub restaurant_guid: Option<String>,
     /// Toast: the restaurant's currency (Toast amounts carry none).

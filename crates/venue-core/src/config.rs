@@ -81,6 +81,7 @@ format = "text"
 # interval_minutes = 180           # at least 5
 # overlap_minutes = 30             # each fetch re-reads this much before the last one ended
 # location_ids = []                # Square: empty means every active location
+# square_source = "orders"         # Square: "orders" (tax, discounts) or "payments"
 # restaurant_guid = "..."          # Toast: required
 # currency = "USD"                 # Toast: required
 # requests_per_second = 10         # overrides the vendor's documented rate

@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::num::NonZeroU32;
 use tracing::Instrument;
 use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
-use venue_connectors::config::{ConnectorConfig, ConnectorKind, MIN_INTERVAL_MINUTES};
+use venue_connectors::config::{
+    ConnectorConfig, ConnectorKind, SquareSource, MIN_INTERVAL_MINUTES,
+};
 use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
 use venue_connectors::metrics::MetricsSnapshot;
 use venue_connectors::secrets::{resolve, Secret, SecretStore};
@@ -214,7 +216,14 @@ async fn fetch_one(
                             location_ids: config.location_ids.clone(),
                             page_size: venue_connectors::square::client::PAGE_SIZE,
                         };
-                        client.fetch_orders(&run, from, until, &mut sink).await
+                        match config.square_source {
+                            SquareSource::Orders => {
+                                client.fetch_orders(&run, from, until, &mut sink).await
+                            }
+                            SquareSource::Payments => {
+                                client.fetch_payments(&run, from, until, &mut sink).await
+                            }
+                        }
                     }
                 },
                 ConnectorKind::Toast => match (secret("client-id"), secret("client-secret")) {

@@ -140,6 +140,36 @@ fn square_fetch_is_complete_and_a_refetch_adds_nothing() {
 }
 
 #[test]
+fn square_payments_can_be_the_source() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, &square(&sim, "square_source = \"payments\""));
+    let report = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(
+        report.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        report.snapshot.error
+    );
+    let payments: usize = sim
+        .orders(Vendor::Square)
+        .iter()
+        .map(|o| o.payments.len())
+        .sum();
+    assert_eq!(
+        report.snapshot.records_written as usize, payments,
+        "one sale per payment"
+    );
+    let again = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch again")
+        .remove(0);
+    assert_eq!(again.snapshot.records_written, 0);
+}
+
+#[test]
 fn retry_after_is_honoured() {
     let sim = sim();
     let (_dir, mut console) = console(&sim, &square(&sim, ""));
