@@ -1,5 +1,6 @@
 //! `venue`: the console without a window. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.
 
+mod demo;
 mod output;
 
 use anyhow::Context as _;
@@ -57,13 +58,13 @@ enum Command {
     Secret(SecretCommand),
     /// Serve the vendor simulators (Square, Toast) on loopback until Ctrl-C, for demos and tests.
     Sim {
-        #[arg(long, default_value_t = 8787)]
+        #[arg(long, default_value_t = demo::SIM_PORT)]
         port: u16,
         /// Same seed, same sales.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Days of sales, ending today.
-        #[arg(long, default_value_t = 14)]
+        /// Days of sales, ending today (the demo fetches 28).
+        #[arg(long, default_value_t = 28)]
         days: u32,
     },
     /// Search guests and reservations by name, email, phone, room or reservation number.
@@ -194,8 +195,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 currency: args.currency.unwrap_or(defaults.currency),
                 capacity: args.capacity.unwrap_or(defaults.capacity),
                 demo: args.demo,
+                // The demo's sales come from the POS simulator through the real connectors.
+                demo_sales: false,
             };
-            let (_, report) = Console::init(&data_dir, &options)?;
+            let (console, mut report) = Console::init(&data_dir, &options)?;
+            drop(console);
+            if args.demo {
+                for fetched in demo::fetch_sales(&data_dir, &report.venue)? {
+                    report.demo_records += fetched.snapshot.records_written;
+                }
+            }
             output::init(&report, args.json)?;
         }
         Command::Status { json } => {
@@ -304,15 +313,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             eprintln!("stored {name} in the OS keyring");
         }
         Command::Sim { port, seed, days } => {
-            let today = chrono::Utc::now().date_naive();
-            let config = venue_sim::SimConfig {
-                port,
-                seed,
-                days,
-                start_date: today - chrono::Duration::days(i64::from(days.max(1)) - 1),
-                clock: venue_sim::SimClock::Wall,
-                ..venue_sim::SimConfig::default()
-            };
+            // Serve in the venue's currency and timezone when there is one (the demo's data).
+            let venue = Console::open(&data_dir).ok().and_then(|c| c.venue().ok());
+            let (currency, timezone) = venue
+                .map_or(("GBP".to_string(), chrono_tz::Europe::London), |v| {
+                    (v.currency.code().to_string(), v.timezone)
+                });
+            let config = demo::sim_config(port, seed, days, &currency, timezone);
             let sim =
                 venue_sim::PosSimulator::start_in_background(config).map_err(|e| Failure {
                     code: 1,

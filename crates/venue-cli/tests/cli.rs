@@ -239,16 +239,12 @@ fn exports_match_the_store_in_both_formats_and_filter_by_time() {
 #[test]
 fn the_daily_report_adds_up() {
     let dir = demo();
-    let sales = json(venue(
-        dir.path(),
-        &["export", "transactions", "--format", "json"],
-    ));
-    let yesterday_utc = sales
-        .as_array()
-        .and_then(|rows| rows.iter().rev().find(|r| r["status"] == "completed"))
-        .and_then(|r| r["closed_at"].as_str())
-        .map(|t| t[..10].to_string())
-        .expect("a sale");
+    // Yesterday at the venue: a whole day of sales and foot traffic.
+    let yesterday_utc = (chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive()
+        - chrono::Duration::days(1))
+    .to_string();
     let report = json(venue(
         dir.path(),
         &["report", "daily", "--date", &yesterday_utc, "--json"],

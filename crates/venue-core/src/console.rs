@@ -50,6 +50,9 @@ pub struct InitOptions {
     pub capacity: u32,
     /// Fill the store with a believable demo venue's day (no network needed).
     pub demo: bool,
+    /// With `demo`: also seed point-of-sale sales. Off when the demo's sales come from the POS
+    /// simulator through the real connectors instead.
+    pub demo_sales: bool,
 }
 
 impl InitOptions {
@@ -62,6 +65,7 @@ impl InitOptions {
             currency: "GBP".into(),
             capacity: 180,
             demo: true,
+            demo_sales: true,
         }
     }
 }
@@ -120,7 +124,7 @@ impl Console {
         let actor = console.actor().to_string();
         console.store.save_by_user(&actor, "venue.create", &venue)?;
         let demo_records = if options.demo {
-            crate::demo::seed(&mut console.store, &venue, Utc::now())?
+            crate::demo::seed(&mut console.store, &venue, Utc::now(), options.demo_sales)?
         } else {
             0
         };

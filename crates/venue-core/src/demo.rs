@@ -48,7 +48,12 @@ struct Seeder<'a> {
 }
 
 /// Seeds the store and returns how many rows were written.
-pub fn seed(store: &mut Store, venue: &Venue, now: DateTime<Utc>) -> ApiResult<u64> {
+pub fn seed(
+    store: &mut Store,
+    venue: &Venue,
+    now: DateTime<Utc>,
+    with_sales: bool,
+) -> ApiResult<u64> {
     let mut seeder = Seeder {
         store,
         venue,
@@ -58,7 +63,9 @@ pub fn seed(store: &mut Store, venue: &Venue, now: DateTime<Utc>) -> ApiResult<u
         written: 0,
     };
     seeder.stays()?;
-    seeder.sales()?;
+    if with_sales {
+        seeder.sales()?;
+    }
     seeder.traffic()?;
     Ok(seeder.written)
 }

@@ -1,0 +1,100 @@
+//! The demo venue's sales come from the POS simulator through the real connectors: `venue init
+//! --demo` serves the simulator in-process for one fetch, and `venue sim` serves the same data
+//! (same seed, same days) afterwards on the port the demo's venue.toml points at.
+
+use anyhow::Context as _;
+use std::collections::HashMap;
+use std::path::Path;
+use venue_core::domain::Venue;
+use venue_core::{Console, FetchReport};
+use venue_sim::{PosSimulator, SimClock, SimConfig, Vendor};
+
+/// Where `venue sim` listens by default and the demo's connectors point.
+pub const SIM_PORT: u16 = 8787;
+
+/// The simulator of the demo venue: its currency and timezone, sales up to now.
+pub fn sim_config(
+    port: u16,
+    seed: u64,
+    days: u32,
+    currency: &str,
+    timezone: chrono_tz::Tz,
+) -> SimConfig {
+    let days = days.max(1);
+    let today = chrono::Utc::now().with_timezone(&timezone).date_naive();
+    SimConfig {
+        port,
+        seed,
+        days,
+        start_date: today - chrono::Duration::days(i64::from(days) - 1),
+        clock: SimClock::Wall,
+        currency: currency.to_string(),
+        timezone,
+        ..SimConfig::default()
+    }
+}
+
+struct SimSecrets(HashMap<String, String>);
+
+impl venue_connectors::secrets::SecretStore for SimSecrets {
+    fn get(&self, name: &str) -> Result<Option<String>, venue_connectors::secrets::SecretError> {
+        Ok(self.0.get(name).cloned())
+    }
+}
+
+fn connectors(base_url: &str, toast_restaurant: &str, currency: &str) -> String {
+    format!(
+        "\n# The demo's POS systems: the simulator (`venue sim`); its test credentials are in the README.\n\
+         [[connector]]\nkind = \"square\"\nname = \"demo-square\"\nbase_url = \"{base_url}\"\ninterval_minutes = 15\n\n\
+         [[connector]]\nkind = \"toast\"\nname = \"demo-toast\"\nbase_url = \"{base_url}\"\nrestaurant_guid = \"{toast_restaurant}\"\ncurrency = \"{currency}\"\ninterval_minutes = 15\n"
+    )
+}
+
+/// Configures the demo's connectors and fetches its sales once from an in-process simulator.
+pub fn fetch_sales(data_dir: &Path, venue: &Venue) -> anyhow::Result<Vec<FetchReport>> {
+    let config = sim_config(0, 42, 28, venue.currency.code(), venue.timezone);
+    let sim =
+        PosSimulator::start_in_background(config).context("the POS simulator did not start")?;
+    let restaurant = sim
+        .locations(Vendor::Toast)
+        .first()
+        .map(|l| l.id.clone())
+        .context("the simulator has no Toast restaurant")?;
+    let config_path = data_dir.join(venue_core::CONFIG_FILE);
+    let original = std::fs::read_to_string(&config_path).context("cannot read venue.toml")?;
+    let write = |base_url: &str| {
+        std::fs::write(
+            &config_path,
+            format!(
+                "{original}{}",
+                connectors(base_url, &restaurant, venue.currency.code())
+            ),
+        )
+        .context("cannot write venue.toml")
+    };
+    write(&sim.base_url())?;
+    let c = sim.config();
+    let secrets = SimSecrets(HashMap::from([
+        (
+            "demo-square-access-token".to_string(),
+            c.square_access_token.clone(),
+        ),
+        (
+            "demo-toast-client-id".to_string(),
+            c.toast_client_id.clone(),
+        ),
+        (
+            "demo-toast-client-secret".to_string(),
+            c.toast_client_secret.clone(),
+        ),
+    ]));
+    let fetched = Console::open(data_dir).and_then(|console| {
+        console
+            .with_secret_store(Box::new(secrets))
+            .fetch(None, None)
+    });
+    // Afterwards the demo points at `venue sim`, which serves the same sales.
+    write(&format!("http://127.0.0.1:{SIM_PORT}"))?;
+    sim.shutdown();
+    fetched.map_err(|e| anyhow::anyhow!(e.message))
+}
