@@ -1,0 +1,1 @@
+//! Property-management-system sync: the Mews Connector API.
