@@ -52,7 +52,10 @@ pub enum EntityKind {
     Transaction,
     Customer,
     Resource,
+    Service,
     Reservation,
+    DeskNote,
+    PmsCharge,
     SensorDevice,
     SensorReading,
     Snapshot,
@@ -62,7 +65,7 @@ pub enum EntityKind {
 }
 string_enum!(EntityKind, "entity", {
     Venue => "venue", Transaction => "transaction", Customer => "customer", Resource => "resource",
-    Reservation => "reservation", SensorDevice => "sensor_device", SensorReading => "sensor_reading",
+    Service => "service", Reservation => "reservation", DeskNote => "desk_note", PmsCharge => "pms_charge", SensorDevice => "sensor_device", SensorReading => "sensor_reading",
     Snapshot => "snapshot", Alert => "alert", Recommendation => "recommendation", Audit => "audit",
 });
 

@@ -166,6 +166,21 @@ pub struct Resource {
     pub updated_at_source: Option<DateTime<Utc>>,
 }
 
+/// A service of the PMS (accommodation, breakfast, parking, ...): stays belong to a bookable
+/// service, charges are posted to an additional one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: Uuid,
+    pub venue_id: Uuid,
+    pub source: String,
+    pub external_id: String,
+    pub name: String,
+    /// Vendor kind such as "Bookable" or "Additional", kept as given.
+    pub kind: String,
+    pub active: bool,
+    pub updated_at_source: Option<DateTime<Utc>>,
+}
+
 /// Reservation states as PMSs name them; unknown values are kept, not rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
@@ -240,6 +255,55 @@ pub struct Reservation {
     pub person_count: u32,
     pub notes: Option<String>,
     pub updated_at_source: Option<DateTime<Utc>>,
+}
+
+/// A front-desk note on a reservation. Local-only: it lives beside the reservation, so PMS
+/// updates of the reservation never touch it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeskNote {
+    pub id: Uuid,
+    pub venue_id: Uuid,
+    /// One note per reservation.
+    pub reservation_id: Uuid,
+    pub text: String,
+    pub written_by: String,
+    pub written_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeState {
+    /// Recorded locally; not yet confirmed by the PMS (offline, or waiting for a retry).
+    Pending,
+    /// The PMS has it (its order id is kept).
+    Sent,
+    /// The PMS refused it for good; `last_error` says why.
+    Failed,
+}
+string_enum!(ChargeState, "charge state", { Pending => "pending", Sent => "sent", Failed => "failed" });
+
+/// A charge posted from the console to a stay's bill in the PMS. Recorded locally first; its id
+/// is the idempotency key that travels with it, so it reaches the PMS exactly once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PmsCharge {
+    pub id: Uuid,
+    pub venue_id: Uuid,
+    /// The PMS connection's name.
+    pub source: String,
+    pub reservation_id: Uuid,
+    /// The reservation's id in the PMS.
+    pub reservation_external_id: String,
+    pub item: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub state: ChargeState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// The PMS's id for the posted order, once sent.
+    pub external_order_id: Option<String>,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,5 +11,5 @@ pub use change::{ChangeOp, ChangeRecord, EntityKind, Origin};
 pub use entities::*;
 pub use error::DomainError;
 pub use hlc::{Hlc, HlcClock, Stamp};
-pub use ids::{new_id, NodeId};
+pub use ids::{new_id, vendor_row_id, NodeId};
 pub use money::{parse_decimal_minor, Currency, Money};

@@ -4,6 +4,7 @@
 mod connector_state;
 mod error;
 mod migrate;
+mod pms;
 mod queries;
 mod record;
 mod remote;

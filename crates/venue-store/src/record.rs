@@ -122,8 +122,20 @@ macro_rules! with_record_type {
                 type $R = Resource;
                 $body
             }
+            EntityKind::Service => {
+                type $R = Service;
+                $body
+            }
             EntityKind::Reservation => {
                 type $R = Reservation;
+                $body
+            }
+            EntityKind::DeskNote => {
+                type $R = DeskNote;
+                $body
+            }
+            EntityKind::PmsCharge => {
+                type $R = PmsCharge;
                 $body
             }
             EntityKind::SensorDevice => {
@@ -503,6 +515,159 @@ impl Record for Reservation {
             return Err(StoreError::Invalid(format!(
                 "reservation {}: ends before it starts",
                 self.external_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Record for Service {
+    const KIND: EntityKind = EntityKind::Service;
+    const TABLE: &'static str = "services";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "venue_id",
+        "source",
+        "external_id",
+        "name",
+        "kind",
+        "active",
+        "updated_at_source",
+    ];
+    const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
+    const TIME_COLUMN: &'static str = "updated_at";
+
+    row_ids!();
+    fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
+        b.id(self.id)?;
+        b.id(self.venue_id)?;
+        b.push(&self.source)?;
+        b.push(&self.external_id)?;
+        b.push(&self.name)?;
+        b.push(&self.kind)?;
+        b.push(self.active)?;
+        b.push(self.updated_at_source)
+    }
+    fn from_row(row: &Row) -> rusqlite::Result<Self> {
+        Ok(Service {
+            id: get_id(row, 0)?,
+            venue_id: get_id(row, 1)?,
+            source: row.get(2)?,
+            external_id: row.get(3)?,
+            name: row.get(4)?,
+            kind: row.get(5)?,
+            active: row.get(6)?,
+            updated_at_source: row.get(7)?,
+        })
+    }
+    fn validate(&self) -> Result<()> {
+        require_key(&self.source, &self.external_id)
+    }
+}
+
+impl Record for DeskNote {
+    const KIND: EntityKind = EntityKind::DeskNote;
+    const TABLE: &'static str = "desk_notes";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "venue_id",
+        "reservation_id",
+        "text",
+        "written_by",
+        "written_at",
+    ];
+    const CONFLICT: &'static [&'static str] = &["reservation_id"];
+    const TIME_COLUMN: &'static str = "written_at";
+
+    row_ids!();
+    fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
+        b.id(self.id)?;
+        b.id(self.venue_id)?;
+        b.id(self.reservation_id)?;
+        b.push(&self.text)?;
+        b.push(&self.written_by)?;
+        b.push(self.written_at)
+    }
+    fn from_row(row: &Row) -> rusqlite::Result<Self> {
+        Ok(DeskNote {
+            id: get_id(row, 0)?,
+            venue_id: get_id(row, 1)?,
+            reservation_id: get_id(row, 2)?,
+            text: row.get(3)?,
+            written_by: row.get(4)?,
+            written_at: row.get(5)?,
+        })
+    }
+}
+
+impl Record for PmsCharge {
+    const KIND: EntityKind = EntityKind::PmsCharge;
+    const TABLE: &'static str = "pms_charges";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "venue_id",
+        "source",
+        "reservation_id",
+        "reservation_external_id",
+        "item",
+        "amount_minor",
+        "currency",
+        "state",
+        "attempts",
+        "last_error",
+        "external_order_id",
+        "requested_by",
+        "requested_at",
+        "sent_at",
+    ];
+    const CONFLICT: &'static [&'static str] = &["id"];
+    const TIME_COLUMN: &'static str = "requested_at";
+
+    row_ids!();
+    fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
+        b.id(self.id)?;
+        b.id(self.venue_id)?;
+        b.push(&self.source)?;
+        b.id(self.reservation_id)?;
+        b.push(&self.reservation_external_id)?;
+        b.push(&self.item)?;
+        b.push(self.amount_minor)?;
+        b.push(self.currency.code())?;
+        b.push(self.state.as_str())?;
+        b.push(self.attempts)?;
+        b.push(&self.last_error)?;
+        b.push(&self.external_order_id)?;
+        b.push(&self.requested_by)?;
+        b.push(self.requested_at)?;
+        b.push(self.sent_at)
+    }
+    fn from_row(row: &Row) -> rusqlite::Result<Self> {
+        Ok(PmsCharge {
+            id: get_id(row, 0)?,
+            venue_id: get_id(row, 1)?,
+            source: row.get(2)?,
+            reservation_id: get_id(row, 3)?,
+            reservation_external_id: row.get(4)?,
+            item: row.get(5)?,
+            amount_minor: row.get(6)?,
+            currency: get_parsed(row, 7)?,
+            state: get_parsed(row, 8)?,
+            attempts: get_u32(row, 9)?,
+            last_error: row.get(10)?,
+            external_order_id: row.get(11)?,
+            requested_by: row.get(12)?,
+            requested_at: row.get(13)?,
+            sent_at: row.get(14)?,
+        })
+    }
+    fn validate(&self) -> Result<()> {
+        if self.item.trim().is_empty() {
+            return Err(StoreError::Invalid("a charge needs an item name".into()));
+        }
+        if self.amount_minor <= 0 {
+            return Err(StoreError::Invalid(format!(
+                "a charge must be more than zero (got {} minor units)",
+                self.amount_minor
             )));
         }
         Ok(())

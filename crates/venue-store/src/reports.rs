@@ -12,6 +12,8 @@ pub struct StayCounts {
     pub departures: u64,
     /// Reservations occupying a room over the night that follows the day.
     pub in_house: u64,
+    /// Rooms whose housekeeping state is Dirty now (the PMS keeps no history of it).
+    pub rooms_dirty: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -29,21 +31,23 @@ impl Store {
         day_start: DateTime<Utc>,
         day_end: DateTime<Utc>,
     ) -> Result<StayCounts> {
-        let (arrivals, departures, in_house): (i64, i64, i64) = self.conn.query_row(
+        let (arrivals, departures, in_house, rooms_dirty): (i64, i64, i64, i64) = self.conn.query_row(
             "SELECT
                  (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state <> 'Canceled'
                      AND start_utc >= ?2 AND start_utc < ?3),
                  (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state <> 'Canceled'
                      AND end_utc >= ?2 AND end_utc < ?3),
                  (SELECT count(*) FROM reservations WHERE venue_id = ?1 AND state IN ('Confirmed', 'Started')
-                     AND start_utc < ?3 AND end_utc >= ?3)",
+                     AND start_utc < ?3 AND end_utc >= ?3),
+                 (SELECT count(*) FROM resources WHERE venue_id = ?1 AND state = 'Dirty')",
             rusqlite::params![venue_id.to_string(), day_start, day_end],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
         Ok(StayCounts {
             arrivals: arrivals.max(0) as u64,
             departures: departures.max(0) as u64,
             in_house: in_house.max(0) as u64,
+            rooms_dirty: rooms_dirty.max(0) as u64,
         })
     }
 

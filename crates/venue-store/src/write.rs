@@ -362,6 +362,18 @@ impl Store {
         action: &str,
         record: &R,
     ) -> Result<bool> {
+        self.save_audited(Origin::User, actor, action, record)
+    }
+
+    /// Like `save_by_user`, for a write made on someone's behalf by another part of the console
+    /// (e.g. the PMS sync marking a staff member's charge as sent): audited with its own origin.
+    pub fn save_audited<R: Record>(
+        &mut self,
+        origin: Origin,
+        actor: &str,
+        action: &str,
+        record: &R,
+    ) -> Result<bool> {
         if actor.trim().is_empty() {
             return Err(StoreError::Invalid(
                 "an audited action needs an actor".into(),
@@ -383,7 +395,7 @@ impl Store {
             clock,
             *node,
             venue.as_ref(),
-            Origin::User,
+            origin,
             None,
             std::slice::from_ref(record),
             &mut changed,
@@ -407,7 +419,7 @@ impl Store {
             clock,
             *node,
             None,
-            Origin::User,
+            origin,
             None,
             &[entry],
             &mut changed,
