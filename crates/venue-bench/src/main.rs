@@ -4,6 +4,7 @@
 
 mod connectors;
 mod ingest;
+mod pms;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,17 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         orders: u64,
     },
+    /// The Mews simulator changes reservations at RATE per second for SECONDS while the live
+    /// mirror runs: change-to-store latency p50/p99 and whether the backlog stays bounded.
+    Pms {
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Keep the vendor's documented request limit (200 per 30 s) on both sides.
+        #[arg(long)]
+        documented_limit: bool,
+    },
     /// Writes batches into DB until killed, printing each committed total. Used by the crash test.
     #[command(hide = true)]
     CrashWriter {
@@ -53,6 +65,11 @@ fn main() -> ExitCode {
         Command::Ingest { rows, batch, dir } => ingest::run(rows, batch.max(1), dir),
         Command::CrashWriter { db, batch } => ingest::crash_writer(&db, batch.max(1)),
         Command::Connectors { orders } => connectors::run(orders.max(1)),
+        Command::Pms {
+            rate,
+            seconds,
+            documented_limit,
+        } => pms::run(rate.max(1), seconds.max(1), documented_limit),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,8 +51,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Keep running: every connector fetches at its interval until Ctrl-C.
+    /// Keep running until Ctrl-C: every connector fetches at its interval and the PMS mirror
+    /// stays live over its websocket.
     Run,
+    /// The property-management system: sync, charges to stays, front-desk notes.
+    #[command(subcommand)]
+    Pms(PmsCommand),
     /// Secrets in the OS keyring (never in venue.toml, the database or logs).
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -115,6 +119,50 @@ struct ExportArgs {
 }
 
 #[derive(Subcommand)]
+enum PmsCommand {
+    /// One pass now: reservations, guests, rooms and services changed since the last pass,
+    /// then any charges still waiting to be sent.
+    Sync {
+        /// Re-read everything within first_sync_days instead of only what changed.
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Post a charge to a stay's bill. Recorded here first; sent now if the PMS can be
+    /// reached, otherwise with the next sync, exactly once either way.
+    Charge {
+        /// The reservation: its confirmation number, the PMS's id or ours.
+        #[arg(long)]
+        reservation: String,
+        /// In currency units, e.g. 12.50.
+        #[arg(long)]
+        amount: String,
+        /// ISO 4217 code, e.g. EUR.
+        #[arg(long)]
+        currency: String,
+        /// What was bought, e.g. "Minibar".
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Charges posted to stays and their state (pending, sent, failed and why).
+    Charges {
+        #[arg(long, value_parser = ["pending", "sent", "failed"])]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the front-desk note on a reservation (kept locally; PMS updates never touch it).
+    Note {
+        #[arg(long)]
+        reservation: String,
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum SecretCommand {
     /// Store a secret read from standard input, e.g. `venue secret set square-main-access-token`.
     Set { name: String },
@@ -130,6 +178,57 @@ enum ReportCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn pms(data_dir: &Path, command: PmsCommand) -> Result<(), Failure> {
+    let mut console = Console::open(data_dir)?.with_secret_store(Box::new(OsKeyring));
+    match command {
+        PmsCommand::Sync { full, json } => {
+            let report = console.pms_sync(full)?;
+            output::pms_sync(&report, json)?;
+            if report.snapshot.status == venue_core::domain::SnapshotStatus::Failed {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "PMS sync failed: {}",
+                        report.snapshot.error.as_deref().unwrap_or("unknown error")
+                    ),
+                });
+            }
+        }
+        PmsCommand::Charge {
+            reservation,
+            amount,
+            currency,
+            item,
+            json,
+        } => {
+            let charge = console.pms_charge(&reservation, &amount, &currency, &item)?;
+            output::charges(std::slice::from_ref(&charge), json)?;
+            if charge.state == venue_core::domain::ChargeState::Failed {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "the PMS refused the charge: {}",
+                        charge.last_error.as_deref().unwrap_or("no reason given")
+                    ),
+                });
+            }
+        }
+        PmsCommand::Charges { state, json } => {
+            let state = state
+                .as_deref()
+                .map(str::parse::<venue_core::domain::ChargeState>)
+                .transpose()
+                .map_err(|e| ApiError::bad_input(e.to_string()))?;
+            output::charges(&console.pms_charges(state)?, json)?;
+        }
+        PmsCommand::Note { reservation, text } => {
+            let note = console.set_desk_note(&reservation, &text)?;
+            println!("note saved on reservation {reservation}: {}", note.text);
+        }
+    }
+    Ok(())
 }
 
 /// A failure with the exit code it maps to.
@@ -282,8 +381,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 });
             }
         }
+        Command::Pms(command) => pms(&data_dir, command)?,
         Command::Run => {
-            let mut console = Console::open(&data_dir)?;
+            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
             tracing::info!(
                 connectors = console.config().connector.len(),
                 "running until Ctrl-C"

@@ -121,8 +121,8 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
         );
     }
     println!(
-        "Stays        {} arrivals, {} departures, {} in house tonight",
-        r.stays.arrivals, r.stays.departures, r.stays.in_house
+        "Stays        {} arrivals, {} departures, {} in house tonight, {} rooms dirty",
+        r.stays.arrivals, r.stays.departures, r.stays.in_house, r.stays.rooms_dirty
     );
     match (r.traffic.peak_occupancy, r.traffic.peak_at) {
         (Some(peak), Some(at)) => println!(
@@ -196,6 +196,65 @@ pub fn fetch(reports: &[FetchReport], as_json: bool) -> anyhow::Result<()> {
         if let Some(error) = &s.error {
             println!("{:<16} {error}", "");
         }
+    }
+    Ok(())
+}
+
+pub fn pms_sync(report: &venue_core::PmsSyncReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(report);
+    }
+    let s = &report.snapshot;
+    println!(
+        "{:<16} {:<8} {} seen, {} written{} (breaker {:?}, correlation id {})",
+        report.connector,
+        s.status.as_str(),
+        report.records.seen,
+        report.records.written,
+        if report.records.rejected > 0 {
+            format!(", {} unreadable", report.records.rejected)
+        } else {
+            String::new()
+        },
+        report.breaker.state,
+        s.correlation_id
+    );
+    if let Some(error) = &s.error {
+        println!("{:<16} {error}", "");
+    }
+    let c = &report.charges;
+    if c.sent + c.failed + c.pending > 0 {
+        println!(
+            "{:<16} charges: {} sent, {} failed, {} pending",
+            "", c.sent, c.failed, c.pending
+        );
+    }
+    Ok(())
+}
+
+pub fn charges(charges: &[venue_core::domain::PmsCharge], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(&charges);
+    }
+    if charges.is_empty() {
+        println!("no charges");
+    }
+    for c in charges {
+        println!(
+            "{}  {:<8} {:>12}  {:<20} reservation {}  by {} at {}{}",
+            c.id,
+            c.state.as_str(),
+            money(c.amount_minor, c.currency),
+            c.item,
+            c.reservation_external_id,
+            c.requested_by,
+            c.requested_at.format("%Y-%m-%d %H:%M UTC"),
+            match (&c.external_order_id, &c.last_error) {
+                (Some(order), _) => format!("  (PMS order {order})"),
+                (None, Some(error)) => format!("  ({error})"),
+                (None, None) => String::new(),
+            }
+        );
     }
     Ok(())
 }

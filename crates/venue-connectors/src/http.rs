@@ -6,12 +6,15 @@
 use crate::metrics::Metrics;
 use crate::retry::{parse_retry_after, RetryBudget, RetryPolicy};
 use backon::Retryable;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
 use serde::de::DeserializeOwned;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use thiserror::Error;
+
+/// The client-side rate limit (governor's GCRA): a burst and a replenishment period. Re-exported
+/// so connectors need not depend on governor themselves.
+pub use governor::Quota;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConnectorError {
@@ -93,8 +96,9 @@ impl RunContext {
 pub struct HttpSettings {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
-    /// Requests per second allowed by the vendor for this connector.
-    pub requests_per_second: NonZeroU32,
+    /// The vendor's request rate for this connector. With burst B and period T, any window of
+    /// length W admits at most B + W/T requests (how a sliding-window limit is honoured).
+    pub quota: Quota,
     /// Header the vendor accepts a request id in, if any.
     pub request_id_header: Option<&'static str>,
     pub retry: RetryPolicy,
@@ -130,9 +134,7 @@ impl HttpClient {
         Ok(HttpClient {
             name: name.to_string(),
             client,
-            limiter: Arc::new(RateLimiter::direct(Quota::per_second(
-                settings.requests_per_second,
-            ))),
+            limiter: Arc::new(RateLimiter::direct(settings.quota)),
             paused_until: Arc::new(std::sync::Mutex::new(None)),
             settings,
             metrics: Arc::new(Metrics::default()),
@@ -179,6 +181,18 @@ impl HttpClient {
                     e
                 }
             })
+    }
+
+    /// Sends the request once, without retrying: for non-idempotent calls (posting a charge),
+    /// where after an ambiguous failure the caller must first check whether the call landed.
+    /// Rate limiting, the vendor's quota pause, metrics and the correlation id apply as usual.
+    pub async fn send_json_once<T: DeserializeOwned>(
+        &self,
+        run: &RunContext,
+        error_message: ErrorMessage,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
+        self.attempt::<T>(run, error_message, &build).await
     }
 
     async fn attempt<T: DeserializeOwned>(
@@ -361,6 +375,68 @@ mod tests {
             None
         );
         assert_eq!(vendor_quota_wait(&HeaderMap::new(), now), None);
+    }
+
+    fn settings(quota: Quota) -> HttpSettings {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            quota,
+            request_id_header: None,
+            retry: RetryPolicy {
+                base_ms: 1,
+                max_delay_ms: 1,
+                jitter: false,
+                ..RetryPolicy::default()
+            },
+        }
+    }
+
+    /// A port nothing listens on: bind one, note it, and let it go.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    }
+
+    #[tokio::test]
+    async fn send_json_once_never_retries_where_send_json_does() {
+        let client = HttpClient::new(
+            "c",
+            settings(Quota::per_second(
+                std::num::NonZeroU32::new(1_000).expect("non-zero"),
+            )),
+        )
+        .expect("client");
+        let url = format!("http://127.0.0.1:{}/", closed_port());
+        let run = RunContext::new(&RetryPolicy::default());
+        let once = client
+            .send_json_once::<serde_json::Value>(&run, |_| None, |c| c.post(&url))
+            .await;
+        assert!(
+            matches!(once, Err(ConnectorError::Unreachable { .. })),
+            "{once:?}"
+        );
+        let after_once = client.metrics().snapshot();
+        assert_eq!((after_once.requests, after_once.retries), (1, 0));
+        assert_eq!(run.budget.left(), RetryPolicy::default().budget_per_run);
+        let retried = client
+            .send_json::<serde_json::Value>(&run, |_| None, |c| c.post(&url))
+            .await;
+        assert!(retried.is_err());
+        assert!(client.metrics().snapshot().retries > 0, "send_json retries");
+    }
+
+    #[test]
+    fn a_burst_quota_admits_the_burst_then_paces() {
+        let quota = Quota::with_period(Duration::from_millis(300))
+            .expect("non-zero period")
+            .allow_burst(std::num::NonZeroU32::new(100).expect("non-zero"));
+        let limiter = RateLimiter::direct(quota);
+        let admitted = (0..150).filter(|_| limiter.check().is_ok()).count();
+        assert_eq!(
+            admitted, 100,
+            "the burst, then nothing until the next period"
+        );
     }
 
     #[test]

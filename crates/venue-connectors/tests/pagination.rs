@@ -4,7 +4,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use std::collections::HashSet;
 use std::num::NonZeroU32;
-use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
+use venue_connectors::http::{HttpClient, HttpSettings, Quota, RunContext};
 use venue_connectors::retry::RetryPolicy;
 use venue_connectors::secrets::Secret;
 use venue_connectors::source::Page;
@@ -20,7 +20,7 @@ fn http(name: &str) -> HttpClient {
         HttpSettings {
             connect_timeout: std::time::Duration::from_secs(5),
             request_timeout: std::time::Duration::from_secs(30),
-            requests_per_second: NonZeroU32::new(1_000).expect("non-zero"),
+            quota: Quota::per_second(NonZeroU32::new(1_000).expect("non-zero")),
             request_id_header: None,
             retry: RetryPolicy::default(),
         },

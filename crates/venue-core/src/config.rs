@@ -15,6 +15,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[[connector]]` entries: the POS systems sales are fetched from.
     pub connector: Vec<ConnectorConfig>,
+    /// `[pms]`: the property-management system the console mirrors and posts charges to.
+    pub pms: Option<venue_pms::config::PmsConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +97,20 @@ format = "text"
 # [connector.breaker]
 # failure_threshold = 5
 # cool_down_seconds = 60
+
+# The property-management system (Mews Connector API): reservations, guests, rooms and
+# services mirrored live over its websocket; charges posted to stays. Secrets:
+# <name>-client-token and <name>-access-token (keyring or VENUE_SECRET_<NAME>).
+#
+# [pms]
+# kind = "mews"
+# name = "mews"
+# api_url = "https://api.mews-demo.com"
+# ws_url = "wss://ws.mews-demo.com/ws/connector"
+# charge_service_id = "..."        # default: the first active "Additional" service
+# poll_interval_minutes = 5        # polling while the socket is down
+# overlap_minutes = 10             # each pull re-reads this much before the last one ended
+# first_sync_days = 90             # how far back the first (and --full) sync reaches
 "#;
 
 impl Config {
@@ -122,6 +138,16 @@ impl Config {
             connector.validate()?;
             if !names.insert(connector.name.as_str()) {
                 return Err(format!("two connectors are named {:?}", connector.name));
+            }
+        }
+        if let Some(pms) = &config.pms {
+            pms.validate().map_err(|e| format!("[pms]: {e}"))?;
+            // Rows are keyed by source: a PMS and a POS connector must not share a name.
+            if names.contains(pms.name.as_str()) {
+                return Err(format!(
+                    "[pms] name {:?} is also a connector's name",
+                    pms.name
+                ));
             }
         }
         Ok(config)

@@ -15,6 +15,10 @@ pub enum ExportEntity {
     Reservations,
     Customers,
     Resources,
+    Services,
+    /// Charges posted to stays in the PMS, with their state.
+    Charges,
+    DeskNotes,
     SensorReadings,
     Snapshots,
     Alerts,
@@ -29,6 +33,9 @@ impl ExportEntity {
         "reservations",
         "customers",
         "resources",
+        "services",
+        "charges",
+        "desk-notes",
         "sensor-readings",
         "snapshots",
         "alerts",
@@ -45,6 +52,9 @@ impl FromStr for ExportEntity {
             "reservations" => Self::Reservations,
             "customers" => Self::Customers,
             "resources" => Self::Resources,
+            "services" => Self::Services,
+            "charges" => Self::Charges,
+            "desk-notes" => Self::DeskNotes,
             "sensor-readings" => Self::SensorReadings,
             "snapshots" => Self::Snapshots,
             "alerts" => Self::Alerts,
@@ -241,6 +251,15 @@ impl Console {
             }
             ExportEntity::Resources => {
                 self.export_records::<Resource>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Services => {
+                self.export_records::<Service>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::Charges => {
+                self.export_records::<PmsCharge>(venue.id, since, until, &mut sink)?
+            }
+            ExportEntity::DeskNotes => {
+                self.export_records::<DeskNote>(venue.id, since, until, &mut sink)?
             }
             ExportEntity::SensorReadings => {
                 self.export_records::<SensorReading>(venue.id, since, until, &mut sink)?

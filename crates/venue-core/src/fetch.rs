@@ -66,7 +66,9 @@ fn http_settings(config: &ConnectorConfig) -> HttpSettings {
     HttpSettings {
         connect_timeout: std::time::Duration::from_secs(10),
         request_timeout: std::time::Duration::from_secs(30),
-        requests_per_second: NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN),
+        quota: venue_connectors::http::Quota::per_second(
+            NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN),
+        ),
         request_id_header: None,
         retry: config.retry,
     }
@@ -364,43 +366,87 @@ impl Console {
         ))
     }
 
-    /// Runs every connector at its interval until `stop` resolves (the `venue run` loop and the
-    /// app's background work). Due connectors run concurrently; one failing never stops another.
+    /// Runs every connector at its interval, and keeps the PMS mirror live when `[pms]` is
+    /// configured, until `stop` resolves (the `venue run` loop and the app's background work).
+    /// Due connectors run concurrently; one failing never stops another.
     pub fn run_scheduler(&mut self, stop: impl std::future::Future<Output = ()>) -> ApiResult<()> {
         let venue = self.venue()?;
         let configs = self.config.connector.clone();
+        let pms = self.config.pms.clone();
         let secrets = self.secrets.as_deref();
         let sessions = &self.sessions;
         let store = RefCell::new(&mut self.store);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         runtime()?.block_on(async {
-            tokio::pin!(stop);
-            loop {
-                let now = Utc::now();
-                let mut due = Vec::new();
-                let mut next_due = now + Duration::minutes(1);
-                for config in &configs {
-                    let last = store.borrow().last_started(venue.id, &config.name)?;
-                    let interval = Duration::minutes(i64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)));
-                    let at = last.map_or(now, |t| t + interval);
-                    if at <= now {
-                        due.push(config.clone());
-                    } else {
-                        next_due = next_due.min(at);
+            let connectors = async {
+                let result =
+                    connectors_loop(&store, secrets, sessions, &venue, &configs, stop_rx.clone())
+                        .await;
+                let _ = stop_tx.send(true);
+                result
+            };
+            let pms_loop = async {
+                let result = match &pms {
+                    Some(config) => {
+                        crate::pms::pms_live(&store, secrets, &venue, config, stop_rx.clone())
+                            .await
+                            .map(|_| ())
                     }
+                    None => Ok(()),
+                };
+                if result.is_err() {
+                    let _ = stop_tx.send(true);
                 }
-                if !due.is_empty() {
-                    for report in run_all(&store, secrets, sessions, &venue, &due, None).await? {
-                        tracing::info!(connector = %report.connector, status = %report.snapshot.status, "scheduled fetch done");
-                    }
-                    continue;
-                }
-                let wait = (next_due - Utc::now()).to_std().unwrap_or_default();
+                result
+            };
+            let trigger = async {
+                let mut stopped = stop_rx.clone();
                 tokio::select! {
-                    _ = &mut stop => return Ok(()),
-                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop => {}
+                    _ = stopped.wait_for(|s| *s) => {}
                 }
-            }
+                let _ = stop_tx.send(true);
+            };
+            let (a, b, ()) = tokio::join!(connectors, pms_loop, trigger);
+            b.and(a)
         })
+    }
+}
+
+async fn connectors_loop(
+    store: &RefCell<&mut Store>,
+    secrets: Option<&dyn SecretStore>,
+    sessions: &Sessions,
+    venue: &Venue,
+    configs: &[ConnectorConfig],
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> ApiResult<()> {
+    loop {
+        let now = Utc::now();
+        let mut due = Vec::new();
+        let mut next_due = now + Duration::minutes(1);
+        for config in configs {
+            let last = store.borrow().last_started(venue.id, &config.name)?;
+            let interval =
+                Duration::minutes(i64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)));
+            let at = last.map_or(now, |t| t + interval);
+            if at <= now {
+                due.push(config.clone());
+            } else {
+                next_due = next_due.min(at);
+            }
+        }
+        if !due.is_empty() {
+            for report in run_all(store, secrets, sessions, venue, &due, None).await? {
+                tracing::info!(connector = %report.connector, status = %report.snapshot.status, "scheduled fetch done");
+            }
+            continue;
+        }
+        let wait = (next_due - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
     }
 }
 
@@ -421,7 +467,7 @@ async fn run_all(
         .collect()
 }
 
-fn runtime() -> ApiResult<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> ApiResult<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

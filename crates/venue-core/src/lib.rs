@@ -9,6 +9,7 @@ mod export;
 mod fetch;
 mod keyring_store;
 mod paths;
+mod pms;
 mod report;
 
 pub use config::{Config, ConsoleConfig, LogConfig, LogFormat, CONFIG_FILE, DEFAULT_CONFIG};
@@ -18,6 +19,7 @@ pub use export::{ExportEntity, ExportFormat, TimeBound};
 pub use fetch::FetchReport;
 pub use keyring_store::OsKeyring;
 pub use paths::resolve_data_dir;
+pub use pms::{ChargeOutcome, LiveReport, MirrorCounts, PmsSyncReport, SocketStatus};
 pub use report::{DailyReport, HourSales, SalesTotals};
 pub use venue_domain as domain;
 pub use venue_store::{ChangeLogStats, Counts, SearchHit};

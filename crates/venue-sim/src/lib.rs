@@ -1,5 +1,6 @@
-//! A point-of-sale simulator serving Square- and Toast-shaped APIs over real HTTP on 127.0.0.1,
-//! for the demo venue and for connector tests.
+//! Simulators of vendor APIs over real HTTP on 127.0.0.1, for the demo venue and for connector
+//! tests: a point-of-sale simulator serving Square- and Toast-shaped APIs, and a hotel PMS
+//! simulator serving the Mews Connector API (see [Mews](#mews-hotel-pms) below).
 //!
 //! It generates a deterministic (seeded), believable venue — Square locations and Toast
 //! restaurants (a café, a restaurant, bars) with lunch and evening peaks, weekday differences,
@@ -39,10 +40,58 @@
 //! sim.shutdown().await;
 //! # let _ = (base, token, locations); Ok(()) }
 //! ```
+//!
+//! # Mews (hotel PMS)
+//!
+//! [`MewsSimulator`] serves a Mews Connector API on a port of its own: a seeded hotel in
+//! Amsterdam (EUR; 40 rooms "101".."410" on floors 1–4, guests from many countries with a few
+//! VIPs, reservations from `history_days` ago to 30 days ahead in states that fit their dates,
+//! housekeeping states). Every operation is `POST {base}/api/connector/v1/...` with
+//! `ClientToken`, `AccessToken` and `Client` in the JSON body (else 401 / 400 with Mews' error
+//! body `{"Message","RequestId","Details"}`); past `requests_per_window` per AccessToken in the
+//! sliding `window` it answers 429 with `Retry-After` (seconds).
+//!
+//! | operation | filters | notes |
+//! | --- | --- | --- |
+//! | `reservations/getAll/2023-06-06` | `ReservationIds`, `ServiceIds`, `ReservationGroupIds`, `AccountIds`, `Numbers`, `ChannelNumbers`, `AssignedResourceIds`, `States`, `CreatedUtc`, `UpdatedUtc`, `CollidingUtc`, `ScheduledStartUtc` xor `ActualStartUtc`, `ScheduledEndUtc` xor `ActualEndUtc`, `EnterpriseIds` | full 2023-06-06 reservation shape |
+//! | `customers/getAll` | at least one of `CustomerIds`, `Emails`, `FirstNames`, `LastNames`, `LoyaltyCodes`, `CompanyIds`, `CreatedUtc`, `UpdatedUtc`, `DeletedUtc`; `ActivityStates`, `Extent` | VIPs are classified `VeryImportant` / `Important` |
+//! | `resources/getAll` | `ResourceIds`, `Names`, `CreatedUtc`, `UpdatedUtc`, `EnterpriseIds`, `Extent` | categories and assignments on request |
+//! | `services/getAll` | `ServiceIds`, `ServiceType`, `UpdatedUtc`, `EnterpriseIds` | Accommodation (Bookable), Breakfast, Minibar & Extras, Restaurant & Bar |
+//! | `orders/add` | `ServiceId` (an Additional service), `AccountId`, `Items` (`UnitAmount` in the enterprise currency, `GrossValue` or `NetValue`, at most one of the tax codes `NL-2019-S` 21 %, `NL-2019-L` 9 %, `NL-2019-Z` 0 %), `LinkedReservationId` (not Canceled), `ConsumptionUtc`, `Notes` | `{"OrderId"}`; not idempotent, like Mews |
+//! | `orderItems/getAll` | at least one of `OrderItemIds`, `AccountIds`, `ServiceOrderIds`, `ServiceIds`, `BillIds`, `CreatedUtc`, `UpdatedUtc`, `ConsumedUtc`, `CanceledUtc`, `ClosedUtc`; `AccountingStates`, `Types`, `Currency` | items of a linked order carry the reservation id as `ServiceOrderId`; `ServiceOrderIds` also matches the `OrderId` |
+//!
+//! Time filters are half-open `[StartUtc, EndUtc)`, at most 3 months long, `EndUtc` after
+//! `StartUtc`. Paging: `Limitation {Count 1..=1000, Cursor}`; the response's `Cursor` is the id
+//! of the last item (null on an empty page); a page shorter than `Count` is the last. Pages are
+//! ordered by `(CreatedUtc, Id)`, or by `(UpdatedUtc, Id)` when filtering by `UpdatedUtc`; a
+//! cursor resumes where its page ended even if that item changed since, so unchanged items are
+//! never repeated or skipped (an item updated while a client pages by `UpdatedUtc` is served
+//! again, with its new state). Empty filter arrays count as absent.
+//!
+//! `GET /ws/connector` (cookie `ClientToken=...;AccessToken=...`) pushes
+//! `{"Events":[{"Type":"Reservation","Id","State","StartUtc","EndUtc","AssignedResourceId"?},
+//! {"Type":"Resource","Id","State"}]}` for every change made through the handle (a guest
+//! profile edit, which has no Mews event, pushes the `Reservation` event of the guest's current
+//! reservation), and now and then `PriceUpdate` / `DeviceCommand` events clients must skip.
+//!
+//! ```no_run
+//! use venue_sim::{Fault, MewsEndpoint, MewsSimConfig, MewsSimulator, RetryAfter, Times};
+//!
+//! # async fn demo() -> Result<(), venue_sim::SimError> {
+//! let sim = MewsSimulator::start(MewsSimConfig { seed: 7, ..Default::default() }).await?;
+//! let (base, ws) = (sim.base_url(), sim.ws_url());
+//! sim.inject(MewsEndpoint::ReservationsGetAll, Fault::RateLimited(RetryAfter::Seconds(1)), Times::ONCE);
+//! sim.inject_orders_add_lost_response(Times::ONCE); // recorded, but answered 500
+//! let changed = sim.churn(10); // pushed over the websocket too
+//! sim.drop_sockets();
+//! sim.restart().await?; // same port, same hotel
+//! # let _ = (base, ws, changed); Ok(()) }
+//! ```
 
 mod config;
 mod faults;
 mod gen;
+mod mews;
 mod model;
 mod server;
 mod square;
@@ -60,6 +109,10 @@ use tokio::task::JoinHandle;
 
 pub use config::{SimClock, SimConfig};
 pub use faults::{Endpoint, Fault, RetryAfter, Times};
+pub use mews::{
+    BackgroundMewsSim, MewsEndpoint, MewsSimConfig, MewsSimHandle, MewsSimulator, SimChange,
+    SimCustomer, SimOrderItem, SimPostedOrder, SimReservation, SimResource, SimService,
+};
 pub use model::{
     OrderSpec, OrderState, PaymentMethod, PaymentStatus, Profile, SimDiscount, SimLine,
     SimLocation, SimOrder, SimPayment, SimRefund, Vendor,

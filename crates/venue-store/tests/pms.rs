@@ -34,7 +34,7 @@ fn fixture() -> Fixture {
         updated_at_source: None,
     };
     store
-        .ingest(Origin::Pms, None, &[customer.clone()])
+        .ingest(Origin::Pms, None, std::slice::from_ref(&customer))
         .expect("customer");
     let start = Utc
         .with_ymd_and_hms(2026, 7, 1, 14, 0, 0)
@@ -56,7 +56,7 @@ fn fixture() -> Fixture {
         updated_at_source: Some(start - Duration::days(10)),
     };
     store
-        .ingest(Origin::Pms, None, &[reservation.clone()])
+        .ingest(Origin::Pms, None, std::slice::from_ref(&reservation))
         .expect("reservation");
     Fixture {
         _dir: dir,

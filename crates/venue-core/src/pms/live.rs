@@ -1,0 +1,362 @@
+//! The live mirror `venue run` keeps: websocket events fetched as they come (in small batches),
+//! a gap-fill pull after every (re)connect, polling while the socket is down, and the charge
+//! outbox retried. Each socket connection is one snapshot whose high-water mark is the last
+//! event received, so the next gap-fill starts where the socket may have lost something.
+
+use super::charges::Outbox;
+use super::mirror::Mirror;
+use super::{credentials, pull_once, restore_breaker, save_snapshot, save_state};
+use crate::{ApiError, ApiResult, Console};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use venue_connectors::http::RunContext;
+use venue_domain::{new_id, ChargeState, Snapshot, SnapshotStatus, Venue};
+use venue_pms::client::MewsClient;
+use venue_pms::config::PmsConfig;
+use venue_pms::socket::{run_socket, SocketSettings, SocketSignal};
+use venue_pms::MewsEvent;
+use venue_store::Store;
+
+/// The socket as `venue status` and the app show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SocketStatus {
+    /// "connected", "down" or "not_started".
+    pub state: String,
+    pub since: Option<DateTime<Utc>>,
+    pub reconnects: u64,
+    pub bad_frames: u64,
+    pub events: u64,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// From a change in the PMS to it being stored here, over recent events.
+    pub lag_p50_ms: Option<f64>,
+    pub lag_p99_ms: Option<f64>,
+}
+
+/// What a live run did, for tests and the benchmark.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveReport {
+    pub socket: SocketStatus,
+    pub pulls: u64,
+    pub event_batches: u64,
+    pub lag_samples: usize,
+    pub lag_p50_ms: Option<f64>,
+    pub lag_p99_ms: Option<f64>,
+    /// The most events waiting in the channel at once (a growing backlog shows here).
+    pub max_backlog: usize,
+}
+
+const CHARGE_RETRY: Duration = Duration::from_secs(30);
+const SESSION_SAVE: Duration = Duration::from_secs(2);
+
+fn ms(d: Option<Duration>) -> Option<f64> {
+    d.map(|d| (d.as_secs_f64() * 1_000_000.0).round() / 1_000.0)
+}
+
+struct Live<'s, 'a> {
+    mirror: Mirror<'s, 'a>,
+    outbox: Outbox<'s, 'a>,
+    config: PmsConfig,
+    breaker: venue_connectors::breaker::CircuitBreaker,
+    client: MewsClient,
+    socket: SocketStatus,
+    session: Option<Snapshot>,
+    session_saved: std::time::Instant,
+    /// Socket connections so far; every one after the first is a reconnect.
+    session_count: u64,
+    report: LiveReport,
+}
+
+impl<'s, 'a> Live<'s, 'a> {
+    fn store(&self) -> &'s RefCell<&'a mut Store> {
+        self.mirror.store
+    }
+
+    fn venue(&self) -> &Venue {
+        &self.mirror.venue
+    }
+
+    fn persist_state(&mut self) -> ApiResult<()> {
+        self.socket.lag_p50_ms = ms(self.mirror.lag.percentile(0.50));
+        self.socket.lag_p99_ms = ms(self.mirror.lag.percentile(0.99));
+        save_state(
+            self.store(),
+            self.venue(),
+            &self.config,
+            &self.breaker,
+            &self.client.metrics().snapshot(),
+            &self.socket,
+        )
+    }
+
+    async fn pull(&mut self) -> ApiResult<()> {
+        let (snapshot, _) =
+            pull_once(&mut self.mirror, &mut self.breaker, &self.config, false).await?;
+        self.report.pulls += 1;
+        if snapshot.status != SnapshotStatus::Failed {
+            self.flush_charges().await;
+        }
+        self.persist_state()
+    }
+
+    async fn flush_charges(&mut self) {
+        let run = RunContext::new(&self.config.retry);
+        match self.outbox.flush(&run, None).await {
+            Ok(o) if o.sent + o.failed > 0 => {
+                tracing::info!(
+                    sent = o.sent,
+                    failed = o.failed,
+                    pending = o.pending,
+                    "charges sent"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "charge outbox"),
+        }
+    }
+
+    fn open_session(&mut self, at: DateTime<Utc>) -> ApiResult<()> {
+        let session = Snapshot {
+            id: new_id(),
+            venue_id: self.venue().id,
+            connector: self.config.name.clone(),
+            correlation_id: new_id().to_string(),
+            started_at: at,
+            finished_at: None,
+            status: SnapshotStatus::Running,
+            error: None,
+            records_seen: 0,
+            records_written: 0,
+            high_water_mark: Some(at),
+            cursor: Some("socket".into()),
+        };
+        save_snapshot(self.store(), &session)?;
+        self.session = Some(session);
+        self.session_saved = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn close_session(&mut self, reason: Option<&str>) -> ApiResult<()> {
+        if let Some(mut session) = self.session.take() {
+            session.finished_at = Some(Utc::now());
+            session.status = SnapshotStatus::Ok;
+            session.error = reason.map(|r| format!("socket closed: {r}"));
+            save_snapshot(self.store(), &session)?;
+        }
+        Ok(())
+    }
+
+    async fn on_events(
+        &mut self,
+        events: Vec<MewsEvent>,
+        received: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        let mut reservations = BTreeSet::new();
+        let mut resources = BTreeSet::new();
+        for event in events {
+            match event {
+                MewsEvent::Reservation { id, .. } => {
+                    reservations.insert(id);
+                }
+                MewsEvent::Resource { id, .. } => {
+                    resources.insert(id);
+                }
+                _ => {}
+            }
+        }
+        self.report.event_batches += 1;
+        self.socket.last_event_at = Some(received);
+        let run = RunContext::new(&self.config.retry);
+        let snapshot = self.session.as_ref().map(|s| s.id);
+        match self
+            .mirror
+            .apply_events(&run, snapshot, &reservations, &resources)
+            .await
+        {
+            Ok(counts) => {
+                if let Some(session) = self.session.as_mut() {
+                    session.records_seen += counts.seen;
+                    session.records_written += counts.written;
+                    session.high_water_mark = Some(received);
+                }
+            }
+            Err(e) => {
+                // The records stay unfetched; the next gap-fill (or poll) reads them.
+                tracing::warn!(error = %e, "fetching what events named failed");
+                self.socket.last_error = Some(e.to_string());
+                if let Some(session) = self.session.as_mut() {
+                    session.error = Some(e.to_string());
+                }
+            }
+        }
+        if self.session_saved.elapsed() >= SESSION_SAVE {
+            if let Some(session) = &self.session {
+                save_snapshot(self.store(), session)?;
+            }
+            self.session_saved = std::time::Instant::now();
+            self.persist_state()?;
+        }
+        Ok(())
+    }
+}
+
+impl Console {
+    /// Keeps the PMS mirror live until `stop` turns true. For `venue run`, the app, tests and
+    /// the benchmark.
+    pub fn pms_live(&mut self, stop: watch::Receiver<bool>) -> ApiResult<LiveReport> {
+        let venue = self.venue()?;
+        let config = self.pms_config()?;
+        let secrets = self.secrets.as_deref();
+        let store = RefCell::new(&mut self.store);
+        crate::fetch::runtime()?.block_on(pms_live(&store, secrets, &venue, &config, stop))
+    }
+}
+
+pub(crate) async fn pms_live(
+    store: &RefCell<&mut Store>,
+    secrets: Option<&dyn venue_connectors::secrets::SecretStore>,
+    venue: &Venue,
+    config: &PmsConfig,
+    mut stop: watch::Receiver<bool>,
+) -> ApiResult<LiveReport> {
+    let creds = credentials(secrets, config)?;
+    let client =
+        MewsClient::new(config, creds.clone()).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    let settings = SocketSettings::from_config(config, &creds);
+    let (tx, mut rx) = mpsc::channel::<SocketSignal>(4096);
+    let mut socket_stop = stop.clone();
+    let socket = run_socket(settings, tx, async move {
+        let _ = socket_stop.wait_for(|s| *s).await;
+    });
+    let mut live = Live {
+        mirror: Mirror::new(store, venue.clone(), client.clone(), &config.name),
+        outbox: Outbox {
+            store,
+            venue: venue.clone(),
+            client: client.clone(),
+            source: config.name.clone(),
+            service_id: config.charge_service_id.clone(),
+        },
+        config: config.clone(),
+        breaker: restore_breaker(store, venue, config)?,
+        client,
+        socket: SocketStatus {
+            state: "down".into(),
+            since: Some(Utc::now()),
+            ..Default::default()
+        },
+        session: None,
+        session_saved: std::time::Instant::now(),
+        session_count: 0,
+        report: LiveReport::default(),
+    };
+    let engine = async {
+        live.pull().await?;
+        let poll_every =
+            Duration::from_secs(u64::from(live.config.poll_interval_minutes.max(1)) * 60);
+        let mut next_poll = tokio::time::Instant::now() + poll_every;
+        let mut next_charges = tokio::time::Instant::now() + CHARGE_RETRY;
+        let mut connected = false;
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                signal = rx.recv() => {
+                    let Some(signal) = signal else { break };
+                    live.report.max_backlog = live.report.max_backlog.max(rx.len() + 1);
+                    match signal {
+                        SocketSignal::Connected { at, .. } => {
+                            connected = true;
+                            if live.session_count > 0 {
+                                live.socket.reconnects += 1;
+                            }
+                            live.session_count += 1;
+                            live.socket.state = "connected".into();
+                            live.socket.since = Some(at);
+                            live.open_session(at)?;
+                            // Whatever changed while we were away.
+                            live.pull().await?;
+                            next_poll = tokio::time::Instant::now() + poll_every * 6;
+                        }
+                        SocketSignal::Events(mut events) => {
+                            let received = Utc::now();
+                            // Coalesce what queued up meanwhile into one fetch.
+                            let mut deferred = Vec::new();
+                            while let Ok(more) = rx.try_recv() {
+                                match more {
+                                    SocketSignal::Events(e) => events.extend(e),
+                                    other => { deferred.push(other); break; }
+                                }
+                            }
+                            live.socket.events += events.len() as u64;
+                            live.on_events(events, received).await?;
+                            for other in deferred {
+                                if handle_other(&mut live, other, &mut connected).await? {
+                                    next_poll = next_poll.min(tokio::time::Instant::now() + poll_every);
+                                }
+                            }
+                        }
+                        other => {
+                            if handle_other(&mut live, other, &mut connected).await? {
+                                next_poll = next_poll.min(tokio::time::Instant::now() + poll_every);
+                            }
+                        }
+                    }
+                }
+                // Polling goes on while connected too, less often: guests have no event of
+                // their own in Mews, so a guest without a stay changes only through pulls.
+                _ = tokio::time::sleep_until(next_poll) => {
+                    live.pull().await?;
+                    next_poll = tokio::time::Instant::now() + if connected { poll_every * 6 } else { poll_every };
+                }
+                _ = tokio::time::sleep_until(next_charges) => {
+                    let pending = live.store().borrow().charges(live.venue().id, Some(ChargeState::Pending), None)?;
+                    if !pending.is_empty() {
+                        live.flush_charges().await;
+                    }
+                    next_charges = tokio::time::Instant::now() + CHARGE_RETRY;
+                }
+            }
+        }
+        live.close_session(Some("stopped"))?;
+        live.socket.state = "down".into();
+        live.persist_state()?;
+        Ok::<(), ApiError>(())
+    };
+    let (result, ()) = tokio::join!(engine, socket);
+    result?;
+    live.report.socket = live.socket.clone();
+    live.report.lag_samples = live.mirror.lag.len();
+    live.report.lag_p50_ms = ms(live.mirror.lag.percentile(0.50));
+    live.report.lag_p99_ms = ms(live.mirror.lag.percentile(0.99));
+    Ok(live.report)
+}
+
+/// Handles a signal other than events; true when the socket went down (polling takes over).
+async fn handle_other(
+    live: &mut Live<'_, '_>,
+    signal: SocketSignal,
+    connected: &mut bool,
+) -> ApiResult<bool> {
+    match signal {
+        SocketSignal::BadFrame(reason) => {
+            live.socket.bad_frames += 1;
+            live.socket.last_error = Some(format!("bad frame: {reason}"));
+            tracing::warn!(%reason, "PMS socket frame skipped");
+        }
+        SocketSignal::Disconnected { at, reason } => {
+            *connected = false;
+            live.socket.state = "down".into();
+            live.socket.since = Some(at);
+            live.socket.last_error = Some(reason.clone());
+            live.close_session(Some(&reason))?;
+            live.persist_state()?;
+            return Ok(true);
+        }
+        SocketSignal::Connected { .. } | SocketSignal::Events(_) => {}
+    }
+    Ok(false)
+}

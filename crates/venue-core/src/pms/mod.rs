@@ -1,0 +1,422 @@
+//! The PMS (Mews) in the console: `venue pms sync` (one pass), the live mirror that `venue run`
+//! keeps (websocket events, gap-fill after every reconnect, polling while the socket is down),
+//! charges posted to stays exactly once, and front-desk notes that PMS updates never touch.
+
+mod charges;
+mod live;
+mod mirror;
+
+pub use charges::ChargeOutcome;
+pub(crate) use live::pms_live;
+pub use live::{LiveReport, SocketStatus};
+pub use mirror::MirrorCounts;
+
+use crate::{ApiError, ApiResult, Console, ErrorCode};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::cell::RefCell;
+use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
+use venue_connectors::http::RunContext;
+use venue_connectors::metrics::MetricsSnapshot;
+use venue_connectors::secrets::{resolve, SecretStore};
+use venue_connectors::source::FetchError;
+use venue_domain::{
+    new_id, parse_decimal_minor, ChargeState, Currency, DeskNote, PmsCharge, ReservationState,
+    Snapshot, SnapshotStatus, Venue,
+};
+use venue_pms::client::{MewsClient, MewsCredentials};
+use venue_pms::config::PmsConfig;
+use venue_store::Store;
+
+/// What `venue pms sync` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PmsSyncReport {
+    pub connector: String,
+    pub snapshot: Snapshot,
+    pub records: MirrorCounts,
+    pub charges: ChargeOutcome,
+    pub breaker: BreakerSnapshot,
+    pub metrics: MetricsSnapshot,
+}
+
+pub(crate) fn credentials(
+    secrets: Option<&dyn SecretStore>,
+    config: &PmsConfig,
+) -> ApiResult<MewsCredentials> {
+    let get = |suffix: &str| {
+        resolve(secrets, &format!("{}-{suffix}", config.name))
+            .map_err(|e| ApiError::bad_input(e.to_string()))
+    };
+    Ok(MewsCredentials {
+        client_token: get("client-token")?,
+        access_token: get("access-token")?,
+    })
+}
+
+pub(crate) fn save_snapshot(store: &RefCell<&mut Store>, snapshot: &Snapshot) -> ApiResult<()> {
+    store.borrow_mut().ingest(
+        venue_domain::Origin::Pms,
+        None,
+        std::slice::from_ref(snapshot),
+    )?;
+    Ok(())
+}
+
+/// Closes runs a dead process left "running", so they neither block nor mislead.
+pub(crate) fn close_stale_runs(
+    store: &RefCell<&mut Store>,
+    venue: &Venue,
+    name: &str,
+) -> ApiResult<()> {
+    let stale = store.borrow().running_snapshots(venue.id, name)?;
+    for mut run in stale {
+        run.status = if run.records_written > 0 {
+            SnapshotStatus::Partial
+        } else {
+            SnapshotStatus::Failed
+        };
+        run.error = Some("interrupted: the process stopped during this run".into());
+        run.finished_at = Some(Utc::now());
+        save_snapshot(store, &run)?;
+    }
+    Ok(())
+}
+
+/// Where an incremental pull starts: the last complete run's mark minus the overlap.
+pub(crate) fn pull_start(
+    store: &RefCell<&mut Store>,
+    venue: &Venue,
+    config: &PmsConfig,
+    full: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<DateTime<Utc>> {
+    let first = now - Duration::days(i64::from(config.first_sync_days));
+    if full {
+        return Ok(first);
+    }
+    let last_ok = store
+        .borrow()
+        .last_snapshot_of(venue.id, &config.name, &[SnapshotStatus::Ok])?;
+    Ok(last_ok
+        .and_then(|s| s.high_water_mark)
+        .map(|mark| (mark - Duration::minutes(i64::from(config.overlap_minutes))).max(first))
+        .unwrap_or(first))
+}
+
+pub(crate) fn restore_breaker(
+    store: &RefCell<&mut Store>,
+    venue: &Venue,
+    config: &PmsConfig,
+) -> ApiResult<CircuitBreaker> {
+    let saved = store
+        .borrow()
+        .connector_states(venue.id)?
+        .into_iter()
+        .find(|s| s.connector == config.name);
+    Ok(CircuitBreaker::restore(
+        config.breaker,
+        saved
+            .and_then(|s| serde_json::from_value::<BreakerSnapshot>(s.breaker).ok())
+            .unwrap_or_default(),
+    ))
+}
+
+pub(crate) fn save_state(
+    store: &RefCell<&mut Store>,
+    venue: &Venue,
+    config: &PmsConfig,
+    breaker: &CircuitBreaker,
+    metrics: &MetricsSnapshot,
+    socket: &SocketStatus,
+) -> ApiResult<()> {
+    let metrics = serde_json::json!({ "http": metrics, "socket": socket });
+    store.borrow().save_connector_state(
+        venue.id,
+        &config.name,
+        &serde_json::to_value(breaker.snapshot())?,
+        Some(&metrics),
+    )?;
+    Ok(())
+}
+
+/// One pull of everything modified since the last one (or `config.first_sync_days` with
+/// `full`), as a snapshot; the breaker and metrics are updated and kept.
+pub(crate) async fn pull_once(
+    mirror: &mut mirror::Mirror<'_, '_>,
+    breaker: &mut CircuitBreaker,
+    config: &PmsConfig,
+    full: bool,
+) -> ApiResult<(Snapshot, MirrorCounts)> {
+    let store = mirror.store;
+    let venue = mirror.venue.clone();
+    close_stale_runs(store, &venue, &config.name)?;
+    let run = RunContext::new(&config.retry);
+    let until = Utc::now();
+    let from = pull_start(store, &venue, config, full, until)?;
+    let mut snapshot = Snapshot {
+        id: new_id(),
+        venue_id: venue.id,
+        connector: config.name.clone(),
+        correlation_id: run.correlation_id.clone(),
+        started_at: until,
+        finished_at: None,
+        status: SnapshotStatus::Running,
+        error: None,
+        records_seen: 0,
+        records_written: 0,
+        high_water_mark: None,
+        cursor: Some(format!("pull:{}", from.to_rfc3339())),
+    };
+    save_snapshot(store, &snapshot)?;
+    let span = tracing::info_span!("pms_pull", connector = %config.name, correlation_id = %run.correlation_id);
+    let _enter = span.enter();
+    mirror.first_rejection = None;
+    let outcome: Result<MirrorCounts, FetchError> = match breaker.check(Utc::now()) {
+        Err(retry_at) => Err(FetchError::Setup(format!(
+            "circuit breaker open until {}",
+            retry_at.format("%Y-%m-%d %H:%M:%S UTC")
+        ))),
+        Ok(_) => mirror.pull(&run, snapshot.id, from, until).await,
+    };
+    let now = Utc::now();
+    snapshot.finished_at = Some(now);
+    let counts = match &outcome {
+        Ok(c) => *c,
+        Err(_) => MirrorCounts::default(),
+    };
+    snapshot.records_seen = counts.seen;
+    snapshot.records_written = counts.written;
+    match &outcome {
+        Ok(c) if c.rejected > 0 => {
+            snapshot.status = SnapshotStatus::Partial;
+            snapshot.high_water_mark = Some(until);
+            snapshot.error = Some(format!(
+                "{} records could not be read; first: {}",
+                c.rejected,
+                mirror.first_rejection.clone().unwrap_or_default()
+            ));
+        }
+        Ok(_) => {
+            snapshot.status = SnapshotStatus::Ok;
+            snapshot.high_water_mark = Some(until);
+        }
+        Err(e) => {
+            snapshot.status = SnapshotStatus::Failed;
+            snapshot.error = Some(e.to_string());
+        }
+    }
+    let transition = match &outcome {
+        Ok(_) => breaker.on_success(now),
+        Err(FetchError::Connector(e)) => breaker.on_failure(now, &e.to_string()),
+        Err(_) => None,
+    };
+    if let Some(t) = transition {
+        tracing::warn!(from = ?t.from, to = ?t.to, "PMS circuit breaker changed state");
+    }
+    save_snapshot(store, &snapshot)?;
+    tracing::info!(status = %snapshot.status, seen = counts.seen, written = counts.written, "PMS pull finished");
+    Ok((snapshot, counts))
+}
+
+impl Console {
+    /// The `[pms]` block of venue.toml, or a clear error when there is none.
+    pub fn pms_config(&self) -> ApiResult<PmsConfig> {
+        self.config.pms.clone().ok_or_else(|| {
+            ApiError::bad_input("no PMS is configured: add a [pms] block to venue.toml")
+        })
+    }
+
+    /// One pass: pull what changed since the last pull (everything within
+    /// `first_sync_days` with `full`), then send pending charges.
+    pub fn pms_sync(&mut self, full: bool) -> ApiResult<PmsSyncReport> {
+        let venue = self.venue()?;
+        let config = self.pms_config()?;
+        let creds = credentials(self.secrets.as_deref(), &config)?;
+        let client =
+            MewsClient::new(&config, creds).map_err(|e| ApiError::bad_input(e.to_string()))?;
+        let store = RefCell::new(&mut self.store);
+        crate::fetch::runtime()?.block_on(async {
+            let mut breaker = restore_breaker(&store, &venue, &config)?;
+            let mut mirror =
+                mirror::Mirror::new(&store, venue.clone(), client.clone(), &config.name);
+            let (snapshot, records) = pull_once(&mut mirror, &mut breaker, &config, full).await?;
+            let outbox = charges::Outbox {
+                store: &store,
+                venue: venue.clone(),
+                client: client.clone(),
+                source: config.name.clone(),
+                service_id: config.charge_service_id.clone(),
+            };
+            let run = RunContext::new(&config.retry);
+            let charges = if snapshot.status == SnapshotStatus::Failed {
+                ChargeOutcome {
+                    pending: store
+                        .borrow()
+                        .charges(venue.id, Some(ChargeState::Pending), None)?
+                        .len() as u64,
+                    ..Default::default()
+                }
+            } else {
+                outbox
+                    .flush(&run, None)
+                    .await
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, e))?
+            };
+            let metrics = client.metrics().snapshot();
+            let socket = store
+                .borrow()
+                .connector_states(venue.id)?
+                .into_iter()
+                .find(|s| s.connector == config.name)
+                .and_then(|s| s.metrics)
+                .and_then(|m| serde_json::from_value::<SocketStatus>(m["socket"].clone()).ok())
+                .unwrap_or_default();
+            save_state(&store, &venue, &config, &breaker, &metrics, &socket)?;
+            Ok(PmsSyncReport {
+                connector: config.name.clone(),
+                snapshot,
+                records,
+                charges,
+                breaker: breaker.snapshot().clone(),
+                metrics,
+            })
+        })
+    }
+
+    /// Records a charge to a stay (by our id, the PMS's id or the confirmation number), audited,
+    /// then tries to send it at once. Offline it stays pending and goes out with the next sync.
+    pub fn pms_charge(
+        &mut self,
+        reservation: &str,
+        amount: &str,
+        currency: &str,
+        item: &str,
+    ) -> ApiResult<PmsCharge> {
+        let venue = self.venue()?;
+        let config = self.pms_config()?;
+        let currency: Currency = currency.trim().parse()?;
+        let amount_minor = parse_decimal_minor(amount.trim(), currency)
+            .map_err(|e| ApiError::bad_input(format!("amount {amount:?}: {e}")))?;
+        if amount_minor <= 0 {
+            return Err(ApiError::bad_input(format!(
+                "amount {amount:?} must be more than zero"
+            )));
+        }
+        let item = item.trim();
+        if item.is_empty() {
+            return Err(ApiError::bad_input("a charge needs an item name (--item)"));
+        }
+        let stay = self
+            .store
+            .find_reservation(venue.id, reservation)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no reservation {reservation:?} (by id or number)"),
+                )
+            })?;
+        if stay.source != config.name {
+            return Err(ApiError::bad_input(format!(
+                "reservation {reservation:?} is not from the PMS {:?} (its source is {:?})",
+                config.name, stay.source
+            )));
+        }
+        if stay.state == ReservationState::Canceled {
+            return Err(ApiError::bad_input(format!(
+                "reservation {reservation:?} is canceled"
+            )));
+        }
+        let charge = PmsCharge {
+            id: new_id(),
+            venue_id: venue.id,
+            source: config.name.clone(),
+            reservation_id: stay.id,
+            reservation_external_id: stay.external_id.clone(),
+            item: item.to_string(),
+            amount_minor,
+            currency,
+            state: ChargeState::Pending,
+            attempts: 0,
+            last_error: None,
+            external_order_id: None,
+            requested_by: self.actor().to_string(),
+            requested_at: Utc::now(),
+            sent_at: None,
+        };
+        let actor = self.actor().to_string();
+        self.store
+            .save_by_user(&actor, "pms.charge.create", &charge)?;
+        // Sending is best effort here: the charge is safe in the outbox whatever happens.
+        match credentials(self.secrets.as_deref(), &config).and_then(|c| {
+            MewsClient::new(&config, c).map_err(|e| ApiError::bad_input(e.to_string()))
+        }) {
+            Ok(client) => {
+                let store = RefCell::new(&mut self.store);
+                let outbox = charges::Outbox {
+                    store: &store,
+                    venue: venue.clone(),
+                    client,
+                    source: config.name.clone(),
+                    service_id: config.charge_service_id.clone(),
+                };
+                let run = RunContext::new(&config.retry);
+                if let Err(e) =
+                    crate::fetch::runtime()?.block_on(outbox.flush(&run, Some(charge.id)))
+                {
+                    tracing::warn!(error = %e, "charge kept pending");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.message, "charge kept pending until the PMS can be reached")
+            }
+        }
+        Ok(self.store.get::<PmsCharge>(charge.id)?.unwrap_or(charge))
+    }
+
+    /// Charges posted to stays, oldest first (only those in `state` when given).
+    pub fn pms_charges(&self, state: Option<ChargeState>) -> ApiResult<Vec<PmsCharge>> {
+        let venue = self.venue()?;
+        Ok(self.store.charges(venue.id, state, None)?)
+    }
+
+    /// Sets (or with empty text, clears to empty) the front-desk note on a reservation.
+    pub fn set_desk_note(&mut self, reservation: &str, text: &str) -> ApiResult<DeskNote> {
+        let venue = self.venue()?;
+        let stay = self
+            .store
+            .find_reservation(venue.id, reservation)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no reservation {reservation:?} (by id or number)"),
+                )
+            })?;
+        let existing = self.store.desk_note(stay.id)?;
+        let note = DeskNote {
+            id: existing.map_or_else(new_id, |n| n.id),
+            venue_id: venue.id,
+            reservation_id: stay.id,
+            text: text.trim().to_string(),
+            written_by: self.actor().to_string(),
+            written_at: Utc::now(),
+        };
+        let actor = self.actor().to_string();
+        self.store.save_by_user(&actor, "reservation.note", &note)?;
+        Ok(note)
+    }
+
+    /// The front-desk note on a reservation, if any.
+    pub fn desk_note(&self, reservation: &str) -> ApiResult<Option<DeskNote>> {
+        let venue = self.venue()?;
+        let stay = self
+            .store
+            .find_reservation(venue.id, reservation)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no reservation {reservation:?} (by id or number)"),
+                )
+            })?;
+        Ok(self.store.desk_note(stay.id)?)
+    }
+}

@@ -1,0 +1,322 @@
+//! The `[pms]` table of venue.toml. Secrets are never here: only their names are derived from
+//! `name` (`{name}-client-token`, `{name}-access-token`).
+
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
+use std::time::Duration;
+use venue_connectors::breaker::BreakerConfig;
+use venue_connectors::http::{HttpSettings, Quota};
+use venue_connectors::retry::RetryPolicy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PmsKind {
+    Mews,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PmsConfig {
+    pub kind: PmsKind,
+    /// The `source` of every row it writes and its secrets' prefix.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// The Connector API's platform address, e.g. "https://api.mews-demo.com".
+    pub api_url: String,
+    /// The websocket endpoint, e.g. "wss://ws.mews-demo.com/ws/connector" (another host than
+    /// `api_url` at Mews).
+    pub ws_url: String,
+    /// Sent as `Client` in every request body.
+    #[serde(default = "default_client_name")]
+    pub client_name: String,
+    /// Restricts requests to one enterprise (needed with portfolio access tokens).
+    #[serde(default)]
+    pub enterprise_id: Option<String>,
+    /// The service charges are posted to; default: the first active "Additional" service.
+    #[serde(default)]
+    pub charge_service_id: Option<String>,
+    /// Tax codes sent with each charge (`UnitAmount.TaxCodes`; Mews allows one with a gross
+    /// value). Empty: none are sent.
+    #[serde(default)]
+    pub charge_tax_codes: Vec<String>,
+    /// Polling interval while the websocket is down.
+    #[serde(default = "default_poll")]
+    pub poll_interval_minutes: u32,
+    /// Each gap-fill re-reads this much before the last successful pull.
+    #[serde(default = "default_overlap")]
+    pub overlap_minutes: u32,
+    /// How far back (by UpdatedUtc) the first or a full sync reaches.
+    #[serde(default = "default_first_sync")]
+    pub first_sync_days: u32,
+    /// Events are collected this long before one REST fetch, so a burst costs one request.
+    #[serde(default = "default_batch")]
+    pub event_batch_ms: u64,
+    #[serde(default = "default_ping")]
+    pub ping_interval_seconds: u64,
+    /// No frame and no pong for this long and the connection is taken for dead.
+    #[serde(default = "default_dead_after")]
+    pub dead_after_seconds: u64,
+    /// Mews: 200 requests per access token in any (sliding) 30 s window.
+    #[serde(default = "default_requests")]
+    pub requests_per_window: u32,
+    #[serde(default = "default_window")]
+    pub window_seconds: u64,
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+}
+
+fn default_name() -> String {
+    "mews".into()
+}
+fn default_client_name() -> String {
+    concat!("Venue Console ", env!("CARGO_PKG_VERSION")).into()
+}
+fn default_poll() -> u32 {
+    5
+}
+fn default_overlap() -> u32 {
+    10
+}
+fn default_first_sync() -> u32 {
+    90
+}
+fn default_batch() -> u64 {
+    20
+}
+fn default_ping() -> u64 {
+    15
+}
+fn default_dead_after() -> u64 {
+    45
+}
+fn default_requests() -> u32 {
+    200
+}
+fn default_window() -> u64 {
+    30
+}
+
+/// Longest event batch accepted: longer would only delay updates.
+const MAX_BATCH_MS: u64 = 10_000;
+
+impl PmsConfig {
+    /// A config with every default, for tests and `venue init`.
+    pub fn mews(api_url: &str, ws_url: &str) -> Self {
+        PmsConfig {
+            kind: PmsKind::Mews,
+            name: default_name(),
+            api_url: api_url.into(),
+            ws_url: ws_url.into(),
+            client_name: default_client_name(),
+            enterprise_id: None,
+            charge_service_id: None,
+            charge_tax_codes: Vec::new(),
+            poll_interval_minutes: default_poll(),
+            overlap_minutes: default_overlap(),
+            first_sync_days: default_first_sync(),
+            event_batch_ms: default_batch(),
+            ping_interval_seconds: default_ping(),
+            dead_after_seconds: default_dead_after(),
+            requests_per_window: default_requests(),
+            window_seconds: default_window(),
+            retry: RetryPolicy::default(),
+            breaker: BreakerConfig::default(),
+        }
+    }
+
+    /// Checks what serde cannot; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |field: &str, why: &str| Err(format!("[pms] {field} {why}"));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return bad("name", "must be letters, digits, '-' or '_'");
+        }
+        match reqwest::Url::parse(&self.api_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            _ => return bad("api_url", "must be an http(s) URL"),
+        }
+        match reqwest::Url::parse(&self.ws_url) {
+            Ok(url) if matches!(url.scheme(), "ws" | "wss") && url.host().is_some() => {}
+            _ => return bad("ws_url", "must be a ws(s) URL"),
+        }
+        if self.client_name.trim().is_empty() {
+            return bad("client_name", "must not be empty");
+        }
+        if self.enterprise_id.as_deref().is_some_and(str::is_empty) {
+            return bad("enterprise_id", "must not be empty when set");
+        }
+        if self.charge_service_id.as_deref().is_some_and(str::is_empty) {
+            return bad("charge_service_id", "must not be empty when set");
+        }
+        if self.poll_interval_minutes < 1 {
+            return bad("poll_interval_minutes", "must be at least 1");
+        }
+        if self.first_sync_days < 1 {
+            return bad("first_sync_days", "must be at least 1");
+        }
+        if self.event_batch_ms > MAX_BATCH_MS {
+            return bad("event_batch_ms", &format!("must be at most {MAX_BATCH_MS}"));
+        }
+        if self.ping_interval_seconds < 1 {
+            return bad("ping_interval_seconds", "must be at least 1");
+        }
+        if self.dead_after_seconds <= self.ping_interval_seconds {
+            return bad(
+                "dead_after_seconds",
+                "must be longer than ping_interval_seconds (a pong needs time to come back)",
+            );
+        }
+        if self.requests_per_window < 1 {
+            return bad("requests_per_window", "must be at least 1");
+        }
+        if self.window_seconds < 1 {
+            return bad("window_seconds", "must be at least 1");
+        }
+        if self.retry.max_attempts == 0 {
+            return bad("retry.max_attempts", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn client_token_secret(&self) -> String {
+        format!("{}-client-token", self.name)
+    }
+
+    pub fn access_token_secret(&self) -> String {
+        format!("{}-access-token", self.name)
+    }
+
+    /// Names of the secrets this PMS needs, as `venue secret set NAME` stores them.
+    pub fn secret_names(&self) -> Vec<String> {
+        vec![self.client_token_secret(), self.access_token_secret()]
+    }
+
+    /// The client-side rate limit for `requests_per_window` per sliding `window_seconds`.
+    ///
+    /// GCRA with burst B and period T admits at most B + W/T requests in any window W; with
+    /// B = R/2 and T = W/(R - B) that is R. Half the budget as burst keeps a sync's first pages
+    /// fast while the steady rate can never overrun the vendor's window.
+    pub fn quota(&self) -> Quota {
+        let r = self.requests_per_window.max(1);
+        let window = Duration::from_secs(self.window_seconds.max(1));
+        let burst = (r / 2).max(1);
+        // r == 1 leaves no steady budget beyond the burst: one request per window.
+        let steady = (r - burst).max(1);
+        // Rounded up, so the steady rate errs on the slow side.
+        let nanos = window.as_nanos().div_ceil(u128::from(steady));
+        let period = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst)
+    }
+
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(10),
+            // reservations/getAll pages of 1000 can take a while; Mews answers 408 itself when
+            // a query is too heavy.
+            request_timeout: Duration::from_secs(60),
+            quota: self.quota(),
+            // Mews takes no request id header; its responses carry their own RequestId.
+            request_id_header: None,
+            retry: self.retry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "kind = \"mews\"\napi_url = \"https://api.mews-demo.com\"\nws_url = \"wss://ws.mews-demo.com/ws/connector\"\n";
+
+    fn parse(text: &str) -> Result<PmsConfig, String> {
+        let config: PmsConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate().map(|_| config)
+    }
+
+    /// MIN with `key` set to `value` (a TOML value).
+    fn with(key: &str, value: &str) -> Result<PmsConfig, String> {
+        let kept: String = MIN
+            .lines()
+            .filter(|l| !l.starts_with(&format!("{key} ")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        parse(&format!("{kept}{key} = {value}\n"))
+    }
+
+    #[test]
+    fn a_minimal_table_gets_the_defaults() {
+        let c = parse(MIN).expect("valid");
+        assert_eq!(c.name, "mews");
+        assert!(c.client_name.starts_with("Venue Console "));
+        assert_eq!(
+            (
+                c.poll_interval_minutes,
+                c.overlap_minutes,
+                c.first_sync_days
+            ),
+            (5, 10, 90)
+        );
+        assert_eq!(
+            (
+                c.event_batch_ms,
+                c.ping_interval_seconds,
+                c.dead_after_seconds
+            ),
+            (20, 15, 45)
+        );
+        assert_eq!((c.requests_per_window, c.window_seconds), (200, 30));
+        assert_eq!(
+            c.secret_names(),
+            vec!["mews-client-token", "mews-access-token"]
+        );
+        assert_eq!(c, PmsConfig::mews(&c.api_url, &c.ws_url));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        for (key, value, named) in [
+            ("api_url", "\"ftp://x\"", "api_url"),
+            ("ws_url", "\"https://x\"", "ws_url"),
+            ("name", "\"a b\"", "name"),
+            ("poll_interval_minutes", "0", "poll_interval_minutes"),
+            ("dead_after_seconds", "15", "dead_after_seconds"),
+            ("requests_per_window", "0", "requests_per_window"),
+            ("window_seconds", "0", "window_seconds"),
+            ("event_batch_ms", "60000", "event_batch_ms"),
+            ("access_token", "\"secret!\"", "access_token"),
+            ("kind", "\"opera\"", "opera"),
+        ] {
+            let err = with(key, value).expect_err(key);
+            assert!(err.contains(named), "{key}: {err}");
+        }
+        assert!(parse("kind = \"mews\"\n").is_err_and(|e| e.contains("api_url")));
+    }
+
+    #[test]
+    fn the_quota_never_overruns_the_sliding_window() {
+        for (r, w) in [(200u32, 30u64), (2, 1), (7, 10), (1000, 60), (3, 30)] {
+            let mut c = PmsConfig::mews("https://a", "wss://b");
+            c.requests_per_window = r;
+            c.window_seconds = w;
+            let q = c.quota();
+            let burst = u64::from(q.burst_size().get());
+            // The most GCRA admits in any window of length w: the burst plus one per period.
+            let steady = Duration::from_secs(w).as_nanos() / q.replenish_interval().as_nanos();
+            assert!(burst + steady as u64 <= u64::from(r), "{r} per {w} s");
+        }
+        let c = PmsConfig::mews("https://a", "wss://b");
+        assert_eq!(
+            (c.quota().burst_size().get(), c.quota().replenish_interval()),
+            (100, Duration::from_millis(300))
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! Errors of this crate that are not the HTTP layer's (those are `ConnectorError`s).
+
+use thiserror::Error;
+use venue_connectors::http::ConnectorError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PmsError {
+    /// A websocket frame we could not read; the message names what was wrong.
+    #[error("mews websocket frame: {0}")]
+    BadFrame(String),
+    /// A `[pms]` setting that cannot work; the message names the field.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+}

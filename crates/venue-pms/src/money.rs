@@ -1,0 +1,148 @@
+//! Mews amounts are JSON decimals in currency units (12.5 EUR); ours are integer minor units.
+//!
+//! serde_json (built without `arbitrary_precision`) holds a JSON number with a fraction as an
+//! `f64`. For a decimal of at most 15 significant digits that is exact both ways: parsing
+//! "12.50" and printing the `f64` (shortest round-trip form) gives back 12.5. So amounts going
+//! out are built from their exact decimal text and refused beyond 15 digits, and amounts coming
+//! in are read from that shortest form and refused when it is not a plain decimal we can trust.
+
+use serde_json::Number;
+use venue_domain::{parse_decimal_minor, Currency};
+
+/// Significant decimal digits an `f64` always carries exactly.
+const F64_EXACT_DIGITS: usize = 15;
+
+/// `minor` units of `currency` as a JSON number in currency units: 1250 EUR → 12.5,
+/// 1000 JPY → 1000. Exact; an amount too long to be exact as a JSON float is refused.
+pub fn minor_to_number(minor: i64, currency: Currency) -> Result<Number, String> {
+    let digits = currency.minor_digits();
+    let scale = 10i64
+        .checked_pow(digits)
+        .ok_or_else(|| format!("{currency} has too many decimal places"))?;
+    // Whole amounts go out as integers, exact at any size.
+    if minor % scale == 0 {
+        return Ok(Number::from(minor / scale));
+    }
+    let abs = minor.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    let text = format!(
+        "{}{}.{:0width$}",
+        if minor < 0 { "-" } else { "" },
+        abs / scale,
+        abs % scale,
+        width = digits as usize
+    );
+    let significant = text
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|b| *b == b'0')
+        .count();
+    if significant > F64_EXACT_DIGITS {
+        return Err(format!(
+            "{text} {currency} has more than {F64_EXACT_DIGITS} significant digits and cannot be sent exactly"
+        ));
+    }
+    let number: Number = text
+        .parse()
+        .map_err(|e| format!("{text} is not a JSON number: {e}"))?;
+    // Belt and braces: what goes on the wire must read back as the same amount.
+    match number_to_minor(&number, currency) {
+        Ok(back) if back == minor => Ok(number),
+        _ => Err(format!(
+            "{text} {currency} does not survive as a JSON number"
+        )),
+    }
+}
+
+/// A JSON amount in currency units as minor units of `currency`, exactly, or why not.
+pub fn number_to_minor(number: &Number, currency: Currency) -> Result<i64, String> {
+    let scale = 10i64
+        .checked_pow(currency.minor_digits())
+        .ok_or_else(|| format!("{currency} has too many decimal places"))?;
+    if let Some(whole) = number.as_i64() {
+        return whole
+            .checked_mul(scale)
+            .ok_or_else(|| format!("{number} {currency} is too large"));
+    }
+    if number.is_u64() {
+        return Err(format!("{number} {currency} is too large"));
+    }
+    let text = number.to_string();
+    if text.contains(['e', 'E']) {
+        return Err(format!(
+            "{text} is not a plain decimal amount; refusing to guess"
+        ));
+    }
+    let significant = text
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|b| *b == b'0')
+        .count();
+    if significant > F64_EXACT_DIGITS {
+        return Err(format!(
+            "{text} arrived as a binary float with more than {F64_EXACT_DIGITS} significant digits; refusing to guess"
+        ));
+    }
+    parse_decimal_minor(&text, currency).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cur(code: &str) -> Currency {
+        code.parse().expect("currency")
+    }
+
+    #[test]
+    fn amounts_go_out_as_exact_decimals() {
+        let eur = cur("EUR");
+        let json = |minor| {
+            serde_json::to_string(&minor_to_number(minor, eur).expect("sendable")).expect("json")
+        };
+        assert_eq!(json(1250), "12.5");
+        assert_eq!(json(1), "0.01");
+        assert_eq!(json(-399), "-3.99");
+        assert_eq!(json(1000), "10");
+        assert_eq!(json(123_456_789_012), "1234567890.12");
+        assert_eq!(
+            serde_json::to_string(&minor_to_number(1000, cur("JPY")).expect("yen")).expect("json"),
+            "1000"
+        );
+        assert_eq!(
+            serde_json::to_string(&minor_to_number(1005, cur("BHD")).expect("dinar"))
+                .expect("json"),
+            "1.005"
+        );
+        assert!(minor_to_number(12_345_678_901_234_567, eur).is_err());
+    }
+
+    #[test]
+    fn amounts_come_in_exactly_or_not_at_all() {
+        let eur = cur("EUR");
+        let read = |json: &str| {
+            number_to_minor(&serde_json::from_str::<Number>(json).expect("number"), eur)
+        };
+        assert_eq!(read("93.46"), Ok(9346));
+        assert_eq!(read("100"), Ok(10000));
+        assert_eq!(read("-6.5"), Ok(-650));
+        assert!(read("1.005").is_err(), "would need rounding");
+        assert!(read("0.30000000000000004").is_err());
+        assert!(read("1e300").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_sendable_amount_reads_back_the_same(minor in -999_999_999_999_999i64..=999_999_999_999_999) {
+            for code in ["EUR", "JPY", "BHD"] {
+                let currency = cur(code);
+                if let Ok(number) = minor_to_number(minor, currency) {
+                    let wire = serde_json::to_string(&number).expect("json");
+                    let back: Number = serde_json::from_str(&wire).expect("number");
+                    prop_assert_eq!(number_to_minor(&back, currency), Ok(minor));
+                }
+            }
+        }
+    }
+}
