@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use venue_core::domain::Venue;
 use venue_core::{Console, FetchReport};
-use venue_sim::{PosSimulator, SimClock, SimConfig, Vendor};
+use venue_sim::{MewsSimConfig, MewsSimulator, PosSimulator, SimClock, SimConfig, Vendor};
 
 /// Where `venue sim` listens by default and the demo's connectors point.
 pub const SIM_PORT: u16 = 8787;
@@ -97,4 +97,62 @@ pub fn fetch_sales(data_dir: &Path, venue: &Venue) -> anyhow::Result<Vec<FetchRe
     write(&format!("http://127.0.0.1:{SIM_PORT}"))?;
     sim.shutdown();
     fetched.map_err(|e| anyhow::anyhow!(e.message))
+}
+
+/// Where `venue sim` serves the Mews simulator by default and the demo's PMS points.
+pub const MEWS_SIM_PORT: u16 = 8788;
+
+/// The demo hotel's PMS simulator: the venue's currency, a fixed seed, the same hotel each time.
+pub fn mews_sim_config(port: u16, seed: u64, currency: &str) -> MewsSimConfig {
+    MewsSimConfig {
+        port,
+        seed,
+        rooms: 40,
+        currency: currency.to_string(),
+        ..MewsSimConfig::default()
+    }
+}
+
+fn pms_block(base_url: &str, ws_url: &str) -> String {
+    format!(
+        "\n# The demo's PMS: the Mews simulator (`venue sim`); its test credentials are in the README.\n\
+         [pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{base_url}\"\nws_url = \"{ws_url}\"\n"
+    )
+}
+
+/// Configures the demo's PMS and syncs its stays once from an in-process Mews simulator.
+/// Returns the records written.
+pub fn sync_stays(data_dir: &Path, venue: &Venue) -> anyhow::Result<u64> {
+    let sim = MewsSimulator::start_in_background(mews_sim_config(0, 42, venue.currency.code()))
+        .context("the PMS simulator did not start")?;
+    let config_path = data_dir.join(venue_core::CONFIG_FILE);
+    let original = std::fs::read_to_string(&config_path).context("cannot read venue.toml")?;
+    let write = |base_url: &str, ws_url: &str| {
+        std::fs::write(
+            &config_path,
+            format!("{original}{}", pms_block(base_url, ws_url)),
+        )
+        .context("cannot write venue.toml")
+    };
+    write(&sim.base_url(), &sim.ws_url())?;
+    let c = sim.config();
+    let secrets = SimSecrets(HashMap::from([
+        ("mews-client-token".to_string(), c.client_token.clone()),
+        ("mews-access-token".to_string(), c.access_token.clone()),
+    ]));
+    let synced = Console::open(data_dir)
+        .and_then(|console| console.with_secret_store(Box::new(secrets)).pms_sync(true));
+    // Afterwards the demo points at `venue sim`, which serves the same hotel.
+    write(
+        &format!("http://127.0.0.1:{MEWS_SIM_PORT}"),
+        &format!("ws://127.0.0.1:{MEWS_SIM_PORT}/ws/connector"),
+    )?;
+    sim.shutdown();
+    let report = synced.map_err(|e| anyhow::anyhow!(e.message))?;
+    anyhow::ensure!(
+        report.snapshot.status == venue_core::domain::SnapshotStatus::Ok,
+        "the demo's PMS sync did not complete: {}",
+        report.snapshot.error.unwrap_or_default()
+    );
+    Ok(report.records.written)
 }

@@ -60,10 +60,14 @@ enum Command {
     /// Secrets in the OS keyring (never in venue.toml, the database or logs).
     #[command(subcommand)]
     Secret(SecretCommand),
-    /// Serve the vendor simulators (Square, Toast) on loopback until Ctrl-C, for demos and tests.
+    /// Serve the vendor simulators (Square, Toast, Mews) on loopback until Ctrl-C, for demos
+    /// and tests.
     Sim {
         #[arg(long, default_value_t = demo::SIM_PORT)]
         port: u16,
+        /// Where the Mews (PMS) simulator listens.
+        #[arg(long, default_value_t = demo::MEWS_SIM_PORT)]
+        mews_port: u16,
         /// Same seed, same sales.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -296,6 +300,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 demo: args.demo,
                 // The demo's sales come from the POS simulator through the real connectors.
                 demo_sales: false,
+                // ... and its stays from the PMS simulator through the real PMS sync.
+                demo_stays: false,
             };
             let (console, mut report) = Console::init(&data_dir, &options)?;
             drop(console);
@@ -303,6 +309,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 for fetched in demo::fetch_sales(&data_dir, &report.venue)? {
                     report.demo_records += fetched.snapshot.records_written;
                 }
+                report.demo_records += demo::sync_stays(&data_dir, &report.venue)?;
             }
             output::init(&report, args.json)?;
         }
@@ -412,7 +419,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })?;
             eprintln!("stored {name} in the OS keyring");
         }
-        Command::Sim { port, seed, days } => {
+        Command::Sim {
+            port,
+            mews_port,
+            seed,
+            days,
+        } => {
             // Serve in the venue's currency and timezone when there is one (the demo's data).
             let venue = Console::open(&data_dir).ok().and_then(|c| c.venue().ok());
             let (currency, timezone) = venue
@@ -437,13 +449,41 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     println!("  {vendor:?} location {} ({})", location.id, location.name);
                 }
             }
+            let mews = venue_sim::MewsSimulator::start_in_background(demo::mews_sim_config(
+                mews_port, seed, &currency,
+            ))
+            .map_err(|e| Failure {
+                code: 1,
+                message: format!("the Mews simulator did not start: {e}"),
+            })?;
+            println!(
+                "Mews simulator on {} and {}",
+                mews.base_url(),
+                mews.ws_url()
+            );
+            println!(
+                "  Mews tokens:       {} / {}",
+                mews.config().client_token,
+                mews.config().access_token
+            );
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
+            // The hotel lives on: a check-in, a check-out, a room cleaned every half minute.
             runtime.block_on(async {
-                let _ = tokio::signal::ctrl_c().await;
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+                every.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => break,
+                        _ = every.tick() => {
+                            mews.churn(1);
+                        }
+                    }
+                }
             });
+            mews.shutdown();
             sim.shutdown();
         }
         Command::Search { query, limit, json } => {

@@ -53,6 +53,9 @@ pub struct InitOptions {
     /// With `demo`: also seed point-of-sale sales. Off when the demo's sales come from the POS
     /// simulator through the real connectors instead.
     pub demo_sales: bool,
+    /// With `demo`: also seed stays (rooms, guests, reservations). Off when the demo's stays
+    /// come from the PMS simulator through the real PMS sync instead.
+    pub demo_stays: bool,
 }
 
 impl InitOptions {
@@ -66,6 +69,7 @@ impl InitOptions {
             capacity: 180,
             demo: true,
             demo_sales: true,
+            demo_stays: true,
         }
     }
 }
@@ -124,7 +128,13 @@ impl Console {
         let actor = console.actor().to_string();
         console.store.save_by_user(&actor, "venue.create", &venue)?;
         let demo_records = if options.demo {
-            crate::demo::seed(&mut console.store, &venue, Utc::now(), options.demo_sales)?
+            crate::demo::seed(
+                &mut console.store,
+                &venue,
+                Utc::now(),
+                options.demo_sales,
+                options.demo_stays,
+            )?
         } else {
             0
         };

@@ -53,6 +53,7 @@ pub fn seed(
     venue: &Venue,
     now: DateTime<Utc>,
     with_sales: bool,
+    with_stays: bool,
 ) -> ApiResult<u64> {
     let mut seeder = Seeder {
         store,
@@ -62,7 +63,9 @@ pub fn seed(
         now,
         written: 0,
     };
-    seeder.stays()?;
+    if with_stays {
+        seeder.stays()?;
+    }
     if with_sales {
         seeder.sales()?;
     }

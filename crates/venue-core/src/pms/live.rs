@@ -22,7 +22,8 @@ use venue_pms::MewsEvent;
 use venue_store::Store;
 
 /// The socket as `venue status` and the app show it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SocketStatus {
     /// "connected", "down" or "not_started".
     pub state: String,
@@ -35,6 +36,22 @@ pub struct SocketStatus {
     /// From a change in the PMS to it being stored here, over recent events.
     pub lag_p50_ms: Option<f64>,
     pub lag_p99_ms: Option<f64>,
+}
+
+impl Default for SocketStatus {
+    fn default() -> Self {
+        SocketStatus {
+            state: "not_started".into(),
+            since: None,
+            reconnects: 0,
+            bad_frames: 0,
+            events: 0,
+            last_event_at: None,
+            last_error: None,
+            lag_p50_ms: None,
+            lag_p99_ms: None,
+        }
+    }
 }
 
 /// What a live run did, for tests and the benchmark.
