@@ -23,3 +23,5 @@ test:
 bench:
 	cargo run --release -p venue-bench -- ingest --rows 1000000
 	cargo run --release -p venue-bench -- connectors --orders 100000
+	cargo run --release -p venue-bench -- pms --rate 500 --seconds 60
+	cargo run --release -p venue-bench -- pms --rate 500 --seconds 60 --documented-limit

@@ -47,7 +47,8 @@ end_to_end() {
 
 benchmark_smoke() {
   # A short run proves the benchmark works and prints its JSON lines; `make bench` runs 1,000,000 rows.
-  cargo run --release --quiet -p venue-bench -- ingest --rows 100000
+  cargo run --release --quiet -p venue-bench -- ingest --rows 100000 &&
+    cargo run --release --quiet -p venue-bench -- pms --rate 500 --seconds 5
 }
 
 step "setup" tests/setup.sh --e2e

@@ -11,7 +11,7 @@ use std::time::Duration;
 use uuid::Uuid;
 use venue_connectors::http::RunContext;
 use venue_connectors::source::FetchError;
-use venue_domain::{Customer, Origin, Reservation, Resource, Venue};
+use venue_domain::{Customer, EntityKind, Origin, Reservation, Resource, Venue};
 use venue_pms::client::MewsClient;
 use venue_pms::models::{MewsCustomer, MewsReservation, MewsResource};
 use venue_pms::normalize::{self, MewsContext};
@@ -431,22 +431,56 @@ impl<'s, 'a> Mirror<'s, 'a> {
         resource_ids: &BTreeSet<String>,
     ) -> Result<MirrorCounts, FetchError> {
         let mut counts = MirrorCounts::default();
-        if !resource_ids.is_empty() {
-            let ids: Vec<String> = resource_ids.iter().cloned().collect();
-            let rooms = self.client.resources_by_ids(run, &ids).await?;
+        // Rooms and stays are fetched at once: one round trip, not two.
+        let room_ids: Vec<String> = resource_ids.iter().cloned().collect();
+        let ids: Vec<String> = reservation_ids.iter().cloned().collect();
+        let client = &self.client;
+        let (rooms, raw) = tokio::join!(
+            async {
+                if room_ids.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    client.resources_by_ids(run, &room_ids).await
+                }
+            },
+            async {
+                if ids.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    client.reservations_by_ids(run, &ids).await
+                }
+            }
+        );
+        let (rooms, raw) = (rooms?, raw?);
+        if !rooms.is_empty() {
             counts.add(
                 self.write_resources(snapshot, &rooms)
                     .map_err(|e| FetchError::Sink(e.message))?,
             );
         }
-        if reservation_ids.is_empty() {
+        if raw.is_empty() {
             return Ok(counts);
         }
-        let ids: Vec<String> = reservation_ids.iter().cloned().collect();
-        let raw = self.client.reservations_by_ids(run, &ids).await?;
+        // A stay that is not newer than ours was named for another reason: in Mews a guest's
+        // edit (a new phone, VIP) reaches us as an event on their stay. Re-read those guests;
+        // a stay that really changed costs no extra request (new guests are read below).
+        let ours: Vec<Uuid> = raw
+            .iter()
+            .map(|r| self.ctx.row_id(EntityKind::Reservation, &r.id))
+            .collect();
+        let held = self
+            .store
+            .borrow()
+            .source_versions("reservations", &ours)
+            .map_err(|e| FetchError::Sink(e.to_string()))?;
         let accounts: Vec<String> = raw
             .iter()
-            .filter_map(|r| r.account_id.clone())
+            .zip(&ours)
+            .filter(|(r, id)| match (r.updated_utc, held.get(id)) {
+                (Some(at), Some(held)) => at <= *held,
+                _ => false,
+            })
+            .filter_map(|(r, _)| r.account_id.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -478,14 +512,9 @@ impl<'s, 'a> Mirror<'s, 'a> {
                 .await?,
             );
         }
-        // Lag is measured on real changes only: an event for a stay that did not change (a
-        // duplicate, a guest's edit) says nothing about how fast changes arrive.
-        let ids: Vec<Uuid> = ready.iter().map(|r| r.id).collect();
-        let held = self
-            .store
-            .borrow()
-            .source_versions("reservations", &ids)
-            .map_err(|e| FetchError::Sink(e.to_string()))?;
+        // Lag is measured on real changes only (`held` was read before this write): an event
+        // for a stay that did not change (a duplicate, a guest's edit) says nothing about how
+        // fast changes arrive.
         counts.written += self
             .ingest(snapshot, &ready)
             .map_err(|e| FetchError::Sink(e.message))?;
