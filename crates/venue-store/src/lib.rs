@@ -10,6 +10,7 @@ mod record;
 mod remote;
 mod reports;
 mod search;
+mod sensors;
 mod summaries;
 mod write;
 
@@ -21,6 +22,7 @@ pub use record::{Binder, Record, WriteContext};
 pub use remote::ApplySummary;
 pub use reports::{StayCounts, TrafficTotals};
 pub use search::SearchHit;
+pub use sensors::{BucketBound, Resolution, TrafficBucket};
 pub use summaries::SaleLine;
 pub use write::{ChangeBuffer, IngestSummary};
 

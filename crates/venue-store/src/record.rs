@@ -713,12 +713,14 @@ impl Record for SensorReading {
         "entries",
         "exits",
         "occupancy",
+        "local_date",
     ];
     const CONFLICT: &'static [&'static str] = &["device_id", "period_start"];
     const TIME_COLUMN: &'static str = "period_start";
+    const NEEDS_VENUE: bool = true;
 
     row_ids!();
-    fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
+    fn bind(&self, ctx: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
         b.id(self.device_id)?;
@@ -727,7 +729,10 @@ impl Record for SensorReading {
         b.push(self.period_end)?;
         b.push(self.entries)?;
         b.push(self.exits)?;
-        b.push(self.occupancy)
+        b.push(self.occupancy)?;
+        // The venue-local day the reading ends in, for day rollups (SQLite has no time zones).
+        let end = self.period_end - chrono::Duration::milliseconds(1);
+        b.push(ctx.venue.map(|v| v.local_date(end)))
     }
     fn from_row(row: &Row) -> rusqlite::Result<Self> {
         Ok(SensorReading {
