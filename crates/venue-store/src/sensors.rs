@@ -68,10 +68,21 @@ impl Store {
         from: BucketBound,
         to: BucketBound,
     ) -> Result<Vec<TrafficBucket>> {
+        // Occupancy is kept per zone (every door of a zone reports the zone's count), so the
+        // venue's is the sum over zones of each zone's latest value in the bucket.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT bucket, sum(entries), sum(exits), sum(occupancy_max), sum(occupancy_last)
-             FROM sensor_rollups WHERE venue_id = ?1 AND resolution = ?2 AND bucket >= ?3 AND bucket < ?4
-             GROUP BY bucket ORDER BY bucket",
+            "WITH per_zone AS (
+                 SELECT r.bucket, sum(r.entries) AS entries, sum(r.exits) AS exits,
+                        max(r.occupancy_max) AS occupancy_max,
+                        (SELECT z.occupancy_last FROM sensor_rollups z
+                          WHERE z.venue_id = ?1 AND z.resolution = ?2 AND z.bucket = r.bucket
+                            AND z.zone IS r.zone AND z.occupancy_last IS NOT NULL
+                          ORDER BY z.occupancy_last_at DESC LIMIT 1) AS occupancy_last
+                 FROM sensor_rollups r
+                 WHERE r.venue_id = ?1 AND r.resolution = ?2 AND r.bucket >= ?3 AND r.bucket < ?4
+                 GROUP BY r.bucket, r.zone)
+             SELECT bucket, sum(entries), sum(exits), sum(occupancy_max), sum(occupancy_last)
+             FROM per_zone GROUP BY bucket ORDER BY bucket",
         )?;
         let rows = stmt.query_map(
             rusqlite::params![
@@ -137,6 +148,12 @@ impl Store {
         let n = self.conn.execute(
             "DELETE FROM sensor_readings WHERE period_end < ?1",
             [before],
+        )?;
+        // Minute rollups are as fine as the readings and go with them; 15-minute, hour and day
+        // rollups stay for good.
+        self.conn.execute(
+            "DELETE FROM sensor_rollups WHERE resolution = 60 AND bucket < ?1",
+            [utc_bucket(before)],
         )?;
         Ok(n as u64)
     }

@@ -164,3 +164,45 @@ fn a_corrected_reading_moves_its_counts_and_pruning_keeps_the_rollups() {
         .expect_err("a date bound is for days");
     assert!(err.to_string().contains("day"));
 }
+
+#[test]
+fn two_doors_of_one_zone_count_the_zone_once_and_zones_add_up() {
+    let (_dir, mut store, venue, front) = setup();
+    let side = SensorDevice {
+        id: new_id(),
+        name: "side-door".into(),
+        ..front.clone()
+    };
+    let terrace = SensorDevice {
+        id: new_id(),
+        name: "terrace".into(),
+        zone: Some("terrace".into()),
+        ..front.clone()
+    };
+    store
+        .ingest(Origin::Sensor, None, &[side.clone(), terrace.clone()])
+        .expect("devices");
+    // Each door reports the zone's occupancy after its own flow.
+    let readings = vec![
+        reading(&venue, &front, at(2026, 7, 1, 18, 1, 0), 5, 0, 5),
+        reading(&venue, &side, at(2026, 7, 1, 18, 2, 0), 3, 1, 7),
+        reading(&venue, &terrace, at(2026, 7, 1, 18, 3, 0), 4, 0, 4),
+    ];
+    store
+        .ingest(Origin::Sensor, None, &readings)
+        .expect("readings");
+    let hour = store
+        .traffic_series(
+            venue.id,
+            Resolution::Hour,
+            BucketBound::At(at(2026, 7, 1, 18, 0, 0)),
+            BucketBound::At(at(2026, 7, 1, 19, 0, 0)),
+        )
+        .expect("hour");
+    assert_eq!(hour[0].entries, 12);
+    assert_eq!(
+        hour[0].occupancy_last,
+        Some(11),
+        "bar 7 (latest of its doors) + terrace 4"
+    );
+}
