@@ -5,13 +5,14 @@
 
 ALTER TABLE sensor_readings ADD COLUMN local_date TEXT;
 
+-- Stored in (venue, resolution, bucket) order: a dashboard range is one contiguous scan.
 CREATE TABLE sensor_rollups (
-    device_id         TEXT NOT NULL,
+    venue_id          TEXT NOT NULL,
     -- seconds per bucket: 60, 900, 3600; 86400 buckets are venue-local days
     resolution        INTEGER NOT NULL CHECK (resolution IN (60, 900, 3600, 86400)),
     -- UTC 'YYYY-MM-DD HH:MM:SS' bucket start, or the local 'YYYY-MM-DD' for days
     bucket            TEXT NOT NULL,
-    venue_id          TEXT NOT NULL,
+    device_id         TEXT NOT NULL,
     zone              TEXT,
     entries           INTEGER NOT NULL,
     exits             INTEGER NOT NULL,
@@ -19,9 +20,8 @@ CREATE TABLE sensor_rollups (
     occupancy_max     INTEGER,
     occupancy_last    INTEGER,
     occupancy_last_at TEXT,
-    PRIMARY KEY (device_id, resolution, bucket)
+    PRIMARY KEY (venue_id, resolution, bucket, device_id)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX sensor_rollups_by_venue ON sensor_rollups (venue_id, resolution, bucket);
 
 -- The bucket of a reading is the one its period ends in (minus a hair, so a reading ending
 -- exactly on a boundary belongs to the bucket before it).
@@ -52,7 +52,7 @@ CREATE TRIGGER sensor_readings_rollup_insert AFTER INSERT ON sensor_readings BEG
     SELECT device_id, resolution, bucket, venue_id, zone, entries, exits, 1, occupancy, occupancy,
            period_end
     FROM sensor_reading_buckets WHERE reading_rowid = NEW.rowid
-    ON CONFLICT (device_id, resolution, bucket) DO UPDATE SET
+    ON CONFLICT (venue_id, resolution, bucket, device_id) DO UPDATE SET
         entries = entries + excluded.entries,
         exits = exits + excluded.exits,
         readings = readings + 1,
@@ -78,7 +78,7 @@ BEGIN
         entries = entries - OLD.entries,
         exits = exits - OLD.exits,
         readings = readings - 1
-    WHERE device_id = OLD.device_id
+    WHERE venue_id = OLD.venue_id AND device_id = OLD.device_id
       AND (resolution, bucket) IN (
           SELECT 60, datetime((CAST(strftime('%s', OLD.period_end, '-0.001 seconds') AS INTEGER) / 60) * 60, 'unixepoch')
           UNION ALL SELECT 900, datetime((CAST(strftime('%s', OLD.period_end, '-0.001 seconds') AS INTEGER) / 900) * 900, 'unixepoch')
@@ -89,7 +89,7 @@ BEGIN
     SELECT device_id, resolution, bucket, venue_id, zone, entries, exits, 1, occupancy, occupancy,
            period_end
     FROM sensor_reading_buckets WHERE reading_rowid = NEW.rowid
-    ON CONFLICT (device_id, resolution, bucket) DO UPDATE SET
+    ON CONFLICT (venue_id, resolution, bucket, device_id) DO UPDATE SET
         entries = entries + excluded.entries,
         exits = exits + excluded.exits,
         readings = readings + 1;

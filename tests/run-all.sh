@@ -56,7 +56,7 @@ step "ui" ui_checks
 step "rustfmt" cargo fmt --all -- --check
 step "core crates free of tauri" core_crates_without_tauri
 step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "cargo test" cargo test --workspace
+step "cargo test" cargo test --workspace --no-fail-fast
 step "end-to-end (real window under Xvfb)" end_to_end
 step "benchmark smoke" benchmark_smoke
 

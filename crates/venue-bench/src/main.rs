@@ -6,6 +6,7 @@ mod connectors;
 mod ingest;
 mod pms;
 mod report;
+mod rollups;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -50,6 +51,15 @@ enum Command {
         #[arg(long)]
         documented_limit: bool,
     },
+    /// A year of foot traffic for many zones; p95 of the dashboard's traffic queries.
+    Rollups {
+        #[arg(long, default_value_t = 50)]
+        zones: u32,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// Writes batches into DB until killed, printing each committed total. Used by the crash test.
     #[command(hide = true)]
     CrashWriter {
@@ -65,6 +75,9 @@ fn main() -> ExitCode {
         Command::Ingest { rows, batch, dir } => ingest::run(rows, batch.max(1), dir),
         Command::CrashWriter { db, batch } => ingest::crash_writer(&db, batch.max(1)),
         Command::Connectors { orders } => connectors::run(orders.max(1)),
+        Command::Rollups { zones, days, runs } => {
+            rollups::run(zones.max(1), days.max(1), runs.max(1))
+        }
         Command::Pms {
             rate,
             seconds,

@@ -17,6 +17,25 @@ pub struct Config {
     pub connector: Vec<ConnectorConfig>,
     /// `[pms]`: the property-management system the console mirrors and posts charges to.
     pub pms: Option<venue_pms::config::PmsConfig>,
+    /// `[[sensor]]` entries: the door counters.
+    pub sensor: Vec<venue_sensors::config::SensorConfig>,
+    pub retention: RetentionConfig,
+}
+
+/// How long raw data is kept; summaries (rollups) stay for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Raw sensor readings (minute rollups go with them; 15-minute, hour and day stay).
+    pub sensor_readings_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            sensor_readings_days: 90,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +130,27 @@ format = "text"
 # poll_interval_minutes = 5        # polling while the socket is down
 # overlap_minutes = 10             # each pull re-reads this much before the last one ended
 # first_sync_days = 90             # how far back the first (and --full) sync reaches
+
+# Door counters (one [[sensor]] block each). Password secret: sensor-<name>.
+#
+# [[sensor]]
+# kind = "axis-3d"                 # axis-people-counter | axis-3d | xovis | mqtt
+# name = "front-door"
+# url = "http://192.168.1.40"      # HTTP devices; https needs cert_sha256 for self-signed certificates
+# zone = "bar"
+# interval_seconds = 60
+# username = "root"
+# daily_reset_hour = 4             # venue-local hour occupancy goes back to zero (closing)
+# [[sensor]]
+# kind = "mqtt"                    # devices that push (Xovis logics) to a broker
+# name = "terrace"
+# broker = "mqtt://127.0.0.1:1883"
+# topic = "xovis/terrace/logics"
+# zone = "terrace"
+
+[retention]
+# Raw sensor readings are kept this long; 15-minute, hour and day rollups stay.
+sensor_readings_days = 90
 "#;
 
 impl Config {
@@ -139,6 +179,18 @@ impl Config {
             if !names.insert(connector.name.as_str()) {
                 return Err(format!("two connectors are named {:?}", connector.name));
             }
+        }
+        for sensor in &config.sensor {
+            sensor.validate()?;
+            if !names.insert(sensor.name.as_str()) {
+                return Err(format!(
+                    "two connectors or sensors are named {:?}",
+                    sensor.name
+                ));
+            }
+        }
+        if config.retention.sensor_readings_days == 0 {
+            return Err("[retention] sensor_readings_days must be at least 1".into());
         }
         if let Some(pms) = &config.pms {
             pms.validate().map_err(|e| format!("[pms]: {e}"))?;

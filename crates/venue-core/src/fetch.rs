@@ -373,6 +373,8 @@ impl Console {
         let venue = self.venue()?;
         let configs = self.config.connector.clone();
         let pms = self.config.pms.clone();
+        let sensors = self.config.sensor.clone();
+        let retention_days = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
         let sessions = &self.sessions;
         let store = RefCell::new(&mut self.store);
@@ -399,6 +401,21 @@ impl Console {
                 }
                 result
             };
+            let sensors_loop = async {
+                let result = crate::sensors::sensors_live(
+                    &store,
+                    secrets,
+                    &venue,
+                    &sensors,
+                    retention_days,
+                    stop_rx.clone(),
+                )
+                .await;
+                if result.is_err() {
+                    let _ = stop_tx.send(true);
+                }
+                result
+            };
             let trigger = async {
                 let mut stopped = stop_rx.clone();
                 tokio::select! {
@@ -407,8 +424,8 @@ impl Console {
                 }
                 let _ = stop_tx.send(true);
             };
-            let (a, b, ()) = tokio::join!(connectors, pms_loop, trigger);
-            b.and(a)
+            let (a, b, c, ()) = tokio::join!(connectors, pms_loop, sensors_loop, trigger);
+            c.and(b).and(a)
         })
     }
 }

@@ -11,6 +11,7 @@ mod keyring_store;
 mod paths;
 mod pms;
 mod report;
+mod sensors;
 
 pub use config::{Config, ConsoleConfig, LogConfig, LogFormat, CONFIG_FILE, DEFAULT_CONFIG};
 pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo};
@@ -21,5 +22,6 @@ pub use keyring_store::OsKeyring;
 pub use paths::resolve_data_dir;
 pub use pms::{ChargeOutcome, LiveReport, MirrorCounts, PmsSyncReport, SocketStatus};
 pub use report::{DailyReport, HourSales, SalesTotals};
+pub use sensors::{DeviceRound, SensorListing};
 pub use venue_domain as domain;
 pub use venue_store::{ChangeLogStats, Counts, SearchHit};

@@ -273,7 +273,7 @@ mod tests {
                 c.ping_interval_seconds,
                 c.dead_after_seconds
             ),
-            (20, 15, 45)
+            (5, 15, 45)
         );
         assert_eq!((c.requests_per_window, c.window_seconds), (200, 30));
         assert_eq!(

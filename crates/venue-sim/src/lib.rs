@@ -87,12 +87,62 @@
 //! sim.restart().await?; // same port, same hotel
 //! # let _ = (base, ws, changed); Ok(()) }
 //! ```
+//!
+//! # People counters (door sensors)
+//!
+//! [`SensorSimulator`] serves any number of fake people counters from **one** listener on
+//! 127.0.0.1, each under its own prefix: [`SensorSimHandle::base_url`] is
+//! `http://127.0.0.1:PORT/dev/<name>` and the device's vendor paths follow it. Every device
+//! accepts [`SensorSimConfig::username`] / [`SensorSimConfig::password`].
+//!
+//! | kind | paths (after the base URL) | auth |
+//! | --- | --- | --- |
+//! | [`CounterKind::AxisPeopleCounter`] | `GET /local/tvpc/.api?live-sum.json` (older firmware `/local/people-counter/.api?live-sum.json`) → `{"serial","name","timestamp":"YYYYMMDDhhmmss" (device-local),"in","out"}`, counts since local midnight | Digest (MD5, `qop="auth"`, realm `AXIS_<serial>`) |
+//! | [`CounterKind::Axis3d`] | `GET /a3dpc/api/occupancy` → `{"occupancy","serial","timestamp" (ISO with offset),"total_in","total_out"}`; `GET /a3dpc/api/export/json?start=&end=&resolution=minute\|hour\|day` → `{"data":[{"start","end" (local "YYYY-MM-DD hh:mm:ss"),"in","out"}]}`, buckets over `[start, end)`; bad parameters: 400 `{"error":{"message":"Validation failed","error":[{"field","reason"}]}}` | Digest |
+//! | [`CounterKind::Xovis`] | `GET /api/v5/logics` → `{"time","logics":[{"id","name","info","counts":[{"id","name","value"}]}]}` (epoch ms; zone logic 1 counts `balance`, people inside; line logic 2 counts `fw` in and `bw` out); `GET /api/v5/logics/{id}/records?from=&to=` (epoch ms) → the logic with one record per minute whose start is in `[from, to)`; 404/400 `{"message"}` | Basic (realm `xovis`) |
+//!
+//! Export dates may be `YYYYMMDD`, `YYYYMMDDhhmm[ss]`, `YYYY-MM-DD[Thh:mm[:ss]]` (device-local),
+//! RFC 3339, epoch seconds or milliseconds, `now`, `today` or `yesterday`. The cumulative
+//! counters reset at device-local midnight ([`SensorSimConfig::timezone`]) and on
+//! [`SensorSimHandle::reset_counter`]; [`SensorSimHandle::totals`] is the ground truth since the
+//! start. History (A3DPC export, Xovis records) answers from a per-minute ring of the last three
+//! days on the device's clock, so buckets over `[a, b)` sum to exactly what was walked in
+//! `[a, b)`. [`SensorSimHandle::publish_mqtt`] sends the counts since the device's last publish
+//! as one Xovis v5 push (`{"logics_data":{"package_info","logics"}}`) at QoS 1. Faults
+//! ([`SensorFault`]: `Timeout`, `Unauthorized`, `Malformed`, `ServerError`, `Offline` — the
+//! connection is dropped unanswered) are queued per device; request counters and the most
+//! requests served at once per device ([`SensorSimHandle::max_in_flight`]) show how a poller
+//! behaves. [`SensorSimHandle::start_traffic`] runs realistic foot traffic (open 07:00–23:00,
+//! lunch and evening peaks, weekday differences) that goes on while the server is down.
+//!
+//! ```no_run
+//! use venue_sim::{CounterKind, SensorFault, SensorSimConfig, SensorSimulator, SimDeviceSpec, Times};
+//!
+//! # async fn demo() -> Result<(), venue_sim::SimError> {
+//! let sim = SensorSimulator::start(SensorSimConfig {
+//!     devices: vec![
+//!         SimDeviceSpec::new("door", CounterKind::AxisPeopleCounter, "Lobby", 240),
+//!         SimDeviceSpec::new("terrace", CounterKind::Xovis, "Terrace", 90),
+//!     ],
+//!     ..Default::default()
+//! })
+//! .await?;
+//! let live = format!("{}/local/tvpc/.api?live-sum.json", sim.base_url("door").unwrap_or_default());
+//! sim.walk("door", 5, 2); // people pass now
+//! sim.inject("door", SensorFault::Offline, Times::ONCE);
+//! sim.reset_counter("door"); // the live counters drop to 0; totals() keeps (5, 2)
+//! sim.publish_mqtt("127.0.0.1:1883", "venue/terrace", "terrace").await?;
+//! sim.start_traffic();
+//! sim.restart().await?; // same port, same counts
+//! # let _ = live; Ok(()) }
+//! ```
 
 mod config;
 mod faults;
 mod gen;
 mod mews;
 mod model;
+mod sensors;
 mod server;
 mod square;
 mod store;
@@ -116,6 +166,10 @@ pub use mews::{
 pub use model::{
     OrderSpec, OrderState, PaymentMethod, PaymentStatus, Profile, SimDiscount, SimLine,
     SimLocation, SimOrder, SimPayment, SimRefund, Vendor,
+};
+pub use sensors::{
+    BackgroundSensorSim, CounterKind, SensorFault, SensorSimConfig, SensorSimHandle,
+    SensorSimulator, SimDeviceSpec,
 };
 
 use server::{lock, Shared};
@@ -141,6 +195,12 @@ pub enum SimError {
     /// Not called from within a tokio runtime, or a runtime could not be built.
     #[error("tokio runtime: {0}")]
     Runtime(String),
+    /// The people-counter simulator has no device of that name.
+    #[error("unknown device: {0}")]
+    UnknownDevice(String),
+    /// Publishing to the MQTT broker failed (unreachable, refused, no acknowledgement).
+    #[error("mqtt: {0}")]
+    Mqtt(String),
 }
 
 /// Starts simulators.

@@ -71,16 +71,17 @@ impl Store {
         // Occupancy is kept per zone (every door of a zone reports the zone's count), so the
         // venue's is the sum over zones of each zone's latest value in the bucket.
         let mut stmt = self.conn.prepare_cached(
-            "WITH per_zone AS (
-                 SELECT r.bucket, sum(r.entries) AS entries, sum(r.exits) AS exits,
-                        max(r.occupancy_max) AS occupancy_max,
-                        (SELECT z.occupancy_last FROM sensor_rollups z
-                          WHERE z.venue_id = ?1 AND z.resolution = ?2 AND z.bucket = r.bucket
-                            AND z.zone IS r.zone AND z.occupancy_last IS NOT NULL
-                          ORDER BY z.occupancy_last_at DESC LIMIT 1) AS occupancy_last
-                 FROM sensor_rollups r
-                 WHERE r.venue_id = ?1 AND r.resolution = ?2 AND r.bucket >= ?3 AND r.bucket < ?4
-                 GROUP BY r.bucket, r.zone)
+            "WITH ranked AS (
+                 SELECT bucket, zone, entries, exits, occupancy_max, occupancy_last,
+                        row_number() OVER (PARTITION BY bucket, zone
+                                           ORDER BY occupancy_last IS NULL, occupancy_last_at DESC) AS latest
+                 FROM sensor_rollups
+                 WHERE venue_id = ?1 AND resolution = ?2 AND bucket >= ?3 AND bucket < ?4),
+             per_zone AS (
+                 SELECT bucket, sum(entries) AS entries, sum(exits) AS exits,
+                        max(occupancy_max) AS occupancy_max,
+                        max(CASE WHEN latest = 1 THEN occupancy_last END) AS occupancy_last
+                 FROM ranked GROUP BY bucket, zone)
              SELECT bucket, sum(entries), sum(exits), sum(occupancy_max), sum(occupancy_last)
              FROM per_zone GROUP BY bucket ORDER BY bucket",
         )?;

@@ -1,0 +1,220 @@
+//! Door counters in the console: `venue sensors list`, `venue sensors poll --once`, and the
+//! live polling (plus MQTT push) that `venue run` keeps, written to the store as readings whose
+//! rollups feed the dashboard. Raw readings are pruned after `[retention]`; rollups stay.
+
+mod recorder;
+
+pub use recorder::DeviceRound;
+
+use crate::{ApiError, ApiResult, Console};
+use chrono::Utc;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use venue_connectors::secrets::{resolve, SecretStore};
+use venue_domain::Venue;
+use venue_sensors::config::SensorConfig;
+use venue_sensors::poller::{PollSettings, PolledDevice, Poller};
+use venue_sensors::CounterDevice;
+use venue_store::{SensorState, Store};
+
+/// A configured sensor and its last known state.
+#[derive(Debug, Clone, Serialize)]
+pub struct SensorListing {
+    pub name: String,
+    pub kind: String,
+    pub zone: String,
+    pub address: Option<String>,
+    pub interval_seconds: u32,
+    pub state: Option<SensorState>,
+}
+
+pub(crate) fn kind_name(config: &SensorConfig) -> String {
+    serde_json::to_value(config.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn device(
+    config: &SensorConfig,
+    secrets: Option<&dyn SecretStore>,
+    venue: &Venue,
+) -> ApiResult<Arc<dyn CounterDevice>> {
+    let password = match &config.username {
+        Some(_) => Some(
+            resolve(secrets, &config.secret_name())
+                .map_err(|e| ApiError::bad_input(format!("sensor {}: {e}", config.name)))?,
+        ),
+        None => None,
+    };
+    venue_sensors::build_device(config, password, venue.timezone)
+        .map_err(|e| ApiError::bad_input(e.to_string()))
+}
+
+fn polled(
+    configs: &[SensorConfig],
+    secrets: Option<&dyn SecretStore>,
+    venue: &Venue,
+    recorder: &recorder::Recorder<'_, '_>,
+) -> ApiResult<Vec<PolledDevice>> {
+    configs
+        .iter()
+        .filter(|c| c.kind.is_polled())
+        .map(|c| {
+            let interval = Duration::from_secs(u64::from(c.interval_seconds.max(1)));
+            let mut settings = PollSettings::every(interval);
+            settings.timeout = Duration::from_millis(c.timeout_ms.max(1));
+            settings.offline_after = c.offline_after.max(1);
+            Ok(PolledDevice {
+                device: device(c, secrets, venue)?,
+                settings,
+                last_sample: recorder.last_sample(&c.name),
+            })
+        })
+        .collect()
+}
+
+/// Polls every HTTP sensor until `stop` turns true and takes MQTT pushes, writing readings.
+pub(crate) async fn sensors_live(
+    store: &RefCell<&mut Store>,
+    secrets: Option<&dyn SecretStore>,
+    venue: &Venue,
+    configs: &[SensorConfig],
+    retention_days: u32,
+    mut stop: watch::Receiver<bool>,
+) -> ApiResult<()> {
+    if configs.is_empty() {
+        return Ok(());
+    }
+    let mut recorder = recorder::Recorder::new(store, venue, configs)?;
+    let devices = polled(configs, secrets, venue, &recorder)?;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let (push_tx, mut push_rx) = mpsc::channel(256);
+    let mut poll_stop = stop.clone();
+    let poller = Poller::run(devices, tx, async move {
+        let _ = poll_stop.wait_for(|s| *s).await;
+    });
+    let push_configs: Vec<SensorConfig> = configs
+        .iter()
+        .filter(|c| !c.kind.is_polled())
+        .cloned()
+        .collect();
+    let mut push_stop = stop.clone();
+    let pushes = async move {
+        if !push_configs.is_empty() {
+            venue_sensors::subscribe(push_configs, push_tx, async move {
+                let _ = push_stop.wait_for(|s| *s).await;
+            })
+            .await;
+        }
+    };
+    let prune = |store: &RefCell<&mut Store>| {
+        let before = Utc::now() - chrono::Duration::days(i64::from(retention_days));
+        match store.borrow().prune_sensor_readings(before) {
+            Ok(n) if n > 0 => {
+                tracing::info!(readings = n, "pruned raw sensor readings past retention")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning sensor readings failed"),
+        }
+    };
+    prune(store);
+    let record = async {
+        let mut next_prune = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                event = rx.recv() => match event {
+                    Some(event) => recorder.on_event(event)?,
+                    None => break,
+                },
+                push = push_rx.recv() => match push {
+                    Some(Ok(batch)) => recorder.on_push(&batch.device, &batch.buckets, batch.occupancy)?,
+                    Some(Err(reason)) => tracing::warn!(%reason, "sensor push skipped"),
+                    None => {}
+                },
+                _ = tokio::time::sleep_until(next_prune) => {
+                    prune(store);
+                    next_prune = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
+                }
+            }
+        }
+        Ok::<(), ApiError>(())
+    };
+    let (stats, (), result) = tokio::join!(poller, pushes, record);
+    tracing::info!(
+        polls = stats.polls,
+        failures = stats.failures,
+        missed = stats.missed,
+        overlapping = stats.overlapping,
+        "sensor polling stopped"
+    );
+    result
+}
+
+impl Console {
+    /// Polls the sensors (and takes pushes) until `stop` turns true: what `venue run` does,
+    /// on its own, for tests.
+    pub fn sensors_live(&mut self, stop: watch::Receiver<bool>) -> ApiResult<()> {
+        let venue = self.venue()?;
+        let configs = self.config.sensor.clone();
+        let retention = self.config.retention.sensor_readings_days;
+        let secrets = self.secrets.as_deref();
+        let store = RefCell::new(&mut self.store);
+        crate::fetch::runtime()?.block_on(sensors_live(
+            &store, secrets, &venue, &configs, retention, stop,
+        ))
+    }
+
+    /// The configured sensors and their last known state.
+    pub fn sensors_list(&self) -> ApiResult<Vec<SensorListing>> {
+        let venue = self.venue()?;
+        let states = self.store.sensor_states(venue.id)?;
+        Ok(self
+            .config
+            .sensor
+            .iter()
+            .map(|c| SensorListing {
+                name: c.name.clone(),
+                kind: kind_name(c),
+                zone: c.zone.clone(),
+                address: c.url.clone().or_else(|| c.topic.clone()),
+                interval_seconds: c.interval_seconds,
+                state: states.iter().find(|s| s.device == c.name).cloned(),
+            })
+            .collect())
+    }
+
+    /// Polls every HTTP sensor once now (push sensors are listened to by `venue run`) and
+    /// writes what changed since the last poll.
+    pub fn sensors_poll_once(&mut self) -> ApiResult<Vec<DeviceRound>> {
+        let venue = self.venue()?;
+        let configs: Vec<SensorConfig> = self.config.sensor.clone();
+        if configs.is_empty() {
+            return Err(ApiError::bad_input(
+                "no sensors are configured: add a [[sensor]] block to venue.toml",
+            ));
+        }
+        let secrets = self.secrets.as_deref();
+        let store = RefCell::new(&mut self.store);
+        crate::fetch::runtime()?.block_on(async {
+            let mut recorder = recorder::Recorder::new(&store, &venue, &configs)?;
+            let devices = polled(&configs, secrets, &venue, &recorder)?;
+            for event in Poller::poll_once(&devices).await {
+                recorder.on_event(event)?;
+            }
+            Ok(recorder
+                .rounds()
+                .into_iter()
+                .filter(|r| {
+                    configs
+                        .iter()
+                        .any(|c| c.name == r.device && c.kind.is_polled())
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,431 @@
+//! Turns what the poller and push devices report into stored readings: cumulative counters to
+//! deltas (resets never negative, a gap filled from the device's history and never counted
+//! twice), occupancy per zone clamped at zero with an optional daily reset at closing, and
+//! each device's state kept so a restart continues where it stopped.
+
+use crate::ApiResult;
+use chrono::{DateTime, Duration, Timelike, Utc};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use venue_domain::{
+    new_id, Alert, AlertState, Origin, SensorDevice, SensorReading, Severity, Venue,
+};
+use venue_sensors::config::SensorConfig;
+use venue_sensors::counter;
+use venue_sensors::poller::PollEvent;
+use venue_sensors::{CounterSample, HistoryBucket};
+use venue_store::{SensorState, Store};
+
+/// What one device did in a round, for `venue sensors poll --once`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DeviceRound {
+    pub device: String,
+    pub zone: String,
+    /// online, offline, auth_failed or unknown.
+    pub status: String,
+    pub entries: u32,
+    pub exits: u32,
+    /// The zone's occupancy after this round.
+    pub occupancy: Option<i64>,
+    /// Readings written from the device's history to fill a gap.
+    pub backfilled: u32,
+    pub error: Option<String>,
+}
+
+struct Device {
+    config: SensorConfig,
+    id: uuid::Uuid,
+    state: SensorState,
+    last: Option<CounterSample>,
+    /// Counts already written from history for the gap the next sample closes.
+    backfilled: (u64, u64),
+    round: DeviceRound,
+}
+
+pub(crate) struct Recorder<'s, 'a> {
+    store: &'s RefCell<&'a mut Store>,
+    venue: Venue,
+    devices: HashMap<String, Device>,
+    zones: HashMap<String, i64>,
+}
+
+impl<'s, 'a> Recorder<'s, 'a> {
+    /// Registers the configured devices and restores their saved state.
+    pub fn new(
+        store: &'s RefCell<&'a mut Store>,
+        venue: &Venue,
+        configs: &[SensorConfig],
+    ) -> ApiResult<Self> {
+        let rows: Vec<SensorDevice> = configs
+            .iter()
+            .map(|c| SensorDevice {
+                id: new_id(),
+                venue_id: venue.id,
+                name: c.name.clone(),
+                kind: super::kind_name(c),
+                zone: Some(c.zone.clone()),
+            })
+            .collect();
+        store.borrow_mut().ingest(Origin::Sensor, None, &rows)?;
+        let saved: HashMap<String, SensorState> = store
+            .borrow()
+            .sensor_states(venue.id)?
+            .into_iter()
+            .map(|s| (s.device.clone(), s))
+            .collect();
+        let mut devices = HashMap::new();
+        let mut zones: HashMap<String, i64> = HashMap::new();
+        for c in configs {
+            let id = store
+                .borrow()
+                .sensor_device_id(venue.id, &c.name)?
+                .ok_or_else(|| {
+                    crate::ApiError::new(
+                        crate::ErrorCode::Internal,
+                        format!("sensor {} was not registered", c.name),
+                    )
+                })?;
+            let state = saved.get(&c.name).cloned().unwrap_or_else(|| SensorState {
+                device: c.name.clone(),
+                last_sample: None,
+                occupancy: None,
+                status: "unknown".into(),
+                failures: 0,
+                last_error: None,
+                status_since: None,
+                updated_at: Utc::now(),
+            });
+            let last = state
+                .last_sample
+                .clone()
+                .and_then(|v| serde_json::from_value::<CounterSample>(v).ok());
+            if let Some(occ) = state.occupancy {
+                zones.insert(c.zone.clone(), occ);
+            }
+            devices.insert(
+                c.name.clone(),
+                Device {
+                    round: DeviceRound {
+                        device: c.name.clone(),
+                        zone: c.zone.clone(),
+                        status: state.status.clone(),
+                        ..Default::default()
+                    },
+                    config: c.clone(),
+                    id,
+                    state,
+                    last,
+                    backfilled: (0, 0),
+                },
+            );
+        }
+        Ok(Recorder {
+            store,
+            venue: venue.clone(),
+            devices,
+            zones,
+        })
+    }
+
+    /// The last sample of a device, so the poller can detect a gap after a restart.
+    pub fn last_sample(&self, device: &str) -> Option<CounterSample> {
+        self.devices.get(device).and_then(|d| d.last)
+    }
+
+    pub fn rounds(&self) -> Vec<DeviceRound> {
+        let mut out: Vec<DeviceRound> = self.devices.values().map(|d| d.round.clone()).collect();
+        out.sort_by(|a, b| a.device.cmp(&b.device));
+        out
+    }
+
+    /// The zone's occupancy after a flow, clamped at zero, reset to zero when the venue's
+    /// closing hour passed between `from` and `to`.
+    fn zone_flow(
+        &mut self,
+        device: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        entries: u32,
+        exits: u32,
+        reported: Option<i64>,
+    ) -> Option<i64> {
+        let d = self.devices.get(device)?;
+        let zone = d.config.zone.clone();
+        let reset_hour = d.config.daily_reset_hour;
+        let current = self.zones.get(&zone).copied().unwrap_or(0);
+        let start = match reset_hour {
+            Some(hour) if crossed_local_hour(&self.venue, from, to, hour) => 0,
+            _ => current,
+        };
+        // A device that keeps occupancy itself (AXIS 3D, Xovis zones) is the authority.
+        let next = reported
+            .unwrap_or(start + i64::from(entries) - i64::from(exits))
+            .max(0);
+        self.zones.insert(zone, next);
+        Some(next)
+    }
+
+    fn write(
+        &mut self,
+        device: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        entries: u32,
+        exits: u32,
+        occupancy: Option<i64>,
+    ) -> ApiResult<()> {
+        let Some(d) = self.devices.get(device) else {
+            return Ok(());
+        };
+        let reading = SensorReading {
+            id: new_id(),
+            venue_id: self.venue.id,
+            device_id: d.id,
+            zone: Some(d.config.zone.clone()),
+            period_start: from,
+            period_end: to,
+            entries,
+            exits,
+            occupancy,
+        };
+        self.store
+            .borrow_mut()
+            .ingest(Origin::Sensor, None, std::slice::from_ref(&reading))?;
+        Ok(())
+    }
+
+    fn save(&mut self, device: &str) -> ApiResult<()> {
+        let zones = &self.zones;
+        let Some(d) = self.devices.get_mut(device) else {
+            return Ok(());
+        };
+        d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
+        d.state.occupancy = zones.get(&d.config.zone).copied();
+        d.state.updated_at = Utc::now();
+        self.store
+            .borrow()
+            .save_sensor_state(self.venue.id, &d.state)?;
+        Ok(())
+    }
+
+    fn set_status(&mut self, device: &str, status: &str, error: Option<String>, failures: u32) {
+        if let Some(d) = self.devices.get_mut(device) {
+            if d.state.status != status {
+                d.state.status_since = Some(Utc::now());
+            }
+            d.state.status = status.to_string();
+            d.state.failures = failures;
+            d.state.last_error = error.clone();
+            d.round.status = status.to_string();
+            d.round.error = error;
+        }
+    }
+
+    /// Applies one poller event.
+    pub fn on_event(&mut self, event: PollEvent) -> ApiResult<()> {
+        match event {
+            PollEvent::Sample { device, sample, .. } => self.on_sample(&device, sample),
+            PollEvent::Backfill {
+                device,
+                from,
+                to,
+                buckets,
+            } => match buckets {
+                Ok(buckets) => self.on_history(&device, from, to, &buckets),
+                Err(e) => {
+                    // The next sample's delta then covers the whole gap as one reading.
+                    tracing::warn!(device, error = %e, "no history to fill the gap; counted as one period");
+                    Ok(())
+                }
+            },
+            PollEvent::Offline {
+                device,
+                error,
+                failures,
+            } => {
+                tracing::warn!(device, %error, failures, "sensor offline");
+                self.set_status(&device, "offline", Some(error.to_string()), failures);
+                self.save(&device)
+            }
+            PollEvent::Online { device, after } => {
+                tracing::info!(
+                    device,
+                    offline_seconds = after.as_secs(),
+                    "sensor back online"
+                );
+                self.set_status(&device, "online", None, 0);
+                self.save(&device)
+            }
+            PollEvent::AuthFailed { device, error } => {
+                tracing::error!(device, %error, "sensor refused our credentials; polling it stopped");
+                self.set_status(&device, "auth_failed", Some(error.to_string()), 0);
+                self.raise_auth_alert(&device, &error.to_string())?;
+                self.save(&device)
+            }
+            PollEvent::Failed { device, error } => {
+                if let Some(d) = self.devices.get_mut(&device) {
+                    d.round.error = Some(error.to_string());
+                    d.state.last_error = Some(error.to_string());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A push device's batch (MQTT): buckets of counts, plus the zone occupancy if it sent one.
+    pub fn on_push(
+        &mut self,
+        device: &str,
+        buckets: &[HistoryBucket],
+        occupancy: Option<i64>,
+    ) -> ApiResult<()> {
+        for b in buckets {
+            let occ = self.zone_flow(device, b.start, b.end, b.entries, b.exits, occupancy);
+            self.write(device, b.start, b.end, b.entries, b.exits, occ)?;
+            if let Some(d) = self.devices.get_mut(device) {
+                d.round.entries += b.entries;
+                d.round.exits += b.exits;
+                d.round.occupancy = occ;
+            }
+        }
+        self.set_status(device, "online", None, 0);
+        self.save(device)
+    }
+
+    fn on_history(
+        &mut self,
+        device: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        buckets: &[HistoryBucket],
+    ) -> ApiResult<()> {
+        let mut written = (0u64, 0u64);
+        let mut count = 0;
+        for b in buckets {
+            // Only whole buckets inside the gap: the sample's delta covers the rest.
+            if b.start < from || b.end > to || (b.entries == 0 && b.exits == 0) {
+                continue;
+            }
+            let occ = self.zone_flow(device, b.start, b.end, b.entries, b.exits, None);
+            self.write(device, b.start, b.end, b.entries, b.exits, occ)?;
+            written.0 += u64::from(b.entries);
+            written.1 += u64::from(b.exits);
+            count += 1;
+        }
+        if let Some(d) = self.devices.get_mut(device) {
+            d.backfilled = written;
+            d.round.backfilled += count;
+        }
+        Ok(())
+    }
+
+    fn on_sample(&mut self, device: &str, sample: CounterSample) -> ApiResult<()> {
+        let Some(d) = self.devices.get_mut(device) else {
+            return Ok(());
+        };
+        let previous = d.last;
+        let backfilled = std::mem::take(&mut d.backfilled);
+        match counter::delta(previous.as_ref(), &sample) {
+            Some(delta) => {
+                // What history already wrote for this gap is not counted again.
+                let entries = u64::from(delta.entries).saturating_sub(backfilled.0) as u32;
+                let exits = u64::from(delta.exits).saturating_sub(backfilled.1) as u32;
+                if delta.reset {
+                    tracing::info!(device, "counter reset detected; counting from zero");
+                }
+                let occ = self.zone_flow(
+                    device,
+                    delta.from,
+                    delta.to,
+                    entries,
+                    exits,
+                    sample.occupancy,
+                );
+                self.write(device, delta.from, delta.to, entries, exits, occ)?;
+                if let Some(d) = self.devices.get_mut(device) {
+                    d.round.entries += entries;
+                    d.round.exits += exits;
+                    d.round.occupancy = occ;
+                    d.last = Some(sample);
+                }
+            }
+            None => {
+                // A baseline, or a sample not newer than the last (a clock jump back): keep the
+                // newest totals as the base so nothing is counted twice.
+                if let Some(d) = self.devices.get_mut(device) {
+                    if previous.is_none_or(|p| {
+                        sample.at > p.at
+                            || sample.total_in < p.total_in
+                            || sample.total_out < p.total_out
+                    }) {
+                        d.last = Some(sample);
+                    }
+                    if let Some(occ) = sample.occupancy {
+                        d.round.occupancy = Some(occ);
+                    }
+                }
+                if let (Some(occ), Some(zone)) = (
+                    sample.occupancy,
+                    self.devices.get(device).map(|d| d.config.zone.clone()),
+                ) {
+                    self.zones.insert(zone, occ.max(0));
+                }
+            }
+        }
+        let failures = 0;
+        self.set_status(device, "online", None, failures);
+        self.save(device)
+    }
+
+    fn raise_auth_alert(&mut self, device: &str, error: &str) -> ApiResult<()> {
+        let key = format!("sensor.auth_failed:{device}");
+        let open = self.store.borrow().open_alert(self.venue.id, &key)?;
+        if open.is_some() {
+            return Ok(());
+        }
+        let alert = Alert {
+            id: new_id(),
+            venue_id: self.venue.id,
+            rule: "sensor.auth_failed".into(),
+            dedupe_key: key,
+            severity: Severity::Critical,
+            title: format!("Door sensor {device} refused our credentials"),
+            body: format!("Polling stopped so the device's account is not locked. Check the password (secret sensor-{device}). {error}"),
+            state: AlertState::Open,
+            opened_at: Utc::now(),
+            acknowledged_at: None,
+            acknowledged_by: None,
+            resolved_at: None,
+        };
+        self.store
+            .borrow_mut()
+            .ingest(Origin::Sensor, None, &[alert])?;
+        Ok(())
+    }
+}
+
+/// Whether the venue-local `hour` o'clock falls in (from, to].
+fn crossed_local_hour(venue: &Venue, from: DateTime<Utc>, to: DateTime<Utc>, hour: u32) -> bool {
+    if to <= from || to - from >= Duration::days(1) {
+        return to - from >= Duration::days(1);
+    }
+    let local_to = to.with_timezone(&venue.timezone);
+    let local_from = from.with_timezone(&venue.timezone);
+    let mut t = local_from;
+    // At most 24 hourly steps: find an hour boundary equal to `hour` in (from, to].
+    for _ in 0..25 {
+        let next = (t + Duration::hours(1))
+            .with_minute(0)
+            .and_then(|x| x.with_second(0))
+            .and_then(|x| x.with_nanosecond(0));
+        let Some(next) = next else { return false };
+        if next > local_to {
+            return false;
+        }
+        if next.hour() == hour {
+            return true;
+        }
+        t = next;
+    }
+    false
+}

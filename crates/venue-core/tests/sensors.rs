@@ -1,0 +1,221 @@
+//! Door counters over real HTTP against the sensor simulator (and MQTT through the real
+//! Mosquitto broker): deltas from cumulative counters, resets never negative, outages
+//! backfilled without double counting, credentials refused → polling stops and an alert opens.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use venue_connectors::secrets::{SecretError, SecretStore};
+use venue_core::{Console, InitOptions};
+use venue_sim::{
+    BackgroundSensorSim, CounterKind, SensorFault, SensorSimConfig, SensorSimulator, SimDeviceSpec,
+    Times,
+};
+
+struct MapSecrets(HashMap<String, String>);
+
+impl SecretStore for MapSecrets {
+    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+        Ok(self.0.get(name).cloned())
+    }
+}
+
+fn sim() -> BackgroundSensorSim {
+    SensorSimulator::start_in_background(SensorSimConfig {
+        devices: vec![
+            SimDeviceSpec::new("front", CounterKind::AxisPeopleCounter, "bar", 200),
+            SimDeviceSpec::new("lobby", CounterKind::Axis3d, "lobby", 200),
+            SimDeviceSpec::new("garden", CounterKind::Xovis, "garden", 200),
+        ],
+        timezone: chrono_tz::Europe::London,
+        ..SensorSimConfig::default()
+    })
+    .expect("sensor simulator")
+}
+
+fn sensor_block(sim: &BackgroundSensorSim, name: &str, kind: &str, zone: &str) -> String {
+    format!(
+        "[[sensor]]\nkind = \"{kind}\"\nname = \"{name}\"\nurl = \"{}\"\nzone = \"{zone}\"\ninterval_seconds = 1\ntimeout_ms = 2000\nusername = \"{}\"\n",
+        sim.base_url(name).expect("device url"),
+        sim.config().username
+    )
+}
+
+fn console(sim: &BackgroundSensorSim, extra: &str) -> (tempfile::TempDir, Console) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = InitOptions {
+        demo: false,
+        ..InitOptions::demo()
+    };
+    drop(Console::init(dir.path(), &options).expect("init"));
+    let path = dir.path().join("venue.toml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    let blocks = [
+        sensor_block(sim, "front", "axis-people-counter", "bar"),
+        sensor_block(sim, "lobby", "axis-3d", "lobby"),
+        sensor_block(sim, "garden", "xovis", "garden"),
+    ]
+    .join("\n");
+    std::fs::write(&path, format!("{config}\n{blocks}\n{extra}")).expect("write config");
+    let password = sim.config().password.clone();
+    let secrets = MapSecrets(
+        ["front", "lobby", "garden", "terrace"]
+            .iter()
+            .map(|n| (format!("sensor-{n}"), password.clone()))
+            .collect(),
+    );
+    let console = Console::open(dir.path())
+        .expect("open")
+        .with_secret_store(Box::new(secrets));
+    (dir, console)
+}
+
+fn round(console: &mut Console) -> HashMap<String, venue_core::DeviceRound> {
+    console
+        .sensors_poll_once()
+        .expect("poll")
+        .into_iter()
+        .map(|r| (r.device.clone(), r))
+        .collect()
+}
+
+#[test]
+fn cumulative_counters_become_deltas_and_resets_never_go_negative() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, "");
+    let first = round(&mut console);
+    assert_eq!(first.len(), 3);
+    assert!(
+        first.values().all(|r| r.entries == 0 && r.error.is_none()),
+        "{first:?}"
+    );
+    for device in ["front", "lobby", "garden"] {
+        sim.walk(device, 7, 2);
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = round(&mut console);
+    for device in ["front", "lobby", "garden"] {
+        assert_eq!(
+            (second[device].entries, second[device].exits),
+            (7, 2),
+            "{device}: {:?}",
+            second[device]
+        );
+    }
+    assert_eq!(second["front"].occupancy, Some(5), "computed from the flow");
+    // A manual reset, then more people: counted from zero, never negative.
+    sim.reset_counter("front");
+    sim.walk("front", 3, 1);
+    std::thread::sleep(Duration::from_millis(1100));
+    let third = round(&mut console);
+    assert_eq!((third["front"].entries, third["front"].exits), (3, 1));
+    assert_eq!(third["front"].occupancy, Some(7));
+    let listing = console.sensors_list().expect("list");
+    assert!(
+        listing
+            .iter()
+            .all(|s| s.state.as_ref().is_some_and(|st| st.status == "online")),
+        "{listing:?}"
+    );
+}
+
+#[test]
+fn an_outage_is_backfilled_without_counting_twice() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, "");
+    round(&mut console);
+    let before = sim.totals("lobby").expect("totals");
+    sim.shutdown();
+    sim.walk("lobby", 12, 4);
+    std::thread::sleep(Duration::from_millis(3500));
+    let down = round(&mut console);
+    assert!(down["lobby"].error.is_some(), "the device is unreachable");
+    sim.restart().expect("device back");
+    sim.walk("lobby", 1, 0);
+    std::thread::sleep(Duration::from_millis(1100));
+    let back = round(&mut console);
+    let after = sim.totals("lobby").expect("totals");
+    let walked = (after.0 - before.0, after.1 - before.1);
+    assert_eq!(
+        (
+            u64::from(back["lobby"].entries),
+            u64::from(back["lobby"].exits)
+        ),
+        walked,
+        "everything walked during the outage, once: {:?}",
+        back["lobby"]
+    );
+}
+
+#[test]
+fn refused_credentials_stop_polling_that_device_and_open_one_alert() {
+    let sim = sim();
+    let (dir, mut console) = console(&sim, "");
+    round(&mut console);
+    sim.inject("garden", SensorFault::Unauthorized, Times::UntilCleared);
+    let refused = round(&mut console);
+    assert_eq!(
+        refused["garden"].status, "auth_failed",
+        "{:?}",
+        refused["garden"]
+    );
+    assert_eq!(refused["front"].status, "online", "others go on");
+    round(&mut console);
+    let store = venue_store::Store::open(&dir.path().join(venue_store::DB_FILE)).expect("store");
+    let venue = store.venue().expect("venue").expect("one");
+    let alert = store
+        .open_alert(venue.id, "sensor.auth_failed:garden")
+        .expect("query")
+        .expect("an open alert");
+    assert!(alert.title.contains("garden"));
+    assert_eq!(
+        store.counts().expect("counts").alerts_open,
+        1,
+        "no duplicate alert"
+    );
+}
+
+#[test]
+fn pushes_over_mqtt_are_recorded_by_the_live_loop() {
+    let sim = sim();
+    let topic = format!("venue-test/{}/logics", std::process::id());
+    let extra = format!(
+        "[[sensor]]\nkind = \"mqtt\"\nname = \"terrace\"\nbroker = \"mqtt://127.0.0.1:1883\"\ntopic = \"{topic}\"\nzone = \"garden\"\n"
+    );
+    let (dir, console) = console(&sim, &extra);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let live = std::thread::spawn(move || {
+        let mut console = console;
+        console.sensors_live(stopped)
+    });
+    // Give the subscription a moment, then push the garden counter's counts as "terrace".
+    std::thread::sleep(Duration::from_millis(1500));
+    sim.walk("garden", 9, 3);
+    std::thread::sleep(Duration::from_millis(1100));
+    sim.publish_mqtt("mqtt://127.0.0.1:1883", &topic, "garden")
+        .expect("publish to the local Mosquitto (start it if this fails)");
+    let db = dir.path().join(venue_store::DB_FILE);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut pushed = 0;
+    while Instant::now() < deadline {
+        let store = venue_store::Store::open(&db).expect("store");
+        let venue = store.venue().expect("venue").expect("one");
+        let id = store.sensor_device_id(venue.id, "terrace").expect("query");
+        let mut total = 0;
+        store
+            .export::<venue_core::domain::SensorReading>(venue.id, None, None, |r| {
+                if Some(r.device_id) == id {
+                    total += r.entries;
+                }
+                Ok(())
+            })
+            .expect("export");
+        pushed = total;
+        if pushed >= 9 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop.send(true).expect("stop");
+    live.join().expect("thread").expect("live loop");
+    assert_eq!(pushed, 9, "the push's counts, once");
+}
