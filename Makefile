@@ -25,3 +25,5 @@ bench:
 	cargo run --release -p venue-bench -- connectors --orders 100000
 	cargo run --release -p venue-bench -- pms --rate 500 --seconds 60
 	cargo run --release -p venue-bench -- pms --rate 500 --seconds 60 --documented-limit
+	cargo run --release -p venue-bench -- sensors --devices 1000 --interval-seconds 5 --seconds 120
+	cargo run --release -p venue-bench -- rollups --zones 50 --days 365

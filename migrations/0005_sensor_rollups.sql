@@ -23,6 +23,22 @@ CREATE TABLE sensor_rollups (
     PRIMARY KEY (venue_id, resolution, bucket, device_id)
 ) STRICT, WITHOUT ROWID;
 
+-- The same per zone: what dashboards read. Every door of a zone reports the zone's occupancy,
+-- so a zone's occupancy at the end of a bucket is its latest reading's; the venue's is the sum
+-- over zones. Kept at write time so a year by day is a plain sum over a few thousand rows.
+CREATE TABLE sensor_zone_rollups (
+    venue_id          TEXT NOT NULL,
+    resolution        INTEGER NOT NULL CHECK (resolution IN (60, 900, 3600, 86400)),
+    bucket            TEXT NOT NULL,
+    zone              TEXT NOT NULL,
+    entries           INTEGER NOT NULL,
+    exits             INTEGER NOT NULL,
+    occupancy_max     INTEGER,
+    occupancy_last    INTEGER,
+    occupancy_last_at TEXT,
+    PRIMARY KEY (venue_id, resolution, bucket, zone)
+) STRICT, WITHOUT ROWID;
+
 -- The bucket of a reading is the one its period ends in (minus a hair, so a reading ending
 -- exactly on a boundary belongs to the bucket before it).
 CREATE VIEW sensor_reading_buckets AS
@@ -46,6 +62,17 @@ SELECT device_id, resolution, bucket, venue_id, max(zone), sum(entries), sum(exi
 FROM sensor_reading_buckets g
 GROUP BY device_id, resolution, bucket;
 
+INSERT INTO sensor_zone_rollups (venue_id, resolution, bucket, zone, entries, exits,
+                                 occupancy_max, occupancy_last, occupancy_last_at)
+SELECT venue_id, resolution, bucket, coalesce(zone, ''), sum(entries), sum(exits), max(occupancy),
+       (SELECT x.occupancy FROM sensor_reading_buckets x
+         WHERE x.venue_id = g.venue_id AND x.resolution = g.resolution AND x.bucket = g.bucket
+           AND coalesce(x.zone, '') = coalesce(g.zone, '') AND x.occupancy IS NOT NULL
+         ORDER BY x.period_end DESC LIMIT 1),
+       max(period_end)
+FROM sensor_reading_buckets g
+GROUP BY venue_id, resolution, bucket, coalesce(zone, '');
+
 CREATE TRIGGER sensor_readings_rollup_insert AFTER INSERT ON sensor_readings BEGIN
     INSERT INTO sensor_rollups (device_id, resolution, bucket, venue_id, zone, entries, exits,
                                 readings, occupancy_max, occupancy_last, occupancy_last_at)
@@ -56,6 +83,26 @@ CREATE TRIGGER sensor_readings_rollup_insert AFTER INSERT ON sensor_readings BEG
         entries = entries + excluded.entries,
         exits = exits + excluded.exits,
         readings = readings + 1,
+        occupancy_max = CASE
+            WHEN excluded.occupancy_max IS NULL THEN occupancy_max
+            WHEN occupancy_max IS NULL THEN excluded.occupancy_max
+            ELSE max(occupancy_max, excluded.occupancy_max) END,
+        occupancy_last = CASE
+            WHEN excluded.occupancy_last IS NOT NULL
+             AND (occupancy_last_at IS NULL OR excluded.occupancy_last_at >= occupancy_last_at)
+            THEN excluded.occupancy_last ELSE occupancy_last END,
+        occupancy_last_at = CASE
+            WHEN excluded.occupancy_last IS NOT NULL
+             AND (occupancy_last_at IS NULL OR excluded.occupancy_last_at >= occupancy_last_at)
+            THEN excluded.occupancy_last_at ELSE occupancy_last_at END;
+    INSERT INTO sensor_zone_rollups (venue_id, resolution, bucket, zone, entries, exits,
+                                     occupancy_max, occupancy_last, occupancy_last_at)
+    SELECT venue_id, resolution, bucket, coalesce(zone, ''), entries, exits, occupancy, occupancy,
+           period_end
+    FROM sensor_reading_buckets WHERE reading_rowid = NEW.rowid
+    ON CONFLICT (venue_id, resolution, bucket, zone) DO UPDATE SET
+        entries = entries + excluded.entries,
+        exits = exits + excluded.exits,
         occupancy_max = CASE
             WHEN excluded.occupancy_max IS NULL THEN occupancy_max
             WHEN occupancy_max IS NULL THEN excluded.occupancy_max
@@ -93,4 +140,21 @@ BEGIN
         entries = entries + excluded.entries,
         exits = exits + excluded.exits,
         readings = readings + 1;
+    UPDATE sensor_zone_rollups SET
+        entries = entries - OLD.entries,
+        exits = exits - OLD.exits
+    WHERE venue_id = OLD.venue_id AND zone = coalesce(OLD.zone, '')
+      AND (resolution, bucket) IN (
+          SELECT 60, datetime((CAST(strftime('%s', OLD.period_end, '-0.001 seconds') AS INTEGER) / 60) * 60, 'unixepoch')
+          UNION ALL SELECT 900, datetime((CAST(strftime('%s', OLD.period_end, '-0.001 seconds') AS INTEGER) / 900) * 900, 'unixepoch')
+          UNION ALL SELECT 3600, datetime((CAST(strftime('%s', OLD.period_end, '-0.001 seconds') AS INTEGER) / 3600) * 3600, 'unixepoch')
+          UNION ALL SELECT 86400, coalesce(OLD.local_date, date(OLD.period_end, '-0.001 seconds')));
+    INSERT INTO sensor_zone_rollups (venue_id, resolution, bucket, zone, entries, exits,
+                                     occupancy_max, occupancy_last, occupancy_last_at)
+    SELECT venue_id, resolution, bucket, coalesce(zone, ''), entries, exits, occupancy, occupancy,
+           period_end
+    FROM sensor_reading_buckets WHERE reading_rowid = NEW.rowid
+    ON CONFLICT (venue_id, resolution, bucket, zone) DO UPDATE SET
+        entries = entries + excluded.entries,
+        exits = exits + excluded.exits;
 END;

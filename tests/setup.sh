@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 want_e2e=${1:-}
 packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
 if [ "$want_e2e" = "--e2e" ]; then
-  packages+=(xvfb webkit2gtk-driver dbus-x11 imagemagick gnome-keyring)
+  packages+=(xvfb webkit2gtk-driver dbus-x11 imagemagick gnome-keyring mosquitto)
 fi
 
 missing=()
@@ -36,4 +36,19 @@ fi
 if [ "$want_e2e" = "--e2e" ] && ! command -v tauri-driver >/dev/null; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version '^2' --quiet
+fi
+
+# The MQTT tests talk to a real broker on 127.0.0.1:1883: start Mosquitto when nothing listens.
+if [ "$want_e2e" = "--e2e" ] && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  echo "setup: starting mosquitto on 127.0.0.1:1883"
+  if [ -f /etc/mosquitto/mosquitto.conf ]; then
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  else
+    mosquitto -d
+  fi
+  for _ in $(seq 1 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break
+    sleep 0.1
+  done
+  (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null || { echo "setup: mosquitto did not start" >&2; exit 1; }
 fi

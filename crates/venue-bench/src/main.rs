@@ -7,6 +7,7 @@ mod ingest;
 mod pms;
 mod report;
 mod rollups;
+mod sensors;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -60,6 +61,22 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
+    /// Simulated people counters polled by the console's live path: CPU, peak memory, missed
+    /// and overlapping polls.
+    Sensors {
+        #[arg(long, default_value_t = 1_000)]
+        devices: u32,
+        #[arg(long, default_value_t = 5)]
+        interval_seconds: u32,
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+    },
+    /// Serves simulated people counters for `sensors` (in its own process).
+    #[command(hide = true)]
+    SensorSim {
+        #[arg(long)]
+        devices: u32,
+    },
     /// Writes batches into DB until killed, printing each committed total. Used by the crash test.
     #[command(hide = true)]
     CrashWriter {
@@ -75,6 +92,12 @@ fn main() -> ExitCode {
         Command::Ingest { rows, batch, dir } => ingest::run(rows, batch.max(1), dir),
         Command::CrashWriter { db, batch } => ingest::crash_writer(&db, batch.max(1)),
         Command::Connectors { orders } => connectors::run(orders.max(1)),
+        Command::Sensors {
+            devices,
+            interval_seconds,
+            seconds,
+        } => sensors::run(devices.max(1), interval_seconds.max(1), seconds.max(1)),
+        Command::SensorSim { devices } => sensors::serve(devices.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))
         }

@@ -102,6 +102,15 @@ pub fn run(zones: u32, days: u32, runs: usize) -> anyhow::Result<()> {
              FROM sensor_rollups WHERE resolution = 3600 GROUP BY device_id, substr(bucket, 1, 10)",
             [],
         )?;
+        // The per-zone rollups dashboards read, as the triggers keep them.
+        tx.execute(
+            "INSERT INTO sensor_zone_rollups (venue_id, resolution, bucket, zone, entries, exits,
+                                              occupancy_max, occupancy_last, occupancy_last_at)
+             SELECT venue_id, resolution, bucket, coalesce(zone, ''), sum(entries), sum(exits),
+                    max(occupancy_max), max(occupancy_last), max(occupancy_last_at)
+             FROM sensor_rollups GROUP BY venue_id, resolution, bucket, coalesce(zone, '')",
+            [],
+        )?;
         tx.commit()?;
     }
     // Today: one reading per zone and minute so far, through the real write path.

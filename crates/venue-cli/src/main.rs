@@ -54,6 +54,9 @@ enum Command {
     /// Keep running until Ctrl-C: every connector fetches at its interval and the PMS mirror
     /// stays live over its websocket.
     Run,
+    /// Door counters: their state, or one poll of each now.
+    #[command(subcommand)]
+    Sensors(SensorsCommand),
     /// The property-management system: sync, charges to stays, front-desk notes.
     #[command(subcommand)]
     Pms(PmsCommand),
@@ -117,9 +120,29 @@ struct ExportArgs {
     /// Up to this date or time, exclusive.
     #[arg(long)]
     until: Option<String>,
+    /// sensor-readings only: rolled up per 15m, 1h or 1d (venue-local days) instead of raw.
+    #[arg(long, value_parser = ["1m", "15m", "1h", "1d"])]
+    resolution: Option<String>,
     /// Write to a file instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum SensorsCommand {
+    /// The configured sensors and their last state (online, offline, auth_failed).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Poll every HTTP sensor now and store what changed: status, in/out, occupancy, error.
+    Poll {
+        /// One round, then exit (`venue run` keeps polling).
+        #[arg(long, required = true)]
+        once: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,12 +361,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     let file = std::fs::File::create(path)
                         .with_context(|| format!("cannot create {}", path.display()))?;
                     let mut out = std::io::BufWriter::new(file);
-                    console.export(entity, format, since, until, &mut out)?
+                    console.export_at(
+                        entity,
+                        format,
+                        since,
+                        until,
+                        args.resolution.as_deref(),
+                        &mut out,
+                    )?
                 }
                 None => {
                     let stdout = std::io::stdout();
                     let mut out = std::io::BufWriter::new(stdout.lock());
-                    let count = console.export(entity, format, since, until, &mut out)?;
+                    let count = console.export_at(
+                        entity,
+                        format,
+                        since,
+                        until,
+                        args.resolution.as_deref(),
+                        &mut out,
+                    )?;
                     out.flush().context("cannot write to stdout")?;
                     count
                 }
@@ -389,6 +426,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Pms(command) => pms(&data_dir, command)?,
+        Command::Sensors(SensorsCommand::List { json }) => {
+            let console = Console::open(&data_dir)?;
+            output::sensors(&console.sensors_list()?, json)?;
+        }
+        Command::Sensors(SensorsCommand::Poll { once: _, json }) => {
+            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
+            let rounds = console.sensors_poll_once()?;
+            output::sensor_rounds(&rounds, json)?;
+        }
         Command::Run => {
             let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
             tracing::info!(

@@ -258,3 +258,60 @@ pub fn charges(charges: &[venue_core::domain::PmsCharge], as_json: bool) -> anyh
     }
     Ok(())
 }
+
+pub fn sensors(list: &[venue_core::SensorListing], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(&list);
+    }
+    if list.is_empty() {
+        println!("no sensors configured (add [[sensor]] blocks to venue.toml)");
+    }
+    for s in list {
+        let (status, since, error) = match &s.state {
+            Some(st) => (
+                st.status.as_str(),
+                st.status_since
+                    .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default(),
+                st.last_error
+                    .clone()
+                    .map(|e| format!("  ({e})"))
+                    .unwrap_or_default(),
+            ),
+            None => ("never polled", String::new(), String::new()),
+        };
+        println!(
+            "{:<16} {:<20} zone {:<12} every {:>4} s  {status}{since}{error}",
+            s.name, s.kind, s.zone, s.interval_seconds
+        );
+    }
+    Ok(())
+}
+
+pub fn sensor_rounds(rounds: &[venue_core::DeviceRound], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(&rounds);
+    }
+    for r in rounds {
+        println!(
+            "{:<16} {:<12} +{} in, +{} out, zone {} occupancy {}{}{}",
+            r.device,
+            r.status,
+            r.entries,
+            r.exits,
+            r.zone,
+            r.occupancy
+                .map_or_else(|| "-".to_string(), |o| o.to_string()),
+            if r.backfilled > 0 {
+                format!(", {} periods backfilled", r.backfilled)
+            } else {
+                String::new()
+            },
+            r.error
+                .as_ref()
+                .map(|e| format!("  error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -410,7 +410,8 @@ impl Console {
                     retention_days,
                     stop_rx.clone(),
                 )
-                .await;
+                .await
+                .map(|_| ());
                 if result.is_err() {
                     let _ = stop_tx.send(true);
                 }

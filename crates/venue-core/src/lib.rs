@@ -24,4 +24,5 @@ pub use pms::{ChargeOutcome, LiveReport, MirrorCounts, PmsSyncReport, SocketStat
 pub use report::{DailyReport, HourSales, SalesTotals};
 pub use sensors::{DeviceRound, SensorListing};
 pub use venue_domain as domain;
+pub use venue_sensors::poller::PollStats;
 pub use venue_store::{ChangeLogStats, Counts, SearchHit};

@@ -43,10 +43,32 @@ pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
 
 /// A client with connect + request timeout; with `pin`, https accepts only the certificate
 /// whose SHA-256 is `pin` (self-signed devices), else normal webpki verification.
+///
+/// Devices without a pin share one client per timeout: each client carries its own TLS roots
+/// and connection pool, and a venue with a thousand doors must not hold a thousand of them.
 pub fn build_client(
     timeout_ms: u64,
     pin: Option<[u8; 32]>,
 ) -> Result<reqwest::Client, SensorError> {
+    static SHARED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<u64, reqwest::Client>>,
+    > = std::sync::OnceLock::new();
+    if pin.is_none() {
+        let shared = SHARED.get_or_init(Default::default);
+        let mut clients = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = clients.get(&timeout_ms) {
+            return Ok(client.clone());
+        }
+        let client = new_client(timeout_ms, None)?;
+        clients.insert(timeout_ms, client.clone());
+        return Ok(client);
+    }
+    new_client(timeout_ms, pin)
+}
+
+fn new_client(timeout_ms: u64, pin: Option<[u8; 32]>) -> Result<reqwest::Client, SensorError> {
     let timeout = Duration::from_millis(timeout_ms);
     let mut builder = reqwest::Client::builder()
         .connect_timeout(timeout)

@@ -69,36 +69,51 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Entries, exits and the venue's peak occupancy (summed over zones) with its time, from
+    /// the minute rollups, or the 15-minute ones once raw readings are past retention.
     pub fn traffic_between(
         &self,
         venue_id: Uuid,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<TrafficTotals> {
-        let (entries, exits): (i64, i64) = self.conn.query_row(
-            "SELECT coalesce(sum(entries), 0), coalesce(sum(exits), 0) FROM sensor_readings
-             WHERE venue_id = ?1 AND period_start >= ?2 AND period_start < ?3",
-            rusqlite::params![venue_id.to_string(), start, end],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+        use crate::{BucketBound, Resolution};
+        let mut buckets = self.traffic_series(
+            venue_id,
+            Resolution::Minute,
+            BucketBound::At(start),
+            BucketBound::At(end),
         )?;
-        // Venue occupancy is the sum over zones at the same instant.
-        let peak: Option<(i64, DateTime<Utc>)> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT sum(occupancy) AS total, period_end FROM sensor_readings
-                 WHERE venue_id = ?1 AND period_start >= ?2 AND period_start < ?3 AND occupancy IS NOT NULL
-                 GROUP BY period_end ORDER BY total DESC, period_end LIMIT 1",
+        if buckets.is_empty() {
+            buckets = self.traffic_series(
+                venue_id,
+                Resolution::QuarterHour,
+                BucketBound::At(start),
+                BucketBound::At(end),
             )?;
-            let mut rows = stmt.query(rusqlite::params![venue_id.to_string(), start, end])?;
-            match rows.next()? {
-                Some(r) => Some((r.get(0)?, r.get(1)?)),
-                None => None,
-            }
-        };
+        }
+        let entries: i64 = buckets.iter().map(|b| b.entries).sum();
+        let exits: i64 = buckets.iter().map(|b| b.exits).sum();
+        // The earliest bucket holding the highest occupancy; it ends at the peak's reading.
+        let peak = buckets
+            .iter()
+            .filter_map(|b| b.occupancy_last.map(|o| (o, &b.bucket)))
+            .fold(None::<(i64, &String)>, |best, (o, at)| match best {
+                Some((b, _)) if b >= o => best,
+                _ => Some((o, at)),
+            });
+        let peak_at = peak
+            .map(|(_, at)| {
+                chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S")
+                    .map(|t| t.and_utc())
+                    .map_err(|e| crate::StoreError::Corrupt(format!("rollup bucket {at}: {e}")))
+            })
+            .transpose()?;
         Ok(TrafficTotals {
             entries: entries.max(0) as u64,
             exits: exits.max(0) as u64,
             peak_occupancy: peak.map(|p| p.0),
-            peak_at: peak.map(|p| p.1),
+            peak_at,
         })
     }
 }

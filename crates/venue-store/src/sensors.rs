@@ -68,22 +68,13 @@ impl Store {
         from: BucketBound,
         to: BucketBound,
     ) -> Result<Vec<TrafficBucket>> {
-        // Occupancy is kept per zone (every door of a zone reports the zone's count), so the
-        // venue's is the sum over zones of each zone's latest value in the bucket.
+        // Each zone's occupancy at the end of a bucket is kept at write time (every door of a
+        // zone reports the zone's count); the venue's is the sum over zones.
         let mut stmt = self.conn.prepare_cached(
-            "WITH ranked AS (
-                 SELECT bucket, zone, entries, exits, occupancy_max, occupancy_last,
-                        row_number() OVER (PARTITION BY bucket, zone
-                                           ORDER BY occupancy_last IS NULL, occupancy_last_at DESC) AS latest
-                 FROM sensor_rollups
-                 WHERE venue_id = ?1 AND resolution = ?2 AND bucket >= ?3 AND bucket < ?4),
-             per_zone AS (
-                 SELECT bucket, sum(entries) AS entries, sum(exits) AS exits,
-                        max(occupancy_max) AS occupancy_max,
-                        max(CASE WHEN latest = 1 THEN occupancy_last END) AS occupancy_last
-                 FROM ranked GROUP BY bucket, zone)
-             SELECT bucket, sum(entries), sum(exits), sum(occupancy_max), sum(occupancy_last)
-             FROM per_zone GROUP BY bucket ORDER BY bucket",
+            "SELECT bucket, sum(entries), sum(exits), sum(occupancy_max), sum(occupancy_last)
+             FROM sensor_zone_rollups
+             WHERE venue_id = ?1 AND resolution = ?2 AND bucket >= ?3 AND bucket < ?4
+             GROUP BY bucket ORDER BY bucket",
         )?;
         let rows = stmt.query_map(
             rusqlite::params![
@@ -152,10 +143,12 @@ impl Store {
         )?;
         // Minute rollups are as fine as the readings and go with them; 15-minute, hour and day
         // rollups stay for good.
-        self.conn.execute(
-            "DELETE FROM sensor_rollups WHERE resolution = 60 AND bucket < ?1",
-            [utc_bucket(before)],
-        )?;
+        for table in ["sensor_rollups", "sensor_zone_rollups"] {
+            self.conn.execute(
+                &format!("DELETE FROM {table} WHERE resolution = 60 AND bucket < ?1"),
+                [utc_bucket(before)],
+            )?;
+        }
         Ok(n as u64)
     }
 }

@@ -47,6 +47,10 @@ pub(crate) struct Recorder<'s, 'a> {
     venue: Venue,
     devices: HashMap<String, Device>,
     zones: HashMap<String, i64>,
+    /// Readings and device states waiting for `flush`: one transaction for a burst of polls,
+    /// not one per reading (a thousand doors every few seconds).
+    pending: Vec<SensorReading>,
+    dirty: std::collections::BTreeSet<String>,
 }
 
 impl<'s, 'a> Recorder<'s, 'a> {
@@ -124,6 +128,8 @@ impl<'s, 'a> Recorder<'s, 'a> {
             venue: venue.clone(),
             devices,
             zones,
+            pending: Vec::new(),
+            dirty: Default::default(),
         })
     }
 
@@ -177,7 +183,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
         let Some(d) = self.devices.get(device) else {
             return Ok(());
         };
-        let reading = SensorReading {
+        self.pending.push(SensorReading {
             id: new_id(),
             venue_id: self.venue.id,
             device_id: d.id,
@@ -187,24 +193,37 @@ impl<'s, 'a> Recorder<'s, 'a> {
             entries,
             exits,
             occupancy,
-        };
-        self.store
-            .borrow_mut()
-            .ingest(Origin::Sensor, None, std::slice::from_ref(&reading))?;
+        });
         Ok(())
     }
 
     fn save(&mut self, device: &str) -> ApiResult<()> {
-        let zones = &self.zones;
-        let Some(d) = self.devices.get_mut(device) else {
-            return Ok(());
-        };
-        d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
-        d.state.occupancy = zones.get(&d.config.zone).copied();
-        d.state.updated_at = Utc::now();
-        self.store
-            .borrow()
-            .save_sensor_state(self.venue.id, &d.state)?;
+        self.dirty.insert(device.to_string());
+        Ok(())
+    }
+
+    /// Writes what is pending: the readings in one transaction, then the devices' states
+    /// (after the readings, so a crash in between re-counts nothing: the saved sample is older
+    /// and the readings' natural key makes the re-count an update, not a second row).
+    pub fn flush(&mut self) -> ApiResult<()> {
+        if !self.pending.is_empty() {
+            let readings = std::mem::take(&mut self.pending);
+            self.store
+                .borrow_mut()
+                .ingest(Origin::Sensor, None, &readings)?;
+        }
+        for device in std::mem::take(&mut self.dirty) {
+            let zones = &self.zones;
+            let Some(d) = self.devices.get_mut(&device) else {
+                continue;
+            };
+            d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
+            d.state.occupancy = zones.get(&d.config.zone).copied();
+            d.state.updated_at = Utc::now();
+            self.store
+                .borrow()
+                .save_sensor_state(self.venue.id, &d.state)?;
+        }
         Ok(())
     }
 
@@ -428,4 +447,32 @@ fn crossed_local_hour(venue: &Venue, from: DateTime<Utc>, to: DateTime<Utc>, hou
         t = next;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn venue() -> Venue {
+        Venue::new("Late Bar", "Europe/London", "GBP", 100).expect("venue")
+    }
+
+    fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 7, d, h, m, 0)
+            .single()
+            .expect("time")
+    }
+
+    #[test]
+    fn the_closing_hour_is_crossed_in_venue_local_time() {
+        let v = venue();
+        // 04:00 in London in July is 03:00 UTC.
+        assert!(crossed_local_hour(&v, utc(1, 2, 55), utc(1, 3, 5), 4));
+        assert!(!crossed_local_hour(&v, utc(1, 3, 5), utc(1, 3, 55), 4));
+        assert!(!crossed_local_hour(&v, utc(1, 1, 0), utc(1, 2, 59), 4));
+        // A gap of a day or more always spans the closing hour; an empty one never does.
+        assert!(crossed_local_hour(&v, utc(1, 12, 0), utc(2, 12, 0), 4));
+        assert!(!crossed_local_hour(&v, utc(1, 12, 0), utc(1, 12, 0), 4));
+    }
 }
