@@ -156,3 +156,66 @@ pub fn sync_stays(data_dir: &Path, venue: &Venue) -> anyhow::Result<u64> {
     );
     Ok(report.records.written)
 }
+
+/// Where `venue sim` serves the demo's door counters and the demo's `[[sensor]]` blocks point.
+pub const SENSOR_SIM_PORT: u16 = 8789;
+
+/// The demo's doors, as the built-in history names them: (device, zone, kind, peak per hour).
+const DEMO_DOORS: [(&str, &str, venue_sim::CounterKind, &str, u32); 3] = [
+    (
+        "front-door",
+        "lobby",
+        venue_sim::CounterKind::Axis3d,
+        "axis-3d",
+        120,
+    ),
+    (
+        "bar-door",
+        "bar",
+        venue_sim::CounterKind::AxisPeopleCounter,
+        "axis-people-counter",
+        240,
+    ),
+    (
+        "terrace-gate",
+        "terrace",
+        venue_sim::CounterKind::Xovis,
+        "xovis",
+        90,
+    ),
+];
+
+/// The demo's door counters: live foot traffic in the venue's timezone.
+pub fn sensor_sim_config(
+    port: u16,
+    seed: u64,
+    timezone: chrono_tz::Tz,
+) -> venue_sim::SensorSimConfig {
+    venue_sim::SensorSimConfig {
+        port,
+        seed,
+        devices: DEMO_DOORS
+            .iter()
+            .map(|(name, zone, kind, _, peak)| {
+                venue_sim::SimDeviceSpec::new(name, *kind, zone, *peak)
+            })
+            .collect(),
+        timezone,
+        ..venue_sim::SensorSimConfig::default()
+    }
+}
+
+/// Points the demo's door counters at `venue sim` (polled by `venue run` and the app).
+pub fn configure_sensors(data_dir: &Path) -> anyhow::Result<()> {
+    let config_path = data_dir.join(venue_core::CONFIG_FILE);
+    let mut config = std::fs::read_to_string(&config_path).context("cannot read venue.toml")?;
+    config.push_str(
+        "\n# The demo's door counters: simulated by `venue sim` (password in the README).\n",
+    );
+    for (name, zone, _, kind, _) in DEMO_DOORS {
+        config.push_str(&format!(
+            "[[sensor]]\nkind = \"{kind}\"\nname = \"{name}\"\nurl = \"http://127.0.0.1:{SENSOR_SIM_PORT}/dev/{name}\"\nzone = \"{zone}\"\ninterval_seconds = 15\nusername = \"root\"\n\n"
+        ));
+    }
+    std::fs::write(&config_path, config).context("cannot write venue.toml")
+}

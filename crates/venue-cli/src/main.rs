@@ -71,6 +71,9 @@ enum Command {
         /// Where the Mews (PMS) simulator listens.
         #[arg(long, default_value_t = demo::MEWS_SIM_PORT)]
         mews_port: u16,
+        /// Where the door counters (AXIS, Xovis) listen, one path per device.
+        #[arg(long, default_value_t = demo::SENSOR_SIM_PORT)]
+        sensor_port: u16,
         /// Same seed, same sales.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -333,6 +336,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     report.demo_records += fetched.snapshot.records_written;
                 }
                 report.demo_records += demo::sync_stays(&data_dir, &report.venue)?;
+                demo::configure_sensors(&data_dir)?;
             }
             output::init(&report, args.json)?;
         }
@@ -468,6 +472,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sim {
             port,
             mews_port,
+            sensor_port,
             seed,
             days,
         } => {
@@ -512,6 +517,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 mews.config().client_token,
                 mews.config().access_token
             );
+            let doors = venue_sim::SensorSimulator::start_in_background(demo::sensor_sim_config(
+                sensor_port,
+                seed,
+                timezone,
+            ))
+            .map_err(|e| Failure {
+                code: 1,
+                message: format!("the door counter simulator did not start: {e}"),
+            })?;
+            doors.start_traffic();
+            for name in doors.device_names() {
+                println!(
+                    "Door counter {name} on {}",
+                    doors.base_url(&name).unwrap_or_default()
+                );
+            }
+            println!(
+                "  Door counters:     {} / {}",
+                doors.config().username,
+                doors.config().password
+            );
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -529,6 +555,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     }
                 }
             });
+            doors.shutdown();
             mews.shutdown();
             sim.shutdown();
         }

@@ -203,6 +203,17 @@ pub enum SimError {
     Mqtt(String),
 }
 
+/// The runtime a simulator started from synchronous code runs on (two worker threads), so
+/// tests and the CLI need no runtime of their own.
+pub(crate) fn background_runtime(name: &str) -> Result<tokio::runtime::Runtime, SimError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .map_err(|e| SimError::Runtime(e.to_string()))
+}
+
 /// Starts simulators.
 pub struct PosSimulator;
 
@@ -232,12 +243,7 @@ impl PosSimulator {
     /// Like [`PosSimulator::start`], for synchronous code: runs on a runtime of its own (two
     /// worker threads) that lives as long as the returned [`BackgroundSim`].
     pub fn start_in_background(config: SimConfig) -> Result<BackgroundSim, SimError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("venue-sim")
-            .enable_all()
-            .build()
-            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        let rt = crate::background_runtime("venue-sim")?;
         let handle = rt.block_on(PosSimulator::start(config))?;
         Ok(BackgroundSim {
             handle,

@@ -54,27 +54,35 @@ fn device(
         .map_err(|e| ApiError::bad_input(e.to_string()))
 }
 
+/// The HTTP sensors ready to poll. One that cannot be set up (a missing password, a bad pin)
+/// is reported on its own and left out; it never stops the others.
 fn polled(
     configs: &[SensorConfig],
     secrets: Option<&dyn SecretStore>,
     venue: &Venue,
-    recorder: &recorder::Recorder<'_, '_>,
-) -> ApiResult<Vec<PolledDevice>> {
-    configs
-        .iter()
-        .filter(|c| c.kind.is_polled())
-        .map(|c| {
-            let interval = Duration::from_secs(u64::from(c.interval_seconds.max(1)));
-            let mut settings = PollSettings::every(interval);
-            settings.timeout = Duration::from_millis(c.timeout_ms.max(1));
-            settings.offline_after = c.offline_after.max(1);
-            Ok(PolledDevice {
-                device: device(c, secrets, venue)?,
-                settings,
-                last_sample: recorder.last_sample(&c.name),
-            })
-        })
-        .collect()
+    recorder: &mut recorder::Recorder<'_, '_>,
+) -> Vec<PolledDevice> {
+    let mut ready = Vec::new();
+    for c in configs.iter().filter(|c| c.kind.is_polled()) {
+        match device(c, secrets, venue) {
+            Ok(device) => {
+                let interval = Duration::from_secs(u64::from(c.interval_seconds.max(1)));
+                let mut settings = PollSettings::every(interval);
+                settings.timeout = Duration::from_millis(c.timeout_ms.max(1));
+                settings.offline_after = c.offline_after.max(1);
+                ready.push(PolledDevice {
+                    device,
+                    settings,
+                    last_sample: recorder.last_sample(&c.name),
+                });
+            }
+            Err(e) => {
+                tracing::error!(sensor = %c.name, error = %e.message, "sensor not polled");
+                recorder.setup_failed(&c.name, &e.message);
+            }
+        }
+    }
+    ready
 }
 
 /// Polls every HTTP sensor until `stop` turns true and takes MQTT pushes, writing readings.
@@ -90,7 +98,8 @@ pub(crate) async fn sensors_live(
         return Ok(PollStats::default());
     }
     let mut recorder = recorder::Recorder::new(store, venue, configs)?;
-    let devices = polled(configs, secrets, venue, &recorder)?;
+    let devices = polled(configs, secrets, venue, &mut recorder);
+    recorder.flush()?;
     let (tx, mut rx) = mpsc::channel(1024);
     let (push_tx, mut push_rx) = mpsc::channel(256);
     let mut poll_stop = stop.clone();
@@ -219,7 +228,7 @@ impl Console {
         let store = RefCell::new(&mut self.store);
         crate::fetch::runtime()?.block_on(async {
             let mut recorder = recorder::Recorder::new(&store, &venue, &configs)?;
-            let devices = polled(&configs, secrets, &venue, &recorder)?;
+            let devices = polled(&configs, secrets, &venue, &mut recorder);
             for event in Poller::poll_once(&devices).await {
                 recorder.on_event(event)?;
             }

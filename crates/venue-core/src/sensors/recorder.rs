@@ -240,6 +240,12 @@ impl<'s, 'a> Recorder<'s, 'a> {
         }
     }
 
+    /// A sensor that could not be set up (its password missing, a bad pin): shown, not polled.
+    pub fn setup_failed(&mut self, device: &str, error: &str) {
+        self.set_status(device, "unknown", Some(error.to_string()), 0);
+        self.dirty.insert(device.to_string());
+    }
+
     /// Applies one poller event.
     pub fn on_event(&mut self, event: PollEvent) -> ApiResult<()> {
         match event {

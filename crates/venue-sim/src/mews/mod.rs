@@ -129,12 +129,7 @@ impl MewsSimulator {
     /// Like [`MewsSimulator::start`], for synchronous code: runs on a runtime of its own (two
     /// worker threads) that lives as long as the returned [`BackgroundMewsSim`].
     pub fn start_in_background(config: MewsSimConfig) -> Result<BackgroundMewsSim, SimError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("venue-sim-mews")
-            .enable_all()
-            .build()
-            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        let rt = crate::background_runtime("venue-sim-mews")?;
         let handle = rt.block_on(MewsSimulator::start(config))?;
         Ok(BackgroundMewsSim {
             handle,

@@ -196,12 +196,7 @@ impl SensorSimulator {
     /// Like [`SensorSimulator::start`], for synchronous code: runs on a runtime of its own (two
     /// worker threads) that lives as long as the returned [`BackgroundSensorSim`].
     pub fn start_in_background(config: SensorSimConfig) -> Result<BackgroundSensorSim, SimError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("venue-sim-sensors")
-            .enable_all()
-            .build()
-            .map_err(|e| SimError::Runtime(e.to_string()))?;
+        let rt = crate::background_runtime("venue-sim-sensors")?;
         let handle = rt.block_on(SensorSimulator::start(config))?;
         Ok(BackgroundSensorSim {
             handle,
