@@ -219,3 +219,96 @@ fn pushes_over_mqtt_are_recorded_by_the_live_loop() {
     live.join().expect("thread").expect("live loop");
     assert_eq!(pushed, 9, "the push's counts, once");
 }
+
+#[test]
+fn a_people_counter_gap_is_filled_from_its_csv_history_exactly_once() {
+    // A timezone where it is mid-day now, so moving the device's clock back half an hour never
+    // crosses its midnight (when its counters reset).
+    let tz = ["Europe/London", "Asia/Tokyo", "America/Los_Angeles"]
+        .iter()
+        .filter_map(|n| n.parse::<chrono_tz::Tz>().ok())
+        .find(|tz| {
+            let hour = chrono::Timelike::hour(&chrono::Utc::now().with_timezone(tz));
+            (2..=21).contains(&hour)
+        })
+        .expect("one of three zones is mid-day");
+    let sim = SensorSimulator::start_in_background(SensorSimConfig {
+        devices: vec![SimDeviceSpec::new(
+            "front",
+            CounterKind::AxisPeopleCounter,
+            "bar",
+            0,
+        )],
+        timezone: tz,
+        ..SensorSimConfig::default()
+    })
+    .expect("sensor simulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = InitOptions {
+        timezone: tz.name().to_string(),
+        demo: false,
+        ..InitOptions::demo()
+    };
+    drop(Console::init(dir.path(), &options).expect("init"));
+    let path = dir.path().join("venue.toml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        format!(
+            "{config}\n{}",
+            sensor_block(&sim, "front", "axis-people-counter", "bar")
+        ),
+    )
+    .expect("write config");
+    let secrets = MapSecrets(HashMap::from([(
+        "sensor-front".to_string(),
+        sim.config().password.clone(),
+    )]));
+    let mut console = Console::open(dir.path())
+        .expect("open")
+        .with_secret_store(Box::new(secrets));
+    round(&mut console);
+    // The console was down for two hours: its last sample is from then.
+    let db = dir.path().join(venue_store::DB_FILE);
+    {
+        let store = venue_store::Store::open(&db).expect("store");
+        let venue = store.venue().expect("venue").expect("one");
+        let mut state = store.sensor_states(venue.id).expect("states").remove(0);
+        let mut sample = state.last_sample.clone().expect("a sample");
+        let at: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(sample["at"].clone()).expect("time");
+        sample["at"] = serde_json::to_value(at - chrono::Duration::hours(2)).expect("json");
+        state.last_sample = Some(sample);
+        store.save_sensor_state(venue.id, &state).expect("save");
+    }
+    // Meanwhile, half an hour ago, people came and went.
+    sim.jump_clock("front", chrono::TimeDelta::minutes(-30));
+    sim.walk("front", 10, 4);
+    // (The device's clock moves by what is given: back on time.)
+    sim.jump_clock("front", chrono::TimeDelta::minutes(30));
+    let back = round(&mut console);
+    assert!(back["front"].backfilled >= 1, "{:?}", back["front"]);
+    let store = venue_store::Store::open(&db).expect("store");
+    let venue = store.venue().expect("venue").expect("one");
+    let (mut entries, mut exits, mut early) = (0, 0, 0);
+    let cutoff = chrono::Utc::now() - chrono::Duration::minutes(15);
+    store
+        .export::<venue_core::domain::SensorReading>(venue.id, None, None, |r| {
+            entries += r.entries;
+            exits += r.exits;
+            if r.entries > 0 && r.period_end <= cutoff {
+                early += r.entries;
+            }
+            Ok(())
+        })
+        .expect("export");
+    assert_eq!(
+        (entries, exits),
+        (10, 4),
+        "from history, not counted again by the live delta"
+    );
+    assert_eq!(
+        early, 10,
+        "filed when they happened, not when the console came back"
+    );
+}

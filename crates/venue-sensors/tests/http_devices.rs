@@ -191,14 +191,6 @@ async fn axis_people_counter_answers_a_real_digest_challenge_and_reuses_the_nonc
     assert_eq!(device.challenges.load(Ordering::SeqCst), 1);
     assert_eq!(device.authorized.load(Ordering::SeqCst), 2);
     assert_eq!(*device.ncs.lock().unwrap(), vec!["00000001", "00000002"]);
-
-    let history = counter
-        .history(Utc::now() - chrono::TimeDelta::hours(1), Utc::now())
-        .await;
-    assert!(
-        matches!(history, Err(SensorError::Unsupported { .. })),
-        "{history:?}"
-    );
 }
 
 #[tokio::test]

@@ -37,8 +37,8 @@ struct Device {
     id: uuid::Uuid,
     state: SensorState,
     last: Option<CounterSample>,
-    /// Counts already written from history for the gap the next sample closes.
-    backfilled: (u64, u64),
+    /// Periods already written from history for the gap the next sample closes.
+    backfilled: Vec<HistoryBucket>,
     round: DeviceRound,
 }
 
@@ -119,7 +119,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
                     id,
                     state,
                     last,
-                    backfilled: (0, 0),
+                    backfilled: Vec::new(),
                 },
             );
         }
@@ -324,7 +324,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
         to: DateTime<Utc>,
         buckets: &[HistoryBucket],
     ) -> ApiResult<()> {
-        let mut written = (0u64, 0u64);
+        let mut written = Vec::new();
         let mut count = 0;
         for b in buckets {
             // Only whole buckets inside the gap: the sample's delta covers the rest.
@@ -333,8 +333,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
             }
             let occ = self.zone_flow(device, b.start, b.end, b.entries, b.exits, None);
             self.write(device, b.start, b.end, b.entries, b.exits, occ)?;
-            written.0 += u64::from(b.entries);
-            written.1 += u64::from(b.exits);
+            written.push(*b);
             count += 1;
         }
         if let Some(d) = self.devices.get_mut(device) {
@@ -352,9 +351,23 @@ impl<'s, 'a> Recorder<'s, 'a> {
         let backfilled = std::mem::take(&mut d.backfilled);
         match counter::delta(previous.as_ref(), &sample) {
             Some(delta) => {
-                // What history already wrote for this gap is not counted again.
-                let entries = u64::from(delta.entries).saturating_sub(backfilled.0) as u32;
-                let exits = u64::from(delta.exits).saturating_sub(backfilled.1) as u32;
+                // What history already wrote for this gap is not counted again. After a reset
+                // the counters hold only what came since it: only history from then on is
+                // inside them. Devices reset at local midnight, so that is when it was (a
+                // manual reset mid-gap can cost the rest of that period, never a double count).
+                let since = if delta.reset {
+                    last_local_midnight(&self.venue, delta.to).max(delta.from)
+                } else {
+                    delta.from
+                };
+                let (already_in, already_out) = backfilled
+                    .iter()
+                    .filter(|b| b.start >= since)
+                    .fold((0u64, 0u64), |(i, o), b| {
+                        (i + u64::from(b.entries), o + u64::from(b.exits))
+                    });
+                let entries = u64::from(delta.entries).saturating_sub(already_in) as u32;
+                let exits = u64::from(delta.exits).saturating_sub(already_out) as u32;
                 if delta.reset {
                     tracing::info!(device, "counter reset detected; counting from zero");
                 }
@@ -427,6 +440,11 @@ impl<'s, 'a> Recorder<'s, 'a> {
             .ingest(Origin::Sensor, None, &[alert])?;
         Ok(())
     }
+}
+
+/// The latest venue-local midnight at or before `at`.
+fn last_local_midnight(venue: &Venue, at: DateTime<Utc>) -> DateTime<Utc> {
+    venue.day_bounds(venue.local_date(at)).0
 }
 
 /// Whether the venue-local `hour` o'clock falls in (from, to].

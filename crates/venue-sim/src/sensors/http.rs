@@ -270,6 +270,19 @@ pub(crate) async fn handle(
         ));
     }
     let query = req.uri().query().unwrap_or("");
+    // The people counter's history is CSV, not JSON.
+    if device.spec.kind == CounterKind::AxisPeopleCounter
+        && (rest == "/local/tvpc/.api" || rest == "/local/people-counter/.api")
+        && query.split('&').any(|p| p == "export-csv")
+    {
+        let (status, body) = tvpc_export_csv(&device, query);
+        let kind = if status == 200 {
+            "text/csv"
+        } else {
+            "text/plain"
+        };
+        return Ok(respond(status, kind, body));
+    }
     let (status, body) = route(&device, rest, query);
     if fault == Some(SensorFault::Malformed) && status == 200 {
         // A comma doubled: not JSON any more.
@@ -484,6 +497,63 @@ fn a3dpc_export(device: &Device, params: &[(String, String)]) -> (u16, Value) {
     }
     let sums: Vec<Period> = state.sum_periods(&periods);
     (200, render::a3dpc_export(&sums, tz))
+}
+
+/// `?export-csv&date=YYYYMMDD[,YYYYMMDD…]&res=1m|15m|1h|24h`: the listed device-local days in
+/// periods of `res`, one CSV line a period (VAPIX People counter API, "Request CSV data").
+fn tvpc_export_csv(device: &Device, query: &str) -> (u16, String) {
+    let params = params(query);
+    let state = lock(&device.state);
+    let (now, tz) = (state.now(), state.tz());
+    let step = match param(&params, "res") {
+        Some("1m") => TimeDelta::minutes(1),
+        None | Some("15m") => TimeDelta::minutes(15),
+        Some("1h") => TimeDelta::hours(1),
+        Some("24h") => TimeDelta::days(1),
+        Some(other) => return (400, format!("Invalid res: {other}")),
+    };
+    let Some(dates) = param(&params, "date") else {
+        return (400, "Missing date".to_string());
+    };
+    let mut periods = Vec::new();
+    for day in dates.split(',') {
+        let Ok(date) = chrono::NaiveDate::parse_from_str(day.trim(), "%Y%m%d") else {
+            return (400, format!("Invalid date: {day}"));
+        };
+        let Some(midnight) = date
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+        else {
+            continue;
+        };
+        let midnight = midnight.with_timezone(&Utc);
+        let mut from = midnight.max(align(state.history_start(), Resolution::Minute, tz));
+        // Periods start on the grid of `res` from local midnight.
+        let offset = (from - midnight).num_seconds() % step.num_seconds().max(1);
+        from -= TimeDelta::seconds(offset);
+        let end = (midnight + TimeDelta::days(1)).min(now);
+        while from + step <= end && periods.len() < MAX_BUCKETS {
+            periods.push((from, from + step));
+            from += step;
+        }
+    }
+    let sums: Vec<Period> = state.sum_periods(&periods);
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut csv = String::from(
+        "Interval start,Interval stop,Camera serial number,Counter name,Pedestrians coming in,Pedestrians going out\n",
+    );
+    for p in sums {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            local(p.from),
+            local(p.to),
+            device.serial,
+            device.spec.name,
+            p.ins,
+            p.outs
+        ));
+    }
+    (200, csv)
 }
 
 fn xovis_records(device: &Device, id: &str, params: &[(String, String)]) -> (u16, Value) {
