@@ -11,11 +11,24 @@ setup:
 ui: setup
 	cd ui && npm run build
 
-# The desktop console on the demo venue (a local SQLite store; no account, no network).
+# The desktop console on the demo venue, live: `venue sim` serves the POS, the PMS and the door
+# counters on loopback while the app runs (their public test credentials below), and stops with it.
+# Sign in with a demo PIN: 1111 (front desk), 2222 (manager), 3333 (admin).
 demo: ui
 	cargo build -p venue-console -p venue-cli
 	test -f "$(DEMO_DIR)/venue.sqlite3" || target/debug/venue --data-dir "$(DEMO_DIR)" init --demo
-	VENUE_DATA_DIR="$(DEMO_DIR)" target/debug/venue-console
+	target/debug/venue --data-dir "$(DEMO_DIR)" sim & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT; \
+	VENUE_DATA_DIR="$(DEMO_DIR)" \
+	VENUE_SECRET_DEMO_SQUARE_ACCESS_TOKEN=sim-square-access-token \
+	VENUE_SECRET_DEMO_TOAST_CLIENT_ID=sim-toast-client-id \
+	VENUE_SECRET_DEMO_TOAST_CLIENT_SECRET=sim-toast-client-secret \
+	VENUE_SECRET_MEWS_CLIENT_TOKEN=sim-mews-client-token \
+	VENUE_SECRET_MEWS_ACCESS_TOKEN=sim-mews-access-token \
+	VENUE_SECRET_SENSOR_FRONT_DOOR=sim-sensor-pass \
+	VENUE_SECRET_SENSOR_BAR_DOOR=sim-sensor-pass \
+	VENUE_SECRET_SENSOR_TERRACE_GATE=sim-sensor-pass \
+	target/debug/venue-console
 
 test:
 	tests/run-all.sh
@@ -27,3 +40,4 @@ bench:
 	cargo run --release -p venue-bench -- pms --rate 500 --seconds 60 --documented-limit
 	cargo run --release -p venue-bench -- sensors --devices 1000 --interval-seconds 5 --seconds 120
 	cargo run --release -p venue-bench -- rollups --zones 50 --days 365
+	cargo build --release -p venue-cli && cargo run --release -p venue-bench -- app --bundle

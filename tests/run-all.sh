@@ -35,14 +35,8 @@ ui_checks() {
 }
 
 end_to_end() {
-  local data
-  data=$(mktemp -d)
   cargo build -p venue-console -p venue-cli --quiet &&
-    target/debug/venue --data-dir "$data" init --demo >/dev/null &&
-    E2E_VENUE_NAME="Harbour Hotel & Bar" tests/e2e/run.sh "$PWD/target/debug/venue-console" "$data"
-  local rc=$?
-  rm -rf "$data"
-  return $rc
+    tests/e2e/run.sh "$PWD/target/debug/venue-console" "$PWD/target/debug/venue"
 }
 
 benchmark_smoke() {

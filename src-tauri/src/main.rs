@@ -1,62 +1,18 @@
 //! Venue Console desktop shell: one window over `venue_core`. Every command is a one-line call
-//! into the core API, so the desktop app and the `venue` CLI cannot drift apart.
+//! into the core API, so the desktop app and the `venue` CLI cannot drift apart. The core's live
+//! work (connectors, PMS socket, sensors) runs in this process and reaches the UI as events.
 
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use std::sync::{Mutex, PoisonError};
+mod background;
+mod commands;
+mod events;
+mod shell;
+mod tray;
+
+use tauri::Manager;
 use tracing_subscriber::EnvFilter;
-use venue_core::{resolve_data_dir, ApiError, Console, StatusReport};
-
-/// The open data dir, held behind a mutex because the store's SQLite connection is not `Sync`.
-///
-/// It starts empty when the store could not be opened at startup; the window still opens, and
-/// each command retries the open and returns the core's `{code, message}` error if it fails
-/// again. That way a fixed problem (a missing disk mounted, a lock released) needs no restart.
-struct Shell {
-    console: Mutex<Option<Console>>,
-}
-
-impl Shell {
-    fn open() -> Result<Console, ApiError> {
-        let data_dir = resolve_data_dir(None)?;
-        tracing::info!(data_dir = %data_dir.display(), "opening store");
-        Console::open(&data_dir)
-    }
-
-    /// Tries to open the store once at startup, logging the outcome.
-    fn start() -> Self {
-        let console = Self::open()
-            .inspect_err(|error| {
-                tracing::error!(code = ?error.code, %error, "store did not open; the window shows the error")
-            })
-            .ok();
-        Shell {
-            console: Mutex::new(console),
-        }
-    }
-
-    /// Runs `f` with the console, opening it first if the startup open failed.
-    fn with_console<T>(
-        &self,
-        f: impl FnOnce(&Console) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        // A panic in an earlier command cannot leave a Console half-updated (reads only), so a
-        // poisoned lock is still safe to use.
-        let mut slot = self.console.lock().unwrap_or_else(PoisonError::into_inner);
-        let console = match &mut *slot {
-            Some(console) => console,
-            empty @ None => empty.insert(Self::open()?),
-        };
-        f(console)
-    }
-}
-
-/// Store and venue status for the home screen.
-#[tauri::command(async)]
-fn status(shell: tauri::State<'_, Shell>) -> Result<StatusReport, ApiError> {
-    shell.with_console(Console::status)
-}
 
 fn main() {
     tracing_subscriber::fmt()
@@ -66,12 +22,75 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
 
-    let result = tauri::Builder::default()
-        .manage(Shell::start())
-        .invoke_handler(tauri::generate_handler![status])
-        .run(tauri::generate_context!());
-    if let Err(error) = result {
-        tracing::error!(%error, "the desktop shell stopped with an error");
-        std::process::exit(1);
-    }
+    let (listener, topics) = events::channel();
+    let (fetch_now_tx, fetch_now_rx) = tokio::sync::mpsc::unbounded_channel();
+    let background_listener = listener.clone();
+    let app = tauri::Builder::default()
+        // A second launch focuses the running window instead of opening another store writer.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main_window(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .manage(shell::Shell::start(listener, fetch_now_tx))
+        .setup(move |app| {
+            tray::install(app.handle())?;
+            let handle = app.handle().clone();
+            std::thread::Builder::new()
+                .name("venue-events".into())
+                .spawn(move || events::forward(handle, topics))?;
+            let background = background::Background::start(background_listener, fetch_now_rx)?;
+            app.manage(std::sync::Mutex::new(background));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::app_info,
+            commands::sign_in,
+            commands::sign_out,
+            commands::session,
+            commands::today,
+            commands::stays,
+            commands::search,
+            commands::guest,
+            commands::reservation,
+            commands::post_charge,
+            commands::set_desk_note,
+            commands::sales,
+            commands::export_sales_csv,
+            commands::sensors,
+            commands::traffic,
+            commands::connections,
+            commands::fetch_now,
+            commands::alerts,
+            commands::acknowledge_alert,
+            commands::resolve_alert,
+            commands::settings,
+            commands::update_venue,
+            commands::set_secret,
+            commands::secrets_status,
+            commands::staff_list,
+            commands::staff_create,
+            commands::staff_set_pin,
+            commands::staff_set_active,
+        ])
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, "the desktop shell could not start");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Let the background work finish its current write before the process ends.
+            if let Some(background) = handle.try_state::<std::sync::Mutex<background::Background>>()
+            {
+                background
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .stop();
+            }
+        }
+    });
 }

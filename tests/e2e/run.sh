@@ -1,28 +1,25 @@
 #!/usr/bin/env bash
-# End-to-end smoke test of the real Venue Console window under Xvfb, driven by tauri-driver.
+# End-to-end tests of the real Venue Console window under Xvfb, driven by tauri-driver, with the
+# vendors served live by `venue sim`.
 #
-#   tests/e2e/run.sh [APP_BINARY] [DATA_DIR]
+#   tests/e2e/run.sh APP_BINARY VENUE_BINARY
 #
-# APP_BINARY defaults to target/debug/venue-console. It must have the UI embedded, so build it
-# with the custom protocol (a plain debug build loads http://localhost:5173 instead):
-#   npm --prefix ui ci && npm --prefix ui run build
-#   cargo build -p venue-console --features tauri/custom-protocol
-# DATA_DIR is the venue data dir the app opens (passed as VENUE_DATA_DIR); for the standard run
-#   cargo run -p venue-cli -- --data-dir DIR init --demo
-# creates "Harbour Hotel & Bar". E2E_VENUE_NAME overrides the name the test expects.
-#
-# This script builds nothing. It starts Xvfb on $E2E_DISPLAY (:99) unless an X server already
-# runs there, installs tauri-driver if missing, runs tests/e2e/smoke.mjs, and stops every process
-# it started. Logs and screenshots go to tests/e2e/artifacts/.
+# APP_BINARY must have the UI embedded (the default features do: `npm --prefix ui run build`
+# then `cargo build -p venue-console`). VENUE_BINARY is the `venue` CLI. The script makes a
+# fresh demo data dir (`venue init --demo`), serves the simulators on their demo ports (8787-8789)
+# with their control on 8790, starts Xvfb on $E2E_DISPLAY (:99) unless an X server runs there,
+# installs tauri-driver if missing, runs tests/e2e/console.mjs, and stops every process it
+# started. Logs and screenshots go to tests/e2e/artifacts/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
 app="${1:-$root/target/debug/venue-console}"
-data_dir="${2:-}"
+venue="${2:-$root/target/debug/venue}"
 display="${E2E_DISPLAY:-:99}"
 port="${E2E_DRIVER_PORT:-4444}"
+control_port="${E2E_CONTROL_PORT:-8790}"
 artifacts="${E2E_ARTIFACTS:-$here/artifacts}"
 export E2E_VENUE_NAME="${E2E_VENUE_NAME:-Harbour Hotel & Bar}"
 
@@ -32,19 +29,22 @@ fail() {
     exit 1
 }
 
-[[ -n "$data_dir" ]] || fail "usage: $0 [APP_BINARY] DATA_DIR (the data dir is required)"
-[[ -d "$data_dir" ]] || fail "data dir $data_dir does not exist"
 [[ -x "$app" ]] || fail "app binary $app is missing or not executable; build it first (see the top of $0)"
+[[ -x "$venue" ]] || fail "venue CLI $venue is missing; cargo build -p venue-cli"
 app="$(cd "$(dirname "$app")" && pwd)/$(basename "$app")"
-data_dir="$(cd "$data_dir" && pwd)"
 command -v node >/dev/null || fail "node (20 or newer) is not on PATH"
 command -v Xvfb >/dev/null || fail "Xvfb is missing: apt-get install xvfb"
 command -v dbus-run-session >/dev/null || fail "dbus-run-session is missing: apt-get install dbus-x11"
 command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver is missing: apt-get install webkit2gtk-driver"
+for busy in 8787 8788 8789 "$control_port" "$port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; then
+        fail "port $busy is already in use; stop what listens there (another venue sim or WebDriver)"
+    fi
+done
 
 mkdir -p "$artifacts"
-rm -f "$artifacts/home.png" "$artifacts/failure.png"
-
+rm -f "$artifacts"/*.png
+data_dir="$(mktemp -d)"
 # Process groups this script started; each is stopped as a whole on exit.
 groups=()
 cleanup() {
@@ -59,6 +59,7 @@ cleanup() {
         done
         kill -KILL -- "-$pgid" 2>/dev/null || true
     done
+    rm -rf "$data_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -93,9 +94,26 @@ if ! command -v tauri-driver >/dev/null; then
     cargo install tauri-driver --locked --version '^2'
 fi
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    fail "port $port is already in use; stop the other WebDriver server or set E2E_DRIVER_PORT"
-fi
+# The demo venue, polled every 2 s instead of 15 so a walk-in shows quickly.
+"$venue" --data-dir "$data_dir" init --demo >"$artifacts/init.log" 2>&1 || fail "venue init --demo failed (see $artifacts/init.log)"
+sed -i 's/^interval_seconds = 15$/interval_seconds = 2/' "$data_dir/venue.toml"
+
+echo "e2e: starting the simulators (control on $control_port)"
+start_group "$artifacts/sim.log" "$venue" --data-dir "$data_dir" sim --control-port "$control_port"
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$control_port") 2>/dev/null && break
+    sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$control_port") 2>/dev/null || fail "venue sim did not start (see $artifacts/sim.log)"
+
+# The simulators' credentials, as a headless machine passes them (the OS keyring is the other way).
+export VENUE_SECRET_DEMO_SQUARE_ACCESS_TOKEN=sim-square-access-token
+export VENUE_SECRET_DEMO_TOAST_CLIENT_ID=sim-toast-client-id
+export VENUE_SECRET_DEMO_TOAST_CLIENT_SECRET=sim-toast-client-secret
+export VENUE_SECRET_MEWS_CLIENT_TOKEN=sim-mews-client-token
+export VENUE_SECRET_MEWS_ACCESS_TOKEN=sim-mews-access-token
+export VENUE_SECRET_SENSOR_FRONT_DOOR=sim-sensor-pass VENUE_SECRET_SENSOR_BAR_DOOR=sim-sensor-pass \
+    VENUE_SECRET_SENSOR_TERRACE_GATE=sim-sensor-pass
 
 # The app inherits its environment from tauri-driver (through WebKitWebDriver).
 export VENUE_DATA_DIR="$data_dir"
@@ -105,9 +123,9 @@ echo "e2e: starting tauri-driver on port $port (app $app, data dir $data_dir)"
 start_group "$artifacts/tauri-driver.log" dbus-run-session -- tauri-driver --port "$port"
 
 status=0
-E2E_APP="$app" E2E_DRIVER_URL="http://127.0.0.1:$port" E2E_ARTIFACTS="$artifacts" \
-    node "$here/smoke.mjs" || status=$?
+E2E_APP="$app" E2E_DRIVER_URL="http://127.0.0.1:$port" E2E_CONTROL_URL="http://127.0.0.1:$control_port" \
+    E2E_ARTIFACTS="$artifacts" node "$here/console.mjs" || status=$?
 if [[ $status -ne 0 ]]; then
-    echo "e2e: driver and app output: $artifacts/tauri-driver.log" >&2
+    echo "e2e: app output: $artifacts/tauri-driver.log; simulators: $artifacts/sim.log" >&2
 fi
 exit "$status"

@@ -1,128 +1,125 @@
-import { renderToStaticMarkup } from "react-dom/server";
-import { describe, expect, it } from "vitest";
-import { Shell } from "./App";
-import type { StatusReport } from "./types";
+// @vitest-environment happy-dom
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { App } from "./App";
+import { createDemoApi } from "./dev/demoApi";
+import { demoApiAs, LOCALE } from "./test/render";
 
-const baseReport: StatusReport = {
-  venue: {
-    id: "0190a3c4-0000-7000-8000-000000000001",
-    name: "Harbour Hotel & Bar",
-    timezone: "Europe/Lisbon",
-    currency: "EUR",
-    capacity: 180,
-  },
-  store: {
-    path: "/var/lib/venue/venue.sqlite3",
-    schema_version: 3,
-    latest_schema_version: 3,
-    journal_mode: "wal",
-    size_bytes: 204800,
-    node_id: "node-a1b2",
-  },
-  counts: {
-    transactions: 42,
-    customers: 7,
-    reservations: 5,
-    resources: 12,
-    sensor_readings: 288,
-    snapshots: 1,
-    alerts_open: 0,
-    audit_entries: 30,
-  },
-  change_log: { total: 385, pending_sync: 385, last_hlc: "0001000000000000-0000-node-a1b2" },
-  last_snapshot: null,
-  today: {
-    venue_id: "018f0000-0000-7000-8000-000000000002",
-    date: "2026-05-01",
-    currency: "EUR",
-    transactions: 12,
-    gross_minor: 123456,
-    tax_minor: 20000,
-    tip_minor: 1500,
-    discount_minor: 500,
-    refunded_minor: 0,
-    net_minor: 102956,
-  },
-};
+const renderApp = (api = createDemoApi()) => ({ api, ...render(<App api={api} locale={LOCALE} initialScreen="today" />) });
 
-const render = (state: Parameters<typeof Shell>[0]["state"]) =>
-  renderToStaticMarkup(<Shell state={state} locale="en-US" />).replace(/[\u00a0\u202f]/g, " ");
+async function signIn(pin: string) {
+  fireEvent.change(await screen.findByTestId("signin-pin"), { target: { value: pin } });
+  fireEvent.click(screen.getByTestId("signin-submit"));
+}
 
-const testId = (html: string, id: string): string | undefined => {
-  const match = new RegExp(`data-testid="${id}"[^>]*>([^<]*)<`).exec(html);
-  return match?.[1];
-};
+describe("App", () => {
+  afterEach(() => vi.useRealTimers());
 
-describe("Shell", () => {
-  it("shows the venue and the store when ready", () => {
-    const html = render({ kind: "ready", report: baseReport, loadedAt: new Date(0) });
-    expect(testId(html, "venue-name")).toBe("Harbour Hotel &amp; Bar");
-    expect(testId(html, "schema-version")).toBe("3");
-    expect(testId(html, "capacity")).toBe("180");
-    expect(html).toContain('data-testid="store-status"');
-    expect(html).toContain("€1,029.56");
-    expect(html).toContain("up to date");
-    expect(html).toContain("No connector runs yet.");
-    expect(html).toContain("200.0 KiB");
-    expect(html).not.toContain('data-testid="no-venue"');
+  it("shows the venue and store on the PIN screen", async () => {
+    renderApp();
+    expect(await screen.findByTestId("signin-pin")).toHaveProperty("type", "password");
+    expect(screen.getByTestId("signin-pin").getAttribute("inputmode")).toBe("numeric");
+    await waitFor(() => expect(screen.getByTestId("venue-name").textContent).toBe("Harbour Hotel & Bar"));
+    expect(screen.getByTestId("schema-version").textContent).toBe("3");
   });
 
-  it("flags a store behind the latest schema", () => {
-    const report = { ...baseReport, store: { ...baseReport.store, schema_version: 2 } };
-    const html = render({ kind: "ready", report, loadedAt: new Date(0) });
-    expect(html).toContain("migration pending");
+  it("says why a wrong PIN was refused", async () => {
+    const { api } = renderApp();
+    await signIn("9999");
+    expect((await screen.findByTestId("signin-error")).textContent).toMatch(/Wrong PIN\. 4 attempts left/);
+    expect((screen.getByTestId("signin-pin") as HTMLInputElement).value).toBe("");
+    expect(api.calls).toContain("signIn");
+    expect(screen.queryByTestId("lock")).toBeNull();
   });
 
-  it("says no venue is set up yet, and still shows the store", () => {
-    const html = render({
-      kind: "ready",
-      report: { ...baseReport, venue: null, today: null },
-      loadedAt: new Date(0),
+  it("checks the PIN's shape before asking", async () => {
+    const { api } = renderApp();
+    await signIn("12");
+    expect((await screen.findByTestId("signin-error")).textContent).toMatch(/4 to 8 digits/);
+    expect(api.calls).not.toContain("signIn");
+  });
+
+  it("signs staff in to Today, with name, role and no Settings", async () => {
+    renderApp();
+    await signIn("1111");
+    expect((await screen.findByTestId("session-name")).textContent).toBe("Sam Front Desk");
+    expect(screen.getByTestId("session-role").textContent).toBe("Staff");
+    expect(await screen.findByTestId("occupancy-now")).toBeTruthy();
+    expect(screen.queryByTestId("nav-settings")).toBeNull();
+    expect(screen.getByTestId("nav-connections")).toBeTruthy();
+  });
+
+  it("shows Settings to a manager", async () => {
+    renderApp();
+    await signIn("2222");
+    expect(await screen.findByTestId("nav-settings")).toBeTruthy();
+  });
+
+  it("locks on the Lock button", async () => {
+    const { api } = renderApp(demoApiAs("staff"));
+    fireEvent.click(await screen.findByTestId("lock"));
+    expect(await screen.findByTestId("signin-pin")).toBeTruthy();
+    expect(api.calls).toContain("signOut");
+  });
+
+  it("locks when the shell sends session-locked", async () => {
+    const api = demoApiAs("manager");
+    renderApp(api);
+    await screen.findByTestId("lock");
+    act(() => api.emitSessionLocked());
+    expect(await screen.findByTestId("signin-pin")).toBeTruthy();
+    expect(screen.getByTestId("signin-notice").textContent).toMatch(/locked/);
+  });
+
+  it("locks after the session's idle time without input", async () => {
+    // Only timeouts and the clock are faked, so React's scheduler still runs effects.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"], shouldAdvanceTime: true });
+    const api = demoApiAs("staff", { lockAfterSeconds: 60 });
+    renderApp(api);
+    await screen.findByTestId("occupancy-now");
+    act(() => {
+      vi.advanceTimersByTime(45_000);
     });
-    expect(testId(html, "venue-name")).toBe("No venue set up yet");
-    expect(html).toContain('data-testid="no-venue"');
-    expect(testId(html, "schema-version")).toBe("3");
-    expect(html).not.toContain('data-testid="capacity"');
-  });
-
-  it("shows the last connector run", () => {
-    const report: StatusReport = {
-      ...baseReport,
-      last_snapshot: {
-        id: "0190a3c4-0000-7000-8000-000000000009",
-        venue_id: baseReport.venue!.id,
-        connector: "pos-demo",
-        correlation_id: "c-1",
-        started_at: "2026-05-01T06:00:00Z",
-        finished_at: "2026-05-01T06:00:03Z",
-        status: "partial",
-        error: "2 records skipped",
-        records_seen: 120,
-        records_written: 118,
-        high_water_mark: null,
-        cursor: null,
-      },
-    };
-    const html = render({ kind: "ready", report, loadedAt: new Date(0) });
-    expect(html).toContain("pos-demo");
-    expect(html).toContain("118 written of 120 seen");
-    expect(html).toContain("2 records skipped");
-  });
-
-  it("shows the error code and message", () => {
-    const html = render({
-      kind: "error",
-      error: { code: "store_refused", message: "/data/venue.db is not a Venue Console database" },
+    fireEvent.keyDown(window, { key: "Shift" });
+    act(() => {
+      vi.advanceTimersByTime(45_000);
     });
-    expect(html).toContain('role="alert"');
-    expect(testId(html, "error-code")).toBe("store_refused");
-    expect(html).toContain("/data/venue.db is not a Venue Console database");
-    expect(html).not.toContain('data-testid="store-status"');
+    expect(screen.queryByTestId("signin-pin")).toBeNull();
+    act(() => {
+      vi.advanceTimersByTime(16_000);
+    });
+    expect(await screen.findByTestId("signin-pin")).toBeTruthy();
+    expect(screen.getByTestId("signin-notice").textContent).toBe("Locked after 1 minute without input.");
+    expect(api.calls).toContain("signOut");
   });
 
-  it("shows a loading state", () => {
-    const html = render({ kind: "loading" });
-    expect(html).toContain('data-testid="status-loading"');
-    expect(testId(html, "venue-name")).toBe("Loading…");
+  it("goes back to the PIN screen when a command says not_signed_in", async () => {
+    const api = demoApiAs("staff");
+    api.today = () => Promise.reject({ code: "not_signed_in", message: "Sign in to use the console." });
+    renderApp(api);
+    expect(await screen.findByTestId("signin-pin")).toBeTruthy();
+    expect(screen.getByTestId("signin-notice").textContent).toBe("Sign in to use the console.");
+  });
+
+  it("shows the store error with its code", async () => {
+    const api = createDemoApi();
+    api.status = () => Promise.reject({ code: "store_refused", message: "/data/venue.db is not a Venue Console database" });
+    renderApp(api);
+    expect((await screen.findByTestId("error-code")).textContent).toBe("store_refused");
+    expect(screen.getByTestId("error-message").textContent).toBe("/data/venue.db is not a Venue Console database");
+    expect(screen.getByTestId("venue-name").textContent).toBe("Store unavailable");
+  });
+
+  it("moves between screens with Alt+digit and focuses search with /", async () => {
+    renderApp(demoApiAs("manager"));
+    await screen.findByTestId("occupancy-now");
+    fireEvent.keyDown(window, { key: "3", code: "Digit3", altKey: true });
+    expect(await screen.findByTestId("preset-today")).toBeTruthy();
+    fireEvent.keyDown(window, { key: "/", code: "Slash" });
+    const search = await screen.findByTestId("guest-search");
+    await waitFor(() => expect(document.activeElement).toBe(search));
+    fireEvent.keyDown(document.body, { key: "g", code: "KeyG" });
+    fireEvent.keyDown(document.body, { key: "x", code: "KeyX" });
+    expect(await screen.findByTestId("settings-tab-venue")).toBeTruthy();
   });
 });

@@ -1,5 +1,33 @@
 import { invoke } from "@tauri-apps/api/core";
-import type { ApiError, StatusReport } from "./types";
+import { listen } from "@tauri-apps/api/event";
+import type {
+  AlertView,
+  ApiError,
+  AppInfo,
+  ChargeView,
+  ConnectionsView,
+  DeskNote,
+  ExportResult,
+  GuestDetail,
+  ReservationDetail,
+  Role,
+  SalesView,
+  SearchHit,
+  SecretSaved,
+  SecretStatus,
+  SensorsView,
+  SessionInfo,
+  SettingsView,
+  StaffAccount,
+  StatusReport,
+  StayKind,
+  StayRow,
+  TodayView,
+  TrafficPoint,
+  TrafficResolution,
+  VenueInfo,
+  VenuePatch,
+} from "./types";
 
 /** True when the value already has the `{code, message}` shape the core sends. */
 export function isApiError(value: unknown): value is ApiError {
@@ -18,22 +46,160 @@ export function isApiError(value: unknown): value is ApiError {
  */
 export function toApiError(reason: unknown): ApiError {
   if (isApiError(reason)) {
-    return { code: reason.code, message: reason.message };
+    return { code: reason.code, message: reason.message || reason.code };
   }
   if (reason instanceof Error) {
-    return { code: "ui.invoke_failed", message: reason.message };
+    return { code: "ui.invoke_failed", message: reason.message || "The desktop shell did not answer." };
   }
-  if (typeof reason === "string") {
+  if (typeof reason === "string" && reason !== "") {
     return { code: "ui.invoke_failed", message: reason };
   }
   return { code: "ui.invoke_failed", message: "The desktop shell did not answer." };
 }
 
-/** Calls the `status` command of the desktop shell. Rejects with an ApiError. */
-export async function fetchStatus(): Promise<StatusReport> {
+export type Unlisten = () => void;
+
+/**
+ * Everything the UI asks of the desktop shell: one method per Tauri command (contract.md) plus
+ * the two events. Screens get it from ApiContext, so tests render them with a fake.
+ * Every method rejects with an ApiError.
+ */
+export interface Api {
+  status(): Promise<StatusReport>;
+  appInfo(): Promise<AppInfo>;
+
+  signIn(pin: string): Promise<SessionInfo>;
+  signOut(): Promise<null>;
+  session(): Promise<SessionInfo | null>;
+  staffList(): Promise<StaffAccount[]>;
+  staffCreate(args: { name: string; role: Role; pin: string }): Promise<StaffAccount>;
+  staffSetPin(staffId: string, pin: string): Promise<StaffAccount>;
+  staffSetActive(staffId: string, active: boolean): Promise<StaffAccount>;
+  setSecret(name: string, value: string): Promise<SecretSaved>;
+  secretsStatus(): Promise<SecretStatus[]>;
+
+  today(): Promise<TodayView>;
+  stays(kind: StayKind, date?: string): Promise<StayRow[]>;
+  search(query: string, limit?: number): Promise<SearchHit[]>;
+  guest(customerId: string): Promise<GuestDetail>;
+  reservation(id: string): Promise<ReservationDetail>;
+  postCharge(reservationId: string, item: string, amountMinor: number): Promise<ChargeView>;
+  setDeskNote(reservationId: string, text: string): Promise<DeskNote>;
+
+  sales(from: string, to: string): Promise<SalesView>;
+  exportSalesCsv(from: string, to: string): Promise<ExportResult>;
+
+  sensors(): Promise<SensorsView>;
+  traffic(resolution: TrafficResolution, from: string, to: string): Promise<TrafficPoint[]>;
+
+  connections(): Promise<ConnectionsView>;
+  fetchNow(connector: string): Promise<null>;
+
+  alerts(includeResolved?: boolean): Promise<AlertView[]>;
+  acknowledgeAlert(id: string): Promise<AlertView>;
+  resolveAlert(id: string): Promise<AlertView>;
+
+  settings(): Promise<SettingsView>;
+  updateVenue(patch: VenuePatch): Promise<VenueInfo>;
+
+  /** `store-changed`: the topics (entity kinds, connector_state, sensor_state) that changed. */
+  onStoreChanged(handler: (topics: string[]) => void): Promise<Unlisten>;
+  /** `session-locked`: the shell signed the session out. */
+  onSessionLocked(handler: () => void): Promise<Unlisten>;
+}
+
+/** Calls one Tauri command; rejects with an ApiError. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<StatusReport>("status");
+    return await invoke<T>(command, args);
   } catch (reason) {
     throw toApiError(reason);
   }
+}
+
+/** Drops undefined values, so optional arguments reach Rust as absent (`None`). */
+function defined(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined));
+}
+
+async function listenTo<T>(event: string, handler: (payload: T) => void): Promise<Unlisten> {
+  try {
+    return await listen<T>(event, (e) => handler(e.payload));
+  } catch (reason) {
+    throw toApiError(reason);
+  }
+}
+
+/** The real API: Tauri commands, args camelCase (Tauri maps them to the snake_case Rust params). */
+export const tauriApi: Api = {
+  status: () => call("status"),
+  appInfo: () => call("app_info"),
+
+  signIn: (pin) => call("sign_in", { pin }),
+  signOut: () => call("sign_out"),
+  session: () => call("session"),
+  staffList: () => call("staff_list"),
+  staffCreate: ({ name, role, pin }) => call("staff_create", { name, role, pin }),
+  staffSetPin: (staffId, pin) => call("staff_set_pin", { staffId, pin }),
+  staffSetActive: (staffId, active) => call("staff_set_active", { staffId, active }),
+  setSecret: (name, value) => call("set_secret", { name, value }),
+  secretsStatus: () => call("secrets_status"),
+
+  today: () => call("today"),
+  stays: (kind, date) => call("stays", defined({ kind, date })),
+  search: (query, limit) => call("search", defined({ query, limit })),
+  guest: (customerId) => call("guest", { customerId }),
+  reservation: (id) => call("reservation", { id }),
+  postCharge: (reservationId, item, amountMinor) => call("post_charge", { reservationId, item, amountMinor }),
+  setDeskNote: (reservationId, text) => call("set_desk_note", { reservationId, text }),
+
+  sales: (from, to) => call("sales", { from, to }),
+  exportSalesCsv: (from, to) => call("export_sales_csv", { from, to }),
+
+  sensors: () => call("sensors"),
+  traffic: (resolution, from, to) => call("traffic", { resolution, from, to }),
+
+  connections: () => call("connections"),
+  fetchNow: (connector) => call("fetch_now", { connector }),
+
+  alerts: (includeResolved) => call("alerts", defined({ includeResolved })),
+  acknowledgeAlert: (id) => call("acknowledge_alert", { id }),
+  resolveAlert: (id) => call("resolve_alert", { id }),
+
+  settings: () => call("settings"),
+  updateVenue: (patch) => call("update_venue", defined({ ...patch })),
+
+  onStoreChanged: (handler) =>
+    listenTo<{ topics?: unknown } | null>("store-changed", (payload) => {
+      const topics = payload && Array.isArray(payload.topics) ? payload.topics.filter((t) => typeof t === "string") : [];
+      handler(topics as string[]);
+    }),
+  onSessionLocked: (handler) => listenTo<unknown>("session-locked", () => handler()),
+};
+
+/** Calls the `status` command of the desktop shell. Rejects with an ApiError. */
+export function fetchStatus(): Promise<StatusReport> {
+  return tauriApi.status();
+}
+
+/**
+ * Wraps an Api so that a `not_signed_in` answer from any command but sign-in tells the app the
+ * session has ended (signed out elsewhere, or the shell restarted); the error still reaches the
+ * caller.
+ */
+export function guardSession(api: Api, onSignedOut: (error: ApiError) => void): Api {
+  const guarded = { ...api } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(api)) {
+    if (typeof value !== "function" || key === "signIn" || key.startsWith("on")) continue;
+    guarded[key] = async (...args: unknown[]) => {
+      try {
+        return await (value as (...a: unknown[]) => Promise<unknown>).apply(api, args);
+      } catch (reason) {
+        const error = toApiError(reason);
+        if (error.code === "not_signed_in") onSignedOut(error);
+        throw error;
+      }
+    };
+  }
+  return guarded as unknown as Api;
 }

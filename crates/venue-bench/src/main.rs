@@ -2,6 +2,7 @@
 //! baseline measured in the same run, and their ratio (machines here are small and noisy, so
 //! only ratios within one run mean anything).
 
+mod app;
 mod connectors;
 mod ingest;
 mod pms;
@@ -71,6 +72,48 @@ enum Command {
         #[arg(long, default_value_t = 120)]
         seconds: u64,
     },
+    /// The desktop console's release build in a real window (Xvfb, tauri-driver) on the demo
+    /// venue with `venue sim` live: cold start to numbers painted, idle and busy CPU, memory
+    /// after minutes of traffic, release binary and .deb sizes.
+    App {
+        /// The app's release binary, with the UI embedded (default ROOT/target/release/venue-console).
+        #[arg(long)]
+        app: Option<PathBuf>,
+        /// The `venue` CLI's release binary (default ROOT/target/release/venue).
+        #[arg(long)]
+        venue: Option<PathBuf>,
+        /// Cold starts, each a fresh app process on the same data dir.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Seconds of CPU sampling, traffic stopped and again with traffic on.
+        #[arg(long, default_value_t = 60)]
+        idle_seconds: u64,
+        /// Seconds of demo door traffic before the memory reading.
+        #[arg(long, default_value_t = 600)]
+        traffic_seconds: u64,
+        /// Build the .deb first (npm run build, cargo tauri build --bundles deb; minutes).
+        #[arg(long)]
+        bundle: bool,
+        /// tauri-driver's port; the next two serve its WebKitWebDriver and the blank-page baseline.
+        #[arg(long, default_value_t = 4454)]
+        driver_port: u16,
+        /// The simulators' control port (`venue sim --control-port`).
+        #[arg(long, default_value_t = 8790)]
+        control_port: u16,
+        /// Drop the OS page cache before every launch (root; slows the whole machine down).
+        #[arg(long)]
+        drop_caches: bool,
+        /// The workspace root (tauri.conf.json, target/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Where the started processes log (default ROOT/target/bench-app).
+        #[arg(long)]
+        logs: Option<PathBuf>,
+        /// KEY=VALUE for the app's environment (repeatable), e.g.
+        /// WEBKIT_DISABLE_COMPOSITING_MODE=1 to compare a WebKit setting.
+        #[arg(long, value_name = "KEY=VALUE")]
+        app_env: Vec<String>,
+    },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
     SensorSim {
@@ -106,6 +149,33 @@ fn main() -> ExitCode {
             seconds,
             documented_limit,
         } => pms::run(rate.max(1), seconds.max(1), documented_limit),
+        Command::App {
+            app,
+            venue,
+            runs,
+            idle_seconds,
+            traffic_seconds,
+            bundle,
+            driver_port,
+            control_port,
+            drop_caches,
+            root,
+            logs,
+            app_env,
+        } => app::run(app::Options {
+            app: app.unwrap_or_else(|| root.join("target/release/venue-console")),
+            venue: venue.unwrap_or_else(|| root.join("target/release/venue")),
+            runs: runs.max(1),
+            idle_seconds: idle_seconds.max(1),
+            traffic_seconds: traffic_seconds.max(1),
+            bundle,
+            driver_port,
+            control_port,
+            drop_caches,
+            logs: logs.unwrap_or_else(|| root.join("target/bench-app")),
+            root: root.canonicalize().unwrap_or(root),
+            app_env,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

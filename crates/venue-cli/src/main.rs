@@ -2,6 +2,7 @@
 
 mod demo;
 mod output;
+mod staff;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -57,12 +58,18 @@ enum Command {
     /// Door counters: their state, or one poll of each now.
     #[command(subcommand)]
     Sensors(SensorsCommand),
+    /// Alerts raised by the alert rules (built-in, venue.toml and custom).
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// The property-management system: sync, charges to stays, front-desk notes.
     #[command(subcommand)]
     Pms(PmsCommand),
     /// Secrets in the OS keyring (never in venue.toml, the database or logs).
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Staff accounts that sign in to the desktop app with a PIN.
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
     /// Serve the vendor simulators (Square, Toast, Mews) on loopback until Ctrl-C, for demos
     /// and tests.
     Sim {
@@ -74,6 +81,9 @@ enum Command {
         /// Where the door counters (AXIS, Xovis) listen, one path per device.
         #[arg(long, default_value_t = demo::SENSOR_SIM_PORT)]
         sensor_port: u16,
+        /// Where a test harness drives the simulators (people walk in, the POS fails); 0 = off.
+        #[arg(long, default_value_t = 0)]
+        control_port: u16,
         /// Same seed, same sales.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -129,6 +139,18 @@ struct ExportArgs {
     /// Write to a file instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Unresolved alerts, critical first, then newest (with --all, then the resolved ones).
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Resolved alerts too.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -430,6 +452,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Pms(command) => pms(&data_dir, command)?,
+        Command::Alerts(AlertsCommand::List { json, all }) => {
+            let console = Console::open(&data_dir)?;
+            print_alerts(&console.alerts_list(all)?, json)?;
+        }
         Command::Sensors(SensorsCommand::List { json }) => {
             let console = Console::open(&data_dir)?;
             output::sensors(&console.sensors_list()?, json)?;
@@ -463,16 +489,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ApiError::bad_input(format!("no value for {name} on standard input")).into(),
                 );
             }
-            OsKeyring.set(&name, value).map_err(|e| Failure {
-                code: 1,
-                message: e.to_string(),
-            })?;
-            eprintln!("stored {name} in the OS keyring");
+            // Through the core: validated, stored in the keyring, audited by name (never value).
+            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
+            let saved = console.set_secret(&name, value)?;
+            eprintln!("stored {} in the OS keyring", saved.name);
         }
+        Command::Staff(command) => staff::run(&data_dir, command)?,
         Command::Sim {
             port,
             mews_port,
             sensor_port,
+            control_port,
             seed,
             days,
         } => {
@@ -483,11 +510,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     (v.currency.code().to_string(), v.timezone)
                 });
             let config = demo::sim_config(port, seed, days, &currency, timezone);
-            let sim =
+            let sim = std::sync::Arc::new(
                 venue_sim::PosSimulator::start_in_background(config).map_err(|e| Failure {
                     code: 1,
                     message: format!("the simulator did not start: {e}"),
-                })?;
+                })?,
+            );
             println!("Square and Toast simulators on {}", sim.base_url());
             println!("  Square token:      {}", sim.config().square_access_token);
             println!(
@@ -517,15 +545,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 mews.config().client_token,
                 mews.config().access_token
             );
-            let doors = venue_sim::SensorSimulator::start_in_background(demo::sensor_sim_config(
-                sensor_port,
-                seed,
-                timezone,
-            ))
-            .map_err(|e| Failure {
-                code: 1,
-                message: format!("the door counter simulator did not start: {e}"),
-            })?;
+            let doors = std::sync::Arc::new(
+                venue_sim::SensorSimulator::start_in_background(demo::sensor_sim_config(
+                    sensor_port,
+                    seed,
+                    timezone,
+                ))
+                .map_err(|e| Failure {
+                    code: 1,
+                    message: format!("the door counter simulator did not start: {e}"),
+                })?,
+            );
             doors.start_traffic();
             for name in doors.device_names() {
                 println!(
@@ -542,6 +572,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
+            if control_port != 0 {
+                let listener = runtime
+                    .block_on(tokio::net::TcpListener::bind(("127.0.0.1", control_port)))
+                    .with_context(|| {
+                        format!(
+                            "cannot listen on 127.0.0.1:{control_port} for the simulator control"
+                        )
+                    })?;
+                println!("Simulator control on http://127.0.0.1:{control_port}");
+                let targets = venue_sim::control::ControlTargets {
+                    pos: std::sync::Arc::clone(&sim),
+                    doors: std::sync::Arc::clone(&doors),
+                };
+                runtime.spawn(async move {
+                    if let Err(error) = venue_sim::control::serve(listener, targets).await {
+                        eprintln!("the simulator control stopped: {error}");
+                    }
+                });
+            }
             // The hotel lives on: a check-in, a check-out, a room cleaned every half minute.
             runtime.block_on(async {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
@@ -563,6 +612,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let console = Console::open(&data_dir)?;
             output::search(&console.search(&query, limit)?, json)?;
         }
+    }
+    Ok(())
+}
+
+/// `venue alerts list`: JSON for scripts, one line per alert for people.
+fn print_alerts(alerts: &[venue_core::views::AlertView], as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(alerts).context("cannot render JSON")?
+        );
+        return Ok(());
+    }
+    if alerts.is_empty() {
+        println!("No alerts.");
+        return Ok(());
+    }
+    for a in alerts {
+        let by = a
+            .acknowledged_by
+            .as_deref()
+            .map(|who| format!(" by {who}"))
+            .unwrap_or_default();
+        println!(
+            "{:<8}  {:<12}  {}  {}{by}",
+            a.severity.as_str(),
+            a.state.as_str(),
+            a.opened_at.format("%F %H:%M"),
+            a.title
+        );
     }
     Ok(())
 }

@@ -50,6 +50,22 @@ pub fn env_var_name(secret: &str) -> String {
 /// A place secrets are kept (the OS keyring in the app, a file or memory in tests).
 pub trait SecretStore: Send + Sync {
     fn get(&self, name: &str) -> Result<Option<String>, SecretError>;
+
+    /// Stores `value` under `name`. A store that cannot keep secrets (the default) refuses with
+    /// a message naming the environment variable to set instead; it never pretends to succeed.
+    fn set(&self, name: &str, value: &str) -> Result<(), SecretError> {
+        let _ = value;
+        Err(SecretError::Unavailable(format!(
+            "this secret store is read-only; set {} in the environment instead",
+            env_var_name(name)
+        )))
+    }
+
+    /// Where this store keeps what it holds, as the console reports it ("os_keyring" for the
+    /// OS keyring).
+    fn location(&self) -> &'static str {
+        "secret_store"
+    }
 }
 
 /// Looks a secret up in the environment first, then in `store`.
@@ -82,6 +98,17 @@ mod tests {
         fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
             Ok(self.0.get(name).cloned())
         }
+    }
+
+    #[test]
+    fn a_read_only_store_refuses_to_store_and_names_the_variable() {
+        let store = MapStore(HashMap::new());
+        let err = store.set("sq-access-token", "abc").unwrap_err();
+        assert!(
+            matches!(&err, SecretError::Unavailable(m) if m.contains("VENUE_SECRET_SQ_ACCESS_TOKEN")),
+            "{err}"
+        );
+        assert_eq!(store.get("sq-access-token"), Ok(None), "nothing kept");
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Config {
     /// `[[sensor]]` entries: the door counters.
     pub sensor: Vec<venue_sensors::config::SensorConfig>,
     pub retention: RetentionConfig,
+    /// `[[alert_rule]]` entries: overrides of built-in alert rules (by id) and rules of its own.
+    pub alert_rule: Vec<crate::alerts::AlertRuleConfig>,
 }
 
 /// How long raw data is kept; summaries (rollups) stay for good.
@@ -43,12 +45,21 @@ impl Default for RetentionConfig {
 pub struct ConsoleConfig {
     /// Who CLI actions are recorded as in the audit log when no staff member is signed in.
     pub actor: String,
+    /// The desktop app locks (signs the staff member out) after this many seconds without input.
+    pub lock_after_seconds: u32,
+}
+
+impl ConsoleConfig {
+    pub const DEFAULT_LOCK_AFTER_SECONDS: u32 = 300;
+    /// The shortest and longest inactivity lock accepted.
+    pub const LOCK_AFTER_RANGE: std::ops::RangeInclusive<u32> = 30..=86_400;
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
         ConsoleConfig {
             actor: std::env::var("USER").unwrap_or_else(|_| "console".into()),
+            lock_after_seconds: Self::DEFAULT_LOCK_AFTER_SECONDS,
         }
     }
 }
@@ -84,6 +95,9 @@ pub const DEFAULT_CONFIG: &str = r#"# Venue Console settings. Secrets never go h
 [console]
 # Name recorded in the audit log for actions taken from the command line.
 # actor = "front-desk"
+# The desktop app signs the staff member out after this many seconds without input
+# (30 to 86400; they sign in again with their PIN).
+lock_after_seconds = 300
 
 [log]
 # A tracing filter: "info", "debug", or per crate, e.g. "venue_store=debug,info".
@@ -151,6 +165,33 @@ format = "text"
 [retention]
 # Raw sensor readings are kept this long; 15-minute, hour and day rollups stay.
 sensor_readings_days = 90
+
+# Alert rules. Built-in rules are on by default (ids): occupancy.warning (occupancy_share >= 0.8),
+# occupancy.critical (>= 0.95), connector.breaker_open, connector.snapshot_failed (latest run
+# failed or partial), connector.rate_limited (rate_limit_ratio >= 0.2), pms.socket_down
+# (pms_socket_down_seconds > 120), sensor.offline, sensor.auth_failed, pms.charge_failed and
+# pms.vip_arrival (info, once per VIP stay arriving today). A block with a built-in's id changes
+# only what it sets; a block with a new id is a rule of its own (metric, condition, threshold
+# required). Metrics: occupancy_share, occupancy, breaker_open, snapshot_failed,
+# rate_limit_ratio, pms_socket_down_seconds, sensor_offline, sensor_auth_failed, charge_failed,
+# vip_arrival. Conditions: >=, >, <=, <, ==.
+# [[alert_rule]]
+# id = "occupancy.warning"
+# threshold = 0.85
+# active_hours = "17:00-02:00"     # venue-local, may wrap midnight; all day when left out
+# [[alert_rule]]
+# id = "pms.vip_arrival"
+# enabled = false
+# [[alert_rule]]
+# id = "late-crowd"
+# metric = "occupancy"             # people inside
+# condition = ">="
+# threshold = 150
+# window_seconds = 300             # must hold this long before the alert opens
+# severity = "warning"             # info, warning or critical
+# cool_down_seconds = 900          # after it resolves, not again for this long
+# clear_after_seconds = 60         # must be clear this long before it resolves itself
+# title = "Late crowd: open the terrace bar"
 "#;
 
 impl Config {
@@ -189,6 +230,14 @@ impl Config {
                 ));
             }
         }
+        let lock = config.console.lock_after_seconds;
+        if !ConsoleConfig::LOCK_AFTER_RANGE.contains(&lock) {
+            return Err(format!(
+                "[console] lock_after_seconds = {lock}: must be between {} and {} seconds",
+                ConsoleConfig::LOCK_AFTER_RANGE.start(),
+                ConsoleConfig::LOCK_AFTER_RANGE.end()
+            ));
+        }
         if config.retention.sensor_readings_days == 0 {
             return Err("[retention] sensor_readings_days must be at least 1".into());
         }
@@ -202,6 +251,7 @@ impl Config {
                 ));
             }
         }
+        crate::alerts::configured_rules(&config)?;
         Ok(config)
     }
 }
@@ -227,6 +277,23 @@ mod tests {
             .contains("two connectors"));
         let bad = one.replace("http://127.0.0.1:1", "nowhere");
         assert!(Config::parse(&bad).unwrap_err().contains("base_url"));
+    }
+
+    #[test]
+    fn the_inactivity_lock_defaults_to_five_minutes_and_is_bounded() {
+        let parsed = Config::parse(DEFAULT_CONFIG).expect("default config parses");
+        assert_eq!(parsed.console.lock_after_seconds, 300);
+        assert_eq!(
+            Config::parse("").expect("empty").console.lock_after_seconds,
+            300
+        );
+        let ok = Config::parse("[console]\nlock_after_seconds = 30\n").expect("30 s");
+        assert_eq!(ok.console.lock_after_seconds, 30);
+        for bad in [0, 29, 86_401] {
+            let err = Config::parse(&format!("[console]\nlock_after_seconds = {bad}\n"))
+                .expect_err("out of range");
+            assert!(err.contains("lock_after_seconds"), "{err}");
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Console {
     pub(crate) secrets: Option<Box<dyn SecretStore>>,
     /// Vendor logins reused across fetches (never written anywhere).
     pub(crate) sessions: crate::fetch::Sessions,
+    /// Who acts through this console: the CLI's operator or the app's signed-in staff member.
+    pub(crate) access: crate::Access,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +95,7 @@ impl Console {
             data_dir: data_dir.to_path_buf(),
             secrets: None,
             sessions: Default::default(),
+            access: crate::Access::Local,
         })
     }
 
@@ -152,6 +155,12 @@ impl Console {
         self
     }
 
+    /// Tells `listener` which kinds of rows each of this console's writes touched (the app turns
+    /// that into UI events).
+    pub fn set_change_listener(&mut self, listener: venue_store::ChangeListener) {
+        self.store.set_change_listener(listener);
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -160,8 +169,28 @@ impl Console {
         &self.config
     }
 
-    pub(crate) fn actor(&self) -> &str {
-        &self.config.console.actor
+    /// Gates the console behind staff sign-in (the desktop app).
+    pub fn with_access(mut self, access: crate::Access) -> Self {
+        self.access = access;
+        self
+    }
+
+    pub fn access(&self) -> &crate::Access {
+        &self.access
+    }
+
+    /// Passes when whoever acts through this console holds at least `min`.
+    pub fn authorize(&self, min: crate::Role) -> ApiResult<()> {
+        self.access.authorize(min)
+    }
+
+    /// The name audited actions are recorded under: the signed-in staff member, else the
+    /// configured operator.
+    pub(crate) fn actor(&self) -> String {
+        match self.access.session() {
+            Some(session) => session.actor(),
+            None => self.config.console.actor.clone(),
+        }
     }
 
     /// The venue, or a clear "run venue init" error.

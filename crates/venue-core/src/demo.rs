@@ -70,6 +70,8 @@ pub fn seed(
         seeder.sales()?;
     }
     seeder.traffic()?;
+    // Sign-in for the desktop app: Sam Front Desk 1111, Morgan Manager 2222, Alex Admin 3333.
+    crate::staff::seed_demo_staff(seeder.store, venue.id, "demo")?;
     Ok(seeder.written)
 }
 

@@ -13,6 +13,14 @@ pub enum ErrorCode {
     NotInitialized,
     AlreadyInitialized,
     NotFound,
+    /// The desktop app has no signed-in staff member.
+    NotSignedIn,
+    /// The signed-in staff member's role does not allow the action.
+    Forbidden,
+    /// A wrong PIN.
+    BadPin,
+    /// Too many wrong PINs: sign-in is paused for a while.
+    LockedOut,
     /// The database file was refused (not ours, corrupt, or from a newer build).
     StoreRefused,
     Io,
@@ -24,7 +32,14 @@ impl ErrorCode {
     pub fn is_usage(self) -> bool {
         matches!(
             self,
-            Self::BadInput | Self::NotInitialized | Self::AlreadyInitialized | Self::NotFound
+            Self::BadInput
+                | Self::NotInitialized
+                | Self::AlreadyInitialized
+                | Self::NotFound
+                | Self::NotSignedIn
+                | Self::Forbidden
+                | Self::BadPin
+                | Self::LockedOut
         )
     }
 }

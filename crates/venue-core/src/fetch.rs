@@ -337,23 +337,7 @@ impl Console {
             .cloned()
             .collect();
         if configs.is_empty() {
-            let configured: Vec<&str> = self
-                .config
-                .connector
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect();
-            return Err(ApiError::bad_input(match (only, configured.is_empty()) {
-                (_, true) => {
-                    "no connectors are configured: add a [[connector]] block to venue.toml"
-                        .to_string()
-                }
-                (Some(name), false) => format!(
-                    "no connector named {name:?}; configured: {}",
-                    configured.join(", ")
-                ),
-                (None, false) => "no connectors selected".to_string(),
-            }));
+            return Err(self.no_such_connector(only));
         }
         let store = RefCell::new(&mut self.store);
         runtime()?.block_on(run_all(
@@ -366,10 +350,50 @@ impl Console {
         ))
     }
 
+    /// Checks a "Fetch now" request from a staff member before it goes to the running
+    /// scheduler: returns the connector's name, or names the configured ones.
+    pub fn check_fetch_now(&self, connector: &str) -> ApiResult<String> {
+        self.authorize(crate::Role::Staff)?;
+        if self.config.connector.iter().any(|c| c.name == connector) {
+            return Ok(connector.to_string());
+        }
+        Err(self.no_such_connector(Some(connector)))
+    }
+
+    /// Why no connector matched `only`, naming the configured ones.
+    fn no_such_connector(&self, only: Option<&str>) -> ApiError {
+        let configured: Vec<&str> = self
+            .config
+            .connector
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        ApiError::bad_input(match (only, configured.is_empty()) {
+            (_, true) => {
+                "no connectors are configured: add a [[connector]] block to venue.toml".to_string()
+            }
+            (Some(name), false) => format!(
+                "no connector named {name:?}; configured: {}",
+                configured.join(", ")
+            ),
+            (None, false) => "no connectors selected".to_string(),
+        })
+    }
+
     /// Runs every connector at its interval, and keeps the PMS mirror live when `[pms]` is
     /// configured, until `stop` resolves (the `venue run` loop and the app's background work).
     /// Due connectors run concurrently; one failing never stops another.
     pub fn run_scheduler(&mut self, stop: impl std::future::Future<Output = ()>) -> ApiResult<()> {
+        self.run_scheduler_with(stop, None)
+    }
+
+    /// `run_scheduler`, also running a connector at once whenever its name arrives on
+    /// `fetch_now` (the app's "Fetch now" button), so a manual fetch never races a scheduled one.
+    pub fn run_scheduler_with(
+        &mut self,
+        stop: impl std::future::Future<Output = ()>,
+        fetch_now: Option<&mut FetchNowReceiver>,
+    ) -> ApiResult<()> {
         let venue = self.venue()?;
         let configs = self.config.connector.clone();
         let pms = self.config.pms.clone();
@@ -377,13 +401,32 @@ impl Console {
         let retention_days = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
         let sessions = &self.sessions;
+        // Alert rules (issue 7): evaluated as data arrives, woken by a store listener added
+        // next to any already registered, which are put back when the loop ends.
+        let mut alert_engine = crate::alerts::AlertEngine::new(
+            venue.clone(),
+            crate::alerts::configured_rules(&self.config).map_err(ApiError::bad_input)?,
+        );
+        let alerts_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let listeners_before = self.store.replace_change_listener(None);
+        self.store.replace_change_listener(listeners_before.clone());
+        self.store
+            .add_change_listener(crate::alerts::wake_listener(&alerts_wake));
+        // End of the alert-rules setup.
         let store = RefCell::new(&mut self.store);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        runtime()?.block_on(async {
+        let result = runtime()?.block_on(async {
             let connectors = async {
-                let result =
-                    connectors_loop(&store, secrets, sessions, &venue, &configs, stop_rx.clone())
-                        .await;
+                let result = connectors_loop(
+                    &store,
+                    secrets,
+                    sessions,
+                    &venue,
+                    &configs,
+                    stop_rx.clone(),
+                    fetch_now,
+                )
+                .await;
                 let _ = stop_tx.send(true);
                 result
             };
@@ -425,9 +468,21 @@ impl Console {
                 }
                 let _ = stop_tx.send(true);
             };
-            let (a, b, c, ()) = tokio::join!(connectors, pms_loop, sensors_loop, trigger);
+            // Alert rules (issue 7): the 4th task; it ends when `stop_rx` flips.
+            let alerts_loop = crate::alerts::alerts_live(
+                &store,
+                &mut alert_engine,
+                alerts_wake.clone(),
+                crate::alerts::TICK,
+                crate::alerts::DEBOUNCE,
+                stop_rx.clone(),
+            );
+            let (a, b, c, (), ()) =
+                tokio::join!(connectors, pms_loop, sensors_loop, alerts_loop, trigger);
             c.and(b).and(a)
-        })
+        });
+        store.into_inner().replace_change_listener(listeners_before);
+        result
     }
 }
 
@@ -438,6 +493,7 @@ async fn connectors_loop(
     venue: &Venue,
     configs: &[ConnectorConfig],
     mut stop: tokio::sync::watch::Receiver<bool>,
+    mut fetch_now: Option<&mut FetchNowReceiver>,
 ) -> ApiResult<()> {
     loop {
         let now = Utc::now();
@@ -464,8 +520,33 @@ async fn connectors_loop(
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return Ok(()),
             _ = tokio::time::sleep(wait) => {}
+            requested = next_request(&mut fetch_now) => {
+                let wanted: Vec<ConnectorConfig> =
+                    configs.iter().filter(|c| c.name == requested).cloned().collect();
+                if wanted.is_empty() {
+                    tracing::warn!(connector = %requested, "fetch now asked for an unknown connector");
+                }
+                for report in run_all(store, secrets, sessions, venue, &wanted, None).await? {
+                    tracing::info!(connector = %report.connector, status = %report.snapshot.status, "fetch now done");
+                }
+            }
         }
     }
+}
+
+/// Names of connectors to fetch at once, from the app.
+pub type FetchNowReceiver = tokio::sync::mpsc::UnboundedReceiver<String>;
+
+/// The next requested connector; never resolves once the sender is gone (a closed channel
+/// would otherwise resolve at once, forever, and spin the loop).
+async fn next_request(channel: &mut Option<&mut FetchNowReceiver>) -> String {
+    if let Some(receiver) = channel {
+        if let Some(name) = receiver.recv().await {
+            return name;
+        }
+    }
+    *channel = None;
+    std::future::pending().await
 }
 
 async fn run_all(

@@ -35,7 +35,7 @@ pub struct DailyReport {
     pub traffic: TrafficTotals,
 }
 
-fn average(total: i64, count: u64) -> i64 {
+pub(crate) fn average(total: i64, count: u64) -> i64 {
     if count == 0 {
         return 0;
     }

@@ -113,6 +113,12 @@ impl HlcClock {
         self.last
     }
 
+    /// Moves the clock up to `seen` (a stamp another writer of the same store issued), so the
+    /// next tick is greater than it. Never moves backwards.
+    pub fn catch_up(&mut self, seen: Hlc) {
+        self.last = self.last.max(seen);
+    }
+
     /// A timestamp for a local event, strictly greater than every earlier one.
     pub fn tick(&mut self, physical_ms: u64) -> Hlc {
         let candidate = Hlc::new(physical_ms, 0);
@@ -153,6 +159,16 @@ impl HlcClock {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn catching_up_with_another_writer_orders_the_next_tick_after_its_stamp() {
+        let mut behind = HlcClock::resume(Hlc::new(1_000, 0));
+        let other = Hlc::new(5_000, 7);
+        behind.catch_up(other);
+        assert!(behind.tick(2_000) > other);
+        behind.catch_up(Hlc::new(10, 0));
+        assert!(behind.last() > other, "catching up never moves back");
+    }
 
     #[test]
     fn packs_and_orders_by_wall_then_counter() {

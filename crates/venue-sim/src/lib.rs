@@ -138,6 +138,7 @@
 //! ```
 
 mod config;
+pub mod control;
 mod faults;
 mod gen;
 mod mews;

@@ -34,6 +34,7 @@ impl Store {
                 now_text()
             ],
         )?;
+        self.notify(&[crate::CONNECTOR_STATE]);
         Ok(())
     }
 

@@ -1,9 +1,12 @@
 //! The console's offline-first store: one SQLite file (WAL), forward-only migrations, idempotent
 //! ingestion with a change log (outbox) written in the same transaction, search and audit.
 
+mod alerts;
 mod connector_state;
+mod desk;
 mod error;
 mod migrate;
+mod notify;
 mod pms;
 mod queries;
 mod record;
@@ -12,12 +15,18 @@ mod reports;
 mod search;
 mod sensor_state;
 mod sensors;
+mod staff;
 mod summaries;
 mod write;
 
+pub use alerts::{FailedCharge, StoredAlertRule, VipArrival, ALERT_RULES};
 pub use connector_state::ConnectorState;
+pub use desk::{
+    is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,
+};
 pub use error::{Result, StoreError};
 pub use migrate::{latest_version, APPLICATION_ID, CONNECTION_TUNING};
+pub use notify::{ChangeListener, CONNECTOR_STATE, SENSOR_STATE};
 pub use queries::{ChangeLogStats, Counts, StoredChange};
 pub use record::{Binder, Record, WriteContext};
 pub use remote::ApplySummary;
@@ -25,6 +34,7 @@ pub use reports::{StayCounts, TrafficTotals};
 pub use search::SearchHit;
 pub use sensor_state::SensorState;
 pub use sensors::{BucketBound, Resolution, TrafficBucket};
+pub use staff::{staff_name_key, AuditLine, SignInGuard, StaffPinHash, StaffRow, STAFF};
 pub use summaries::SaleLine;
 pub use write::{ChangeBuffer, IngestSummary};
 
@@ -37,7 +47,9 @@ use venue_domain::{Hlc, HlcClock, NodeId, Venue};
 /// The database file name inside a data dir.
 pub const DB_FILE: &str = "venue.sqlite3";
 
-/// One open store. Holds the only write connection of this process; not shared across threads.
+/// One open connection to the store; not shared across threads. A process may open several (the
+/// app's background sync and its screens): each write transaction first catches its clock up with
+/// the newest stamp in the file, so stamps stay ordered across them.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -45,6 +57,7 @@ pub struct Store {
     clock: HlcClock,
     /// Venues by id, for venue-local business dates on the write path.
     venues: HashMap<Uuid, Venue>,
+    listener: Option<ChangeListener>,
 }
 
 impl Store {
@@ -72,6 +85,7 @@ impl Store {
             node,
             clock,
             venues: HashMap::new(),
+            listener: None,
         })
     }
 
@@ -156,7 +170,7 @@ fn load_or_create_node(conn: &Connection) -> Result<NodeId> {
 }
 
 /// The clock resumes from the newest stamp we issued (last change) or observed from a peer.
-fn load_last_hlc(conn: &Connection) -> Result<Hlc> {
+pub(crate) fn load_last_hlc(conn: &Connection) -> Result<Hlc> {
     let issued: Option<i64> = conn
         .query_row(
             "SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1",

@@ -13,10 +13,15 @@ impl Store {
     /// number repeats across sources).
     pub fn find_reservation(&self, venue_id: Uuid, key: &str) -> Result<Option<Reservation>> {
         let key = key.trim();
+        // Three lookups, each on its own index (an OR across columns makes SQLite scan them all).
+        let columns = Reservation::COLUMNS.join(", ");
         let sql = format!(
-            "SELECT {} FROM reservations WHERE venue_id = ?1 AND (id = ?2 OR external_id = ?2 OR number = ?2)
-             ORDER BY (id = ?2) DESC, (external_id = ?2) DESC, start_utc DESC LIMIT 1",
-            Reservation::COLUMNS.join(", ")
+            "SELECT {columns}, 0 AS priority FROM reservations WHERE venue_id = ?1 AND id = ?2
+             UNION ALL
+             SELECT {columns}, 1 FROM reservations WHERE venue_id = ?1 AND external_id = ?2
+             UNION ALL
+             SELECT {columns}, 2 FROM reservations WHERE venue_id = ?1 AND number = ?2
+             ORDER BY priority, start_utc DESC LIMIT 1"
         );
         Ok(self
             .conn

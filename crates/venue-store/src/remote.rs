@@ -135,6 +135,7 @@ impl Store {
         }
         let Store { conn, clock, .. } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        crate::write::catch_up_clock(&tx, clock)?;
         let now = now_text();
         let mut summary = ApplySummary::default();
         for change in changes {
@@ -199,6 +200,12 @@ impl Store {
             [clock.last().as_i64().to_string()],
         )?;
         tx.commit()?;
+        if summary.applied > 0 {
+            let mut topics: Vec<&'static str> = changes.iter().map(|c| c.entity.as_str()).collect();
+            topics.sort_unstable();
+            topics.dedup();
+            self.notify(&topics);
+        }
         Ok(summary)
     }
 }

@@ -49,6 +49,7 @@ impl Store {
                 state.status_since,
                 state.updated_at,
             ])?;
+        self.notify(&[crate::SENSOR_STATE]);
         Ok(())
     }
 

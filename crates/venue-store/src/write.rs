@@ -221,6 +221,13 @@ impl ChangeBuffer {
 
 /// Writes `records` inside `tx`, capturing one change per inserted or updated row.
 /// Returns the summary and the ids of the rows that changed.
+/// Another connection of this process (or another process) may have written since our last
+/// write; its stamps must stay below ours. One indexed read inside the write lock.
+pub(crate) fn catch_up_clock(conn: &rusqlite::Connection, clock: &mut HlcClock) -> Result<()> {
+    clock.catch_up(crate::load_last_hlc(conn)?);
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_records<R: Record>(
     tx: &rusqlite::Transaction,
@@ -330,6 +337,7 @@ impl Store {
             conn, clock, node, ..
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        catch_up_clock(&tx, clock)?;
         let mut changed = Vec::new();
         let summary = write_records(
             &tx,
@@ -342,6 +350,9 @@ impl Store {
             &mut changed,
         )?;
         tx.commit()?;
+        if summary.written() > 0 {
+            self.notify(&[R::KIND.as_str()]);
+        }
         Ok(summary)
     }
 
@@ -389,6 +400,7 @@ impl Store {
             ..
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        catch_up_clock(&tx, clock)?;
         let mut changed = Vec::new();
         let summary = write_records(
             &tx,
@@ -427,6 +439,7 @@ impl Store {
         tx.commit()?;
         // A venue edit changes how later sales map to business dates.
         venues.remove(&record.venue_id());
+        self.notify(&[R::KIND.as_str(), AuditEntry::KIND.as_str()]);
         Ok(true)
     }
 }

@@ -633,3 +633,81 @@ fn the_clock_and_node_survive_a_restart() {
     assert_eq!(store.node_id(), node);
     assert!(store.last_hlc() >= hlc);
 }
+
+#[test]
+fn two_connections_of_one_process_keep_stamps_ordered_so_the_later_edit_wins() {
+    let (dir, mut background, venue) = new_store();
+    let mut screens = Store::open(&db_path(&dir)).expect("second connection");
+    let original = sale(&venue, 1, 1_000);
+    background
+        .ingest(Origin::Connector, None, std::slice::from_ref(&original))
+        .expect("ingest");
+    // The background connection hears from a peer whose clock runs a minute ahead (within the
+    // allowed drift), so its own next stamps are a minute ahead of the wall clock too.
+    let peer_sale = sale(&venue, 2, 500);
+    let ahead = ChangeRecord {
+        change_id: new_id(),
+        venue_id: venue.id,
+        entity: EntityKind::Transaction,
+        entity_id: peer_sale.id,
+        op: ChangeOp::Upsert,
+        payload: serde_json::to_value(&peer_sale).expect("payload"),
+        hlc: Hlc::new(HlcClock::now_ms() + 60_000, 0),
+        node: NodeId::generate(),
+        origin: Origin::Connector,
+    };
+    background.apply_remote(&[ahead]).expect("apply");
+    let mut tipped = original.clone();
+    tipped.tip_minor = 250;
+    background
+        .ingest(Origin::Connector, None, std::slice::from_ref(&tipped))
+        .expect("update");
+
+    // A person then refunds it from the screens' connection, opened before all that.
+    let background_last = background.last_hlc();
+    let mut refunded = tipped.clone();
+    refunded.refunded_minor = 1_000;
+    let written = screens
+        .save_by_user("Sam (staff)", "transaction.refund", &refunded)
+        .expect("refund");
+    assert!(
+        written,
+        "the later edit is written, not lost to an older clock"
+    );
+    let stored = background
+        .get::<Transaction>(original.id)
+        .expect("read")
+        .expect("exists");
+    assert_eq!(stored.refunded_minor, 1_000);
+    assert!(screens.last_hlc() > background_last);
+}
+
+#[test]
+fn a_listener_hears_the_kinds_of_rows_each_commit_touched() {
+    use std::sync::{Arc, Mutex};
+    let (_dir, mut store, venue) = new_store();
+    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&heard);
+    store.set_change_listener(Arc::new(move |topics: &[&'static str]| {
+        let mut heard = sink.lock().expect("lock");
+        heard.extend(topics.iter().map(|t| t.to_string()));
+    }));
+    let first = sale(&venue, 1, 900);
+    store
+        .ingest(Origin::Connector, None, std::slice::from_ref(&first))
+        .expect("ingest");
+    // The same row again changes nothing, so nobody is told.
+    store
+        .ingest(Origin::Connector, None, std::slice::from_ref(&first))
+        .expect("ingest again");
+    store
+        .save_connector_state(
+            venue.id,
+            "square-main",
+            &serde_json::json!({"state": "open"}),
+            None,
+        )
+        .expect("state");
+    let heard = heard.lock().expect("lock").clone();
+    assert_eq!(heard, vec!["transaction", venue_store::CONNECTOR_STATE]);
+}

@@ -1,0 +1,537 @@
+//! The rule model: what is measured (metric), when it is a problem (condition and threshold,
+//! sustained for a window), how loud (severity), how often (cool-down) and when (active hours).
+//! Rules come from the built-ins, `[[alert_rule]]` blocks in venue.toml and the app; all three
+//! are written as an [`AlertRuleConfig`] and checked into an [`AlertRule`] here.
+
+use chrono::{NaiveTime, Timelike};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use venue_domain::{Origin, Severity};
+
+/// What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// People inside (all zones) as a share of the venue's capacity: 0.8 is 80%.
+    OccupancyShare,
+    /// People inside (all zones).
+    Occupancy,
+    /// 1 while a connector's (or the PMS's) circuit breaker is open or half-open, else 0.
+    BreakerOpen,
+    /// 1 when a connector's latest finished snapshot failed or was partial, else 0.
+    SnapshotFailed,
+    /// A connector's rate-limited responses over its requests, from its latest metrics.
+    RateLimitRatio,
+    /// Seconds the PMS live socket has been down (0 while connected).
+    PmsSocketDownSeconds,
+    /// 1 while a door sensor is offline, else 0.
+    SensorOffline,
+    /// 1 while a door sensor's credentials are refused, else 0.
+    SensorAuthFailed,
+    /// 1 per charge that failed to post to the PMS.
+    ChargeFailed,
+    /// 1 per VIP guest's reservation starting today (venue-local).
+    VipArrival,
+}
+
+impl Metric {
+    pub const ALL: &'static [Metric] = &[
+        Metric::OccupancyShare,
+        Metric::Occupancy,
+        Metric::BreakerOpen,
+        Metric::SnapshotFailed,
+        Metric::RateLimitRatio,
+        Metric::PmsSocketDownSeconds,
+        Metric::SensorOffline,
+        Metric::SensorAuthFailed,
+        Metric::ChargeFailed,
+        Metric::VipArrival,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::OccupancyShare => "occupancy_share",
+            Metric::Occupancy => "occupancy",
+            Metric::BreakerOpen => "breaker_open",
+            Metric::SnapshotFailed => "snapshot_failed",
+            Metric::RateLimitRatio => "rate_limit_ratio",
+            Metric::PmsSocketDownSeconds => "pms_socket_down_seconds",
+            Metric::SensorOffline => "sensor_offline",
+            Metric::SensorAuthFailed => "sensor_auth_failed",
+            Metric::ChargeFailed => "charge_failed",
+            Metric::VipArrival => "vip_arrival",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Metric> {
+        Metric::ALL.iter().copied().find(|m| m.as_str() == text)
+    }
+
+    /// The origin the engine's writes for this metric are recorded with.
+    pub(crate) fn origin(self) -> Origin {
+        match self {
+            Metric::OccupancyShare
+            | Metric::Occupancy
+            | Metric::SensorOffline
+            | Metric::SensorAuthFailed => Origin::Sensor,
+            Metric::BreakerOpen | Metric::SnapshotFailed | Metric::RateLimitRatio => {
+                Origin::Connector
+            }
+            Metric::PmsSocketDownSeconds | Metric::ChargeFailed | Metric::VipArrival => Origin::Pms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Condition {
+    #[serde(rename = ">=")]
+    AtLeast,
+    #[serde(rename = ">")]
+    Above,
+    #[serde(rename = "<=")]
+    AtMost,
+    #[serde(rename = "<")]
+    Below,
+    #[serde(rename = "==")]
+    Equal,
+}
+
+impl Condition {
+    pub const NAMES: &'static [&'static str] = &[">=", ">", "<=", "<", "=="];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::AtLeast => ">=",
+            Condition::Above => ">",
+            Condition::AtMost => "<=",
+            Condition::Below => "<",
+            Condition::Equal => "==",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Condition> {
+        Some(match text.trim() {
+            ">=" => Condition::AtLeast,
+            ">" => Condition::Above,
+            "<=" => Condition::AtMost,
+            "<" => Condition::Below,
+            "==" => Condition::Equal,
+            _ => return None,
+        })
+    }
+
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Condition::AtLeast => value >= threshold,
+            Condition::Above => value > threshold,
+            Condition::AtMost => value <= threshold,
+            Condition::Below => value < threshold,
+            Condition::Equal => (value - threshold).abs() < 1e-9,
+        }
+    }
+}
+
+/// Venue-local hours a rule is active, "HH:MM-HH:MM"; the end is exclusive and may be before
+/// the start (the window wraps midnight: "22:00-06:00").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveHours {
+    /// Minutes after local midnight.
+    pub start: u32,
+    pub end: u32,
+}
+
+impl ActiveHours {
+    pub fn parse(text: &str) -> Result<ActiveHours, String> {
+        let (from, to) = text
+            .split_once('-')
+            .ok_or_else(|| format!("{text:?} is not HH:MM-HH:MM"))?;
+        let minute = |part: &str| -> Result<u32, String> {
+            let t = NaiveTime::parse_from_str(part.trim(), "%H:%M")
+                .map_err(|_| format!("{text:?}: {:?} is not a time HH:MM", part.trim()))?;
+            Ok(t.hour() * 60 + t.minute())
+        };
+        let hours = ActiveHours {
+            start: minute(from)?,
+            end: minute(to)?,
+        };
+        if hours.start == hours.end {
+            return Err(format!(
+                "{text:?} is empty: leave active_hours out for all day"
+            ));
+        }
+        Ok(hours)
+    }
+
+    /// Whether a venue-local time of day (minutes after midnight) is inside.
+    pub fn contains_minute(self, minute: u32) -> bool {
+        if self.start < self.end {
+            self.start <= minute && minute < self.end
+        } else {
+            minute >= self.start || minute < self.end
+        }
+    }
+
+    pub fn contains(self, local: NaiveTime) -> bool {
+        self.contains_minute(local.hour() * 60 + local.minute())
+    }
+}
+
+impl fmt::Display for ActiveHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.start / 60,
+            self.start % 60,
+            self.end / 60,
+            self.end % 60
+        )
+    }
+}
+
+/// A rule as written in venue.toml (`[[alert_rule]]`) or sent by the app: every field but `id`
+/// optional, so a block naming a built-in's id only overrides what it sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleConfig {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// The condition must hold this long before an alert opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// After an alert resolves, the same condition does not open again for this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cool_down_seconds: Option<u32>,
+    /// The condition must stay clear this long before the alert resolves itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_after_seconds: Option<u32>,
+    /// Venue-local "HH:MM-HH:MM" (may wrap midnight); all day when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_hours: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The alert's title instead of the metric's own wording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+// Thresholds are checked to be finite, so equality is an equivalence.
+impl Eq for AlertRuleConfig {}
+
+/// A checked rule, ready for the engine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRule {
+    pub id: String,
+    pub metric: Metric,
+    pub condition: Condition,
+    pub threshold: f64,
+    pub window_seconds: u32,
+    pub severity: Severity,
+    pub cool_down_seconds: u32,
+    pub clear_after_seconds: u32,
+    #[serde(serialize_with = "serialize_hours")]
+    pub active_hours: Option<ActiveHours>,
+    pub enabled: bool,
+    pub title: Option<String>,
+}
+
+fn serialize_hours<S: serde::Serializer>(
+    hours: &Option<ActiveHours>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match hours {
+        Some(h) => s.serialize_some(&h.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Defaults of a new custom rule.
+pub const DEFAULT_COOL_DOWN_SECONDS: u32 = 900;
+/// A condition must be clear this long before its alert resolves itself (flapping damping).
+pub const DEFAULT_CLEAR_AFTER_SECONDS: u32 = 60;
+
+impl AlertRuleConfig {
+    /// Checks the block into a rule. With `base` (the built-in of the same id) every field is
+    /// optional and overrides the built-in's; without, `metric`, `condition` and `threshold`
+    /// are required. Errors name the rule and the field.
+    pub fn to_rule(&self, base: Option<&AlertRule>) -> Result<AlertRule, String> {
+        let id = self.id.trim();
+        let err = |field: &str, msg: String| format!("alert_rule {id:?}: {field}: {msg}");
+        validate_id(id).map_err(|m| format!("alert_rule {id:?}: id: {m}"))?;
+        let metric = match (&self.metric, base) {
+            (Some(m), _) => Metric::parse(m.trim()).ok_or_else(|| {
+                err(
+                    "metric",
+                    format!(
+                        "{m:?} is not one of {}",
+                        Metric::ALL
+                            .iter()
+                            .map(|m| m.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?,
+            (None, Some(b)) => b.metric,
+            (None, None) => return Err(err("metric", "is required".into())),
+        };
+        let condition = match (&self.condition, base) {
+            (Some(c), _) => Condition::parse(c).ok_or_else(|| {
+                err(
+                    "condition",
+                    format!("{c:?} is not one of {}", Condition::NAMES.join(", ")),
+                )
+            })?,
+            (None, Some(b)) => b.condition,
+            (None, None) => return Err(err("condition", "is required".into())),
+        };
+        let threshold = match (self.threshold, base) {
+            (Some(t), _) if !t.is_finite() => {
+                return Err(err("threshold", "must be a finite number".into()))
+            }
+            (Some(t), _) => t,
+            (None, Some(b)) => b.threshold,
+            (None, None) => return Err(err("threshold", "is required".into())),
+        };
+        let severity = match (&self.severity, base) {
+            (Some(s), _) => s.trim().parse::<Severity>().map_err(|_| {
+                err(
+                    "severity",
+                    format!("{s:?} is not one of info, warning, critical"),
+                )
+            })?,
+            (None, Some(b)) => b.severity,
+            (None, None) => Severity::Warning,
+        };
+        let active_hours = match (&self.active_hours, base) {
+            (Some(h), _) if h.trim().is_empty() => None,
+            (Some(h), _) => Some(ActiveHours::parse(h).map_err(|m| err("active_hours", m))?),
+            (None, Some(b)) => b.active_hours,
+            (None, None) => None,
+        };
+        let window_seconds = self
+            .window_seconds
+            .or(base.map(|b| b.window_seconds))
+            .unwrap_or(0);
+        let cool_down_seconds = self
+            .cool_down_seconds
+            .or(base.map(|b| b.cool_down_seconds))
+            .unwrap_or(DEFAULT_COOL_DOWN_SECONDS);
+        let clear_after_seconds = self
+            .clear_after_seconds
+            .or(base.map(|b| b.clear_after_seconds))
+            .unwrap_or(DEFAULT_CLEAR_AFTER_SECONDS);
+        const DAY: u32 = 86_400;
+        for (field, value) in [
+            ("window_seconds", window_seconds),
+            ("cool_down_seconds", cool_down_seconds),
+            ("clear_after_seconds", clear_after_seconds),
+        ] {
+            if value > 7 * DAY {
+                return Err(err(field, format!("{value} is more than a week")));
+            }
+        }
+        let title = match &self.title {
+            Some(t) if t.trim().is_empty() => None,
+            Some(t) if t.chars().count() > 200 => {
+                return Err(err("title", "is longer than 200 characters".into()))
+            }
+            Some(t) => Some(t.trim().to_string()),
+            None => base.and_then(|b| b.title.clone()),
+        };
+        Ok(AlertRule {
+            id: id.to_string(),
+            metric,
+            condition,
+            threshold,
+            window_seconds,
+            severity,
+            cool_down_seconds,
+            clear_after_seconds,
+            active_hours,
+            enabled: self.enabled.or(base.map(|b| b.enabled)).unwrap_or(true),
+            title,
+        })
+    }
+}
+
+impl AlertRule {
+    /// The block that gives back this rule (how custom rules are stored).
+    pub fn to_config(&self) -> AlertRuleConfig {
+        AlertRuleConfig {
+            id: self.id.clone(),
+            metric: Some(self.metric.as_str().into()),
+            condition: Some(self.condition.as_str().into()),
+            threshold: Some(self.threshold),
+            window_seconds: Some(self.window_seconds),
+            severity: Some(self.severity.as_str().into()),
+            cool_down_seconds: Some(self.cool_down_seconds),
+            clear_after_seconds: Some(self.clear_after_seconds),
+            active_hours: self.active_hours.map(|h| h.to_string()),
+            enabled: Some(self.enabled),
+            title: self.title.clone(),
+        }
+    }
+}
+
+/// Rule ids: 1-64 of a-z, 0-9, '.', '_', '-' (a ':' would blur the alert's dedupe key).
+fn validate_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("is required".into());
+    }
+    if id.len() > 64 {
+        return Err("is longer than 64 characters".into());
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "{c:?} is not allowed (use a-z, 0-9, '.', '_' or '-')"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn block(toml_text: &str) -> AlertRuleConfig {
+        toml::from_str(toml_text).expect("block parses")
+    }
+
+    #[test]
+    fn a_custom_rule_needs_metric_condition_and_threshold() {
+        let e = block(r#"id = "x""#).to_rule(None).unwrap_err();
+        assert!(e.contains("\"x\": metric: is required"), "{e}");
+        let e = block("id = \"x\"\nmetric = \"occupancy\"")
+            .to_rule(None)
+            .unwrap_err();
+        assert!(e.contains("condition: is required"), "{e}");
+        let e = block("id = \"x\"\nmetric = \"occupancy\"\ncondition = \">\"")
+            .to_rule(None)
+            .unwrap_err();
+        assert!(e.contains("threshold: is required"), "{e}");
+        let rule = block("id = \"x\"\nmetric = \"occupancy\"\ncondition = \">\"\nthreshold = 100")
+            .to_rule(None)
+            .expect("valid");
+        assert_eq!(rule.severity, Severity::Warning);
+        assert_eq!(rule.cool_down_seconds, DEFAULT_COOL_DOWN_SECONDS);
+        assert!(rule.enabled);
+    }
+
+    fn custom(metric: &str, condition: &str, threshold: &str, extra: &str) -> String {
+        format!("id = \"r\"\nmetric = \"{metric}\"\ncondition = \"{condition}\"\nthreshold = {threshold}\n{extra}")
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (
+                custom("temperature", ">", "1", ""),
+                "metric: \"temperature\" is not one of",
+            ),
+            (
+                custom("occupancy", "=>", "1", ""),
+                "condition: \"=>\" is not one of >=, >, <=, <, ==",
+            ),
+            (
+                custom("occupancy", ">", "nan", ""),
+                "threshold: must be a finite number",
+            ),
+            (
+                custom("occupancy", ">", "1", "severity = \"loud\""),
+                "severity: \"loud\" is not one of",
+            ),
+            (
+                custom("occupancy", ">", "1", "active_hours = \"9-17\""),
+                "active_hours:",
+            ),
+            (
+                custom("occupancy", ">", "1", "active_hours = \"25:00-02:00\""),
+                "active_hours:",
+            ),
+            (
+                custom("occupancy", ">", "1", "active_hours = \"10:00-10:00\""),
+                "active_hours:",
+            ),
+            (
+                custom("occupancy", ">", "1", "window_seconds = 9999999"),
+                "window_seconds:",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = block(&text).to_rule(None).unwrap_err();
+            assert!(e.starts_with("alert_rule \"r\": "), "{e}");
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+        let e = block("id = \"Bad Id\"").to_rule(None).unwrap_err();
+        assert!(e.contains(": id: 'B' is not allowed"), "{e}");
+        let unknown = toml::from_str::<AlertRuleConfig>("id = \"x\"\nthreshhold = 1").unwrap_err();
+        assert!(unknown.to_string().contains("threshhold"), "{unknown}");
+    }
+
+    #[test]
+    fn an_override_keeps_what_it_does_not_set() {
+        let base = block(
+            "id = \"occupancy.warning\"\nmetric = \"occupancy_share\"\ncondition = \">=\"\nthreshold = 0.8\nseverity = \"warning\"",
+        )
+        .to_rule(None)
+        .expect("valid");
+        let rule = block("id = \"occupancy.warning\"\nthreshold = 0.7\nenabled = false")
+            .to_rule(Some(&base))
+            .expect("valid");
+        assert_eq!(rule.threshold, 0.7);
+        assert!(!rule.enabled);
+        assert_eq!(rule.metric, Metric::OccupancyShare);
+        assert_eq!(rule.severity, Severity::Warning);
+        assert_eq!(rule.to_config().to_rule(None), Ok(rule));
+    }
+
+    #[test]
+    fn active_hours_wrap_midnight() {
+        let night = ActiveHours::parse("22:00-06:00").expect("valid");
+        assert!(night.contains_minute(23 * 60));
+        assert!(night.contains_minute(0));
+        assert!(night.contains_minute(5 * 60 + 59));
+        assert!(!night.contains_minute(6 * 60));
+        assert!(!night.contains_minute(12 * 60));
+        assert!(night.contains_minute(22 * 60));
+        assert_eq!(night.to_string(), "22:00-06:00");
+        let day = ActiveHours::parse("09:00-17:30").expect("valid");
+        assert!(day.contains_minute(9 * 60));
+        assert!(!day.contains_minute(17 * 60 + 30));
+    }
+
+    proptest! {
+        #[test]
+        fn active_hours_and_their_complement_cover_the_day_once(
+            start in 0u32..1440, end in 0u32..1440, minute in 0u32..1440
+        ) {
+            prop_assume!(start != end);
+            let hours = ActiveHours { start, end };
+            let rest = ActiveHours { start: end, end: start };
+            prop_assert!(hours.contains_minute(minute) != rest.contains_minute(minute));
+            prop_assert!(hours.contains_minute(start));
+            prop_assert!(!hours.contains_minute(end));
+            let text = hours.to_string();
+            prop_assert_eq!(ActiveHours::parse(&text), Ok(hours));
+            // Wrapping: inside exactly when not in [end, start) of the same day.
+            let inside = if start < end {
+                (start..end).contains(&minute)
+            } else {
+                !(end..start).contains(&minute)
+            };
+            prop_assert_eq!(hours.contains_minute(minute), inside);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The UI's commands: each is one call into `venue_core::Console`, run off the UI thread. Access
+//! checks, validation and auditing all live in the core, so the app and the CLI cannot drift.
+
+use crate::shell::Shell;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+use venue_core::views::*;
+use venue_core::{ApiError, ApiResult, Role, SessionInfo, StatusReport};
+
+type Shl<'a> = State<'a, Shell>;
+
+#[tauri::command]
+pub async fn status(shell: Shl<'_>) -> ApiResult<StatusReport> {
+    shell.run(|c| c.status()).await
+}
+
+#[derive(Serialize)]
+pub struct AppInfo {
+    version: String,
+    data_dir: String,
+}
+
+#[tauri::command]
+pub async fn app_info(app: AppHandle, shell: Shl<'_>) -> ApiResult<AppInfo> {
+    let version = app.package_info().version.to_string();
+    shell
+        .run(move |c| {
+            Ok(AppInfo {
+                version,
+                data_dir: c.data_dir().display().to_string(),
+            })
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn sign_in(shell: Shl<'_>, pin: String) -> ApiResult<SessionInfo> {
+    shell.run(move |c| c.sign_in(&pin)).await
+}
+
+#[tauri::command]
+pub async fn sign_out(app: AppHandle, shell: Shl<'_>) -> ApiResult<()> {
+    shell.run(|c| c.sign_out()).await?;
+    app.emit("session-locked", ()).map_err(internal)
+}
+
+#[tauri::command]
+pub async fn session(shell: Shl<'_>) -> ApiResult<Option<SessionInfo>> {
+    shell.run(|c| Ok(c.session())).await
+}
+
+#[tauri::command]
+pub async fn today(shell: Shl<'_>) -> ApiResult<TodayView> {
+    shell.run(|c| c.today()).await
+}
+
+#[tauri::command]
+pub async fn stays(shell: Shl<'_>, kind: String, date: Option<String>) -> ApiResult<Vec<StayRow>> {
+    shell.run(move |c| c.stays(&kind, date.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn search(
+    shell: Shl<'_>,
+    query: String,
+    limit: Option<u32>,
+) -> ApiResult<Vec<venue_core::SearchHit>> {
+    shell
+        .run(move |c| {
+            c.authorize(Role::Staff)
+                .and_then(|()| c.search(&query, limit.unwrap_or(20)))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn guest(shell: Shl<'_>, customer_id: String) -> ApiResult<GuestDetail> {
+    shell.run(move |c| c.guest(&customer_id)).await
+}
+
+#[tauri::command]
+pub async fn reservation(shell: Shl<'_>, id: String) -> ApiResult<ReservationDetail> {
+    shell.run(move |c| c.reservation(&id)).await
+}
+
+#[tauri::command]
+pub async fn post_charge(
+    shell: Shl<'_>,
+    reservation_id: String,
+    item: String,
+    amount_minor: i64,
+) -> ApiResult<ChargeView> {
+    shell
+        .run(move |c| c.post_charge(&reservation_id, &item, amount_minor))
+        .await
+}
+
+#[tauri::command]
+pub async fn set_desk_note(
+    shell: Shl<'_>,
+    reservation_id: String,
+    text: String,
+) -> ApiResult<DeskNoteView> {
+    shell
+        .run(move |c| c.desk_note_write(&reservation_id, &text))
+        .await
+}
+
+#[tauri::command]
+pub async fn sales(shell: Shl<'_>, from: String, to: String) -> ApiResult<SalesView> {
+    shell.run(move |c| c.sales(&from, &to)).await
+}
+
+#[tauri::command]
+pub async fn export_sales_csv(shell: Shl<'_>, from: String, to: String) -> ApiResult<CsvExport> {
+    shell.run(move |c| c.export_sales_csv(&from, &to)).await
+}
+
+#[tauri::command]
+pub async fn sensors(shell: Shl<'_>) -> ApiResult<SensorsView> {
+    shell.run(|c| c.sensors_view()).await
+}
+
+#[tauri::command]
+pub async fn traffic(
+    shell: Shl<'_>,
+    resolution: String,
+    from: String,
+    to: String,
+) -> ApiResult<Vec<TrafficPoint>> {
+    shell.run(move |c| c.traffic(&resolution, &from, &to)).await
+}
+
+#[tauri::command]
+pub async fn connections(shell: Shl<'_>) -> ApiResult<ConnectionsView> {
+    shell.run(|c| c.connections()).await
+}
+
+#[tauri::command]
+pub async fn fetch_now(shell: Shl<'_>, connector: String) -> ApiResult<()> {
+    let name = shell.run(move |c| c.check_fetch_now(&connector)).await?;
+    shell.fetch_now.send(name).map_err(|_| {
+        ApiError::new(
+            venue_core::ErrorCode::Internal,
+            "the background sync is not running; restart the app",
+        )
+    })
+}
+
+#[tauri::command]
+pub async fn alerts(shell: Shl<'_>, include_resolved: Option<bool>) -> ApiResult<Vec<AlertView>> {
+    shell
+        .run(move |c| c.alerts(include_resolved.unwrap_or(false)))
+        .await
+}
+
+#[tauri::command]
+pub async fn acknowledge_alert(shell: Shl<'_>, id: String) -> ApiResult<AlertView> {
+    shell.run(move |c| c.acknowledge_alert(&id)).await
+}
+
+#[tauri::command]
+pub async fn resolve_alert(shell: Shl<'_>, id: String) -> ApiResult<AlertView> {
+    shell.run(move |c| c.resolve_alert(&id)).await
+}
+
+#[tauri::command]
+pub async fn settings(shell: Shl<'_>) -> ApiResult<SettingsView> {
+    shell.run(|c| c.settings()).await
+}
+
+#[tauri::command]
+pub async fn update_venue(
+    shell: Shl<'_>,
+    name: Option<String>,
+    timezone: Option<String>,
+    currency: Option<String>,
+    capacity: Option<u32>,
+) -> ApiResult<venue_core::domain::Venue> {
+    shell
+        .run(move |c| {
+            c.authorize(Role::Admin)?;
+            c.update_venue(
+                name.as_deref(),
+                timezone.as_deref(),
+                currency.as_deref(),
+                capacity,
+            )
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn set_secret(
+    shell: Shl<'_>,
+    name: String,
+    value: String,
+) -> ApiResult<venue_core::SecretSaved> {
+    shell.run(move |c| c.set_secret(&name, &value)).await
+}
+
+#[tauri::command]
+pub async fn secrets_status(shell: Shl<'_>) -> ApiResult<Vec<venue_core::SecretStatus>> {
+    shell.run(|c| c.secrets_status()).await
+}
+
+#[tauri::command]
+pub async fn staff_list(shell: Shl<'_>) -> ApiResult<Vec<venue_core::StaffAccount>> {
+    shell.run(|c| c.staff_list()).await
+}
+
+#[tauri::command]
+pub async fn staff_create(
+    shell: Shl<'_>,
+    name: String,
+    role: Role,
+    pin: String,
+) -> ApiResult<venue_core::StaffAccount> {
+    shell.run(move |c| c.staff_create(&name, role, &pin)).await
+}
+
+#[tauri::command]
+pub async fn staff_set_pin(
+    shell: Shl<'_>,
+    staff_id: String,
+    pin: String,
+) -> ApiResult<venue_core::StaffAccount> {
+    shell.run(move |c| c.staff_set_pin(&staff_id, &pin)).await
+}
+
+#[tauri::command]
+pub async fn staff_set_active(
+    shell: Shl<'_>,
+    staff_id: String,
+    active: bool,
+) -> ApiResult<venue_core::StaffAccount> {
+    shell
+        .run(move |c| c.staff_set_active(&staff_id, active))
+        .await
+}
+
+fn internal(error: tauri::Error) -> ApiError {
+    ApiError::new(venue_core::ErrorCode::Internal, error.to_string())
+}

@@ -1,0 +1,145 @@
+// A small W3C WebDriver client over fetch (Node 20, no npm dependencies), for tauri-driver.
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+// W3C WebDriver's key for element references.
+const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
+
+export class TestFailure extends Error {}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Driver {
+  constructor(url, artifacts) {
+    this.url = url.replace(/\/$/, "");
+    this.artifacts = artifacts;
+    this.sessionId = null;
+  }
+
+  /** One WebDriver call. Resolves to `value`; rejects with the driver's error and message. */
+  async call(method, path, body, { timeout = 60_000 } = {}) {
+    let response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json; charset=utf-8" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (cause) {
+      throw new Error(`${method} ${path}: cannot reach tauri-driver at ${this.url} (${cause.cause?.code ?? cause.message})`);
+    }
+    const text = await response.text();
+    let payload;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      throw new Error(`${method} ${path}: HTTP ${response.status}, not JSON: ${text.slice(0, 300)}`);
+    }
+    if (!response.ok || (payload.value && typeof payload.value === "object" && "error" in payload.value)) {
+      const { error = `HTTP ${response.status}`, message = "" } = payload.value ?? {};
+      const err = new Error(`${method} ${path}: ${error}${message ? `: ${message}` : ""}`);
+      err.webdriverError = error;
+      throw err;
+    }
+    return payload.value;
+  }
+
+  async waitReady() {
+    const deadline = Date.now() + 15_000;
+    let last = "";
+    while (Date.now() < deadline) {
+      try {
+        const status = await this.call("GET", "/status", undefined, { timeout: 2_000 });
+        if (status?.ready !== false) return;
+        last = status?.message ?? "not ready";
+      } catch (error) {
+        last = error.message;
+      }
+      await sleep(250);
+    }
+    throw new TestFailure(`tauri-driver did not become ready at ${this.url}: ${last}`);
+  }
+
+  async start(application) {
+    const session = await this.call("POST", "/session", {
+      capabilities: { alwaysMatch: { "tauri:options": { application } } },
+    });
+    this.sessionId = session.sessionId;
+    return this.sessionId;
+  }
+
+  async stop() {
+    if (this.sessionId) await this.call("DELETE", `/session/${this.sessionId}`);
+    this.sessionId = null;
+  }
+
+  s(path) {
+    return `/session/${this.sessionId}${path}`;
+  }
+
+  /** The element id of the first match of `css`, or null when there is none (yet). */
+  async find(css) {
+    try {
+      const element = await this.call("POST", this.s("/element"), { using: "css selector", value: css });
+      return element?.[ELEMENT_KEY] ?? null;
+    } catch (error) {
+      if (["no such element", "stale element reference", "no such frame"].includes(error.webdriverError)) return null;
+      throw error;
+    }
+  }
+
+  async findAll(css) {
+    const elements = await this.call("POST", this.s("/elements"), { using: "css selector", value: css });
+    return elements.map((e) => e[ELEMENT_KEY]);
+  }
+
+  /** Text of the first match of `css`, or null when there is none (yet). */
+  async text(css) {
+    const id = await this.find(css);
+    if (!id) return null;
+    try {
+      const text = await this.call("GET", this.s(`/element/${id}/text`));
+      return typeof text === "string" ? text.trim() : "";
+    } catch (error) {
+      if (error.webdriverError === "stale element reference") return null;
+      throw error;
+    }
+  }
+
+  /** Waits until `check()` returns a truthy value and returns it; fails naming `what`. */
+  async until(what, check, { timeout = 30_000, every = 250 } = {}) {
+    const deadline = Date.now() + timeout;
+    let last;
+    for (;;) {
+      last = await check();
+      if (last) return last;
+      if (Date.now() > deadline) throw new TestFailure(`after ${timeout / 1000} s: ${what}`);
+      await sleep(every);
+    }
+  }
+
+  async waitFor(css, { timeout = 30_000 } = {}) {
+    return this.until(`${css} did not appear`, () => this.find(css), { timeout });
+  }
+
+  async click(css) {
+    const id = await this.waitFor(css);
+    await this.call("POST", this.s(`/element/${id}/click`), {});
+  }
+
+  async type(css, value, { clear = true } = {}) {
+    const id = await this.waitFor(css);
+    if (clear) await this.call("POST", this.s(`/element/${id}/clear`), {});
+    await this.call("POST", this.s(`/element/${id}/value`), { text: value });
+  }
+
+  async screenshot(name) {
+    const base64 = await this.call("GET", this.s("/screenshot"));
+    await mkdir(this.artifacts, { recursive: true });
+    const file = join(this.artifacts, name);
+    await writeFile(file, Buffer.from(base64, "base64"));
+    return file;
+  }
+}

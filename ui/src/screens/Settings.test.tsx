@@ -1,0 +1,89 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { DEMO_VENUE } from "../dev/fixtures";
+import { demoApiAs, renderScreen } from "../test/render";
+import { Settings } from "./Settings";
+import { venuePatch } from "./settings/VenueSection";
+
+describe("Settings", () => {
+  it("shows the app version and venue; a manager cannot edit", async () => {
+    renderScreen(<Settings />, { role: "manager" });
+    expect((await screen.findByTestId("app-version")).textContent).toBe("0.1.0-demo");
+    expect((screen.getByTestId("venue-name") as HTMLInputElement).readOnly).toBe(true);
+    expect(screen.queryByTestId("venue-save")).toBeNull();
+  });
+
+  it("lets an admin set a secret, then forgets the value", async () => {
+    const api = demoApiAs("admin");
+    const setSecret = vi.spyOn(api, "setSecret");
+    renderScreen(<Settings />, { api, role: "admin" });
+    fireEvent.click(await screen.findByTestId("settings-tab-credentials"));
+    const input = (await screen.findByTestId("secret-input-toast-bar-client-secret")) as HTMLInputElement;
+    expect(input.type).toBe("password");
+    expect(screen.getByTestId("secret-status-toast-bar-client-secret").textContent).toBe("Missing");
+    fireEvent.change(input, { target: { value: "s3cret" } });
+    fireEvent.click(screen.getByTestId("secret-save-toast-bar-client-secret"));
+    await waitFor(() => expect(setSecret).toHaveBeenCalledWith("toast-bar-client-secret", "s3cret"));
+    expect(await screen.findByTestId("secret-saved-toast-bar-client-secret")).toBeTruthy();
+    expect((screen.getByTestId("secret-input-toast-bar-client-secret") as HTMLInputElement).value).toBe("");
+    await waitFor(() => expect(screen.getByTestId("secret-status-toast-bar-client-secret").textContent).toBe("Set · OS keyring"));
+    expect(document.body.textContent).not.toContain("s3cret");
+  });
+
+  it("shows a manager the secret status but no way to set one", async () => {
+    renderScreen(<Settings />, { role: "manager" });
+    fireEvent.click(await screen.findByTestId("settings-tab-credentials"));
+    expect(await screen.findByTestId("secret-status-mews-access-token")).toBeTruthy();
+    expect(screen.queryByTestId("secret-input-mews-access-token")).toBeNull();
+  });
+
+  it("lets an admin add staff and deactivate them", async () => {
+    const api = demoApiAs("admin");
+    const create = vi.spyOn(api, "staffCreate");
+    renderScreen(<Settings />, { api, role: "admin" });
+    fireEvent.click(await screen.findByTestId("settings-tab-staff"));
+    await screen.findByTestId("staff-table");
+    fireEvent.change(screen.getByTestId("staff-add-name"), { target: { value: "Rita Bar" } });
+    fireEvent.change(screen.getByTestId("staff-add-role"), { target: { value: "manager" } });
+    fireEvent.change(screen.getByTestId("staff-add-pin"), { target: { value: "4321" } });
+    fireEvent.click(screen.getByTestId("staff-add-submit"));
+    await waitFor(() => expect(create).toHaveBeenCalledWith({ name: "Rita Bar", role: "manager", pin: "4321" }));
+    expect(await screen.findByText("Rita Bar")).toBeTruthy();
+    fireEvent.click(screen.getByTestId("staff-active-s-1"));
+    await waitFor(() => expect(screen.getByTestId("staff-active-s-1").textContent).toBe("Reactivate"));
+  });
+
+  it("resets a PIN in a dialog that Esc closes", async () => {
+    const api = demoApiAs("admin");
+    const setPin = vi.spyOn(api, "staffSetPin");
+    renderScreen(<Settings />, { api, role: "admin" });
+    fireEvent.click(await screen.findByTestId("settings-tab-staff"));
+    fireEvent.click(await screen.findByTestId("staff-pin-s-1"));
+    expect(await screen.findByTestId("pin-dialog")).toBeTruthy();
+    fireEvent.keyDown(document.activeElement ?? document.body, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("pin-dialog")).toBeNull());
+    fireEvent.click(screen.getByTestId("staff-pin-s-1"));
+    fireEvent.change(await screen.findByTestId("staff-pin-input"), { target: { value: "5555" } });
+    fireEvent.click(screen.getByTestId("staff-pin-save"));
+    await waitFor(() => expect(setPin).toHaveBeenCalledWith("s-1", "5555"));
+  });
+
+  it("shows a manager only their own PIN change", async () => {
+    renderScreen(<Settings />, { role: "manager" });
+    fireEvent.click(await screen.findByTestId("settings-tab-staff"));
+    await screen.findByTestId("staff-table");
+    expect(screen.getByTestId("staff-pin-s-2").textContent).toBe("Change my PIN");
+    expect(screen.queryByTestId("staff-pin-s-1")).toBeNull();
+    expect(screen.queryByTestId("staff-add-name")).toBeNull();
+    expect(screen.queryByTestId("staff-active-s-1")).toBeNull();
+  });
+
+  it("checks venue edits and sends only what changed", () => {
+    expect(venuePatch(DEMO_VENUE, { name: "Harbour Hotel & Bar", timezone: "Europe/Lisbon", currency: "eur", capacity: "200" })).toEqual({ capacity: 200 });
+    expect(venuePatch(DEMO_VENUE, { name: " ", timezone: "Europe/Lisbon", currency: "EUR", capacity: "200" })).toMatch(/name/);
+    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Mars/Base", currency: "EUR", capacity: "200" })).toMatch(/timezone/);
+    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EURO", capacity: "200" })).toMatch(/currency/);
+    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EUR", capacity: "-1" })).toMatch(/Capacity/);
+  });
+});

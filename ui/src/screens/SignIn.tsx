@@ -1,0 +1,109 @@
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { toApiError } from "../api";
+import { useApi } from "../context";
+import type { ApiError, SessionInfo, StatusReport } from "../types";
+
+const PAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
+
+/** PIN sign-in. `notice` explains why the session ended (inactivity lock, signed out elsewhere). */
+export function SignIn({ status, notice, onSignedIn }: { status: StatusReport | null; notice: string | null; onSignedIn: (session: SessionInfo) => void }) {
+  const api = useApi();
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => input.current?.focus(), []);
+
+  const press = (digit: string) => {
+    setPin((p) => (p.length < 8 ? p + digit : p));
+    input.current?.focus();
+  };
+
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
+    if (busy) return;
+    if (!/^\d{4,8}$/.test(pin)) {
+      setError({ code: "bad_input", message: "A PIN has 4 to 8 digits." });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const session = await api.signIn(pin);
+      onSignedIn(session);
+    } catch (reason) {
+      setError(toApiError(reason));
+      setPin("");
+      input.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="signin">
+      <form className="signin-card" onSubmit={submit} aria-labelledby="signin-title">
+        <h2 id="signin-title">Sign in</h2>
+        <p className="dim">Enter your staff PIN.</p>
+        {notice && (
+          <p className="signin-notice" role="status" data-testid="signin-notice">
+            {notice}
+          </p>
+        )}
+        {status && !status.venue && (
+          <p className="signin-notice" data-testid="no-venue">
+            No venue set up yet. Create one with <code>venue init</code> (or <code>venue init --demo</code>).
+          </p>
+        )}
+        <label className="field">
+          <span className="field-label">PIN</span>
+          <input
+            ref={input}
+            type="password"
+            inputMode="numeric"
+            autoComplete="off"
+            pattern="[0-9]*"
+            maxLength={8}
+            className="pin-input"
+            value={pin}
+            onChange={(e) => setPin(e.target.value.replace(/\D/g, "").slice(0, 8))}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? "signin-error" : undefined}
+            data-testid="signin-pin"
+          />
+        </label>
+        {error && (
+          <p className="field-error" id="signin-error" role="alert">
+            <span data-testid="signin-error">{error.message}</span>
+            {error.code === "locked_out" && <span className="dim"> (sign-in paused)</span>}
+          </p>
+        )}
+        <div className="pinpad" aria-label="PIN pad">
+          {PAD.map((d) => (
+            <button key={d} type="button" className="pinpad-key" onClick={() => press(d)} tabIndex={-1}>
+              {d}
+            </button>
+          ))}
+          <button type="button" className="pinpad-key pinpad-aux" onClick={() => setPin("")} tabIndex={-1} aria-label="Clear">
+            Clear
+          </button>
+          <button type="button" className="pinpad-key" onClick={() => press("0")} tabIndex={-1}>
+            0
+          </button>
+          <button type="button" className="pinpad-key pinpad-aux" onClick={() => setPin((p) => p.slice(0, -1))} tabIndex={-1} aria-label="Delete last digit">
+            ⌫
+          </button>
+        </div>
+        <button type="submit" className="signin-submit" disabled={busy} data-testid="signin-submit">
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+        {status && (
+          <p className="signin-store dim">
+            Store schema <span data-testid="schema-version">{status.store.schema_version}</span> · {status.store.path}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,90 @@
+import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { Chart } from "../components/Chart";
+import { Card, ErrorBanner, Loading, StaleBadge } from "../components/States";
+import { useVenue } from "../context";
+import { useView } from "../hooks/useView";
+import { curveChart } from "../lib/charts";
+import { TOPICS } from "../lib/topics";
+import { AlertsCard } from "./today/Alerts";
+import { HealthCard } from "./today/Health";
+import { OccupancyCard } from "./today/Occupancy";
+import { StaysCard } from "./today/Stays";
+import { SalesCard } from "./today/TodaySales";
+
+/** How often the clock and stale badges are re-evaluated, and the longest a Today view is kept. */
+export const TICK_MS = 30_000;
+export const MAX_AGE_MS = 60_000;
+
+/** The default screen: occupancy, sales, stays, alerts and health at a glance. */
+export function Today() {
+  const { fmt } = useVenue();
+  const view = useView((api) => api.today(), TOPICS.today, []);
+  const [now, setNow] = useState(() => new Date());
+
+  // No polling of the backend: the view reloads on store-changed. This timer only moves the
+  // clock and re-reads today() when the view is older than a minute, so stale badges (which
+  // the core decides) catch up even when no event arrives.
+  const { loadedAt, reload } = view;
+  useEffect(() => {
+    const timer = setInterval(() => {
+      setNow(new Date());
+      if (loadedAt !== null && Date.now() - loadedAt >= MAX_AGE_MS) void reload();
+    }, TICK_MS);
+    return () => clearInterval(timer);
+  }, [loadedAt, reload]);
+
+  const data = view.data;
+  const chart = useMemo(() => (data ? curveChart(data.curve.today, data.curve.last_week, fmt) : null), [data, fmt]);
+
+  if (!data) {
+    return (
+      <div className="screen">
+        <ScreenTitle />
+        {view.error ? <ErrorBanner error={view.error} onRetry={() => void reload()} /> : <Loading label="Reading today…" lines={6} />}
+      </div>
+    );
+  }
+
+  const staleConnectors = data.health.connectors.filter((c) => c.stale).map((c) => c.name);
+  const stale = data.occupancy.stale || staleConnectors.length > 0;
+  const staleWhy = [
+    data.occupancy.stale ? `occupancy last read ${fmt.ago(data.occupancy.updated_at, now)}` : null,
+    staleConnectors.length ? `no recent run from ${staleConnectors.join(", ")}` : null,
+  ]
+    .filter(Boolean)
+    .join("; ");
+
+  return (
+    <div className="screen screen-today">
+      <ScreenTitle>
+        <span className="dim">{fmt.date(data.date, "full")}</span>
+        {stale && <StaleBadge title={`Some data is stale: ${staleWhy}`} />}
+        {stale && <span className="dim small">{staleWhy}</span>}
+      </ScreenTitle>
+      {view.error && <ErrorBanner error={view.error} title="Could not refresh; showing the last reading" onRetry={() => void reload()} />}
+      <div className="today-grid">
+        <OccupancyCard occupancy={data.occupancy} now={now} />
+        <Card title="Occupancy by 15 minutes" className="card-curve">
+          {chart && (data.curve.today.length > 0 || data.curve.last_week.length > 0) ? (
+            <Chart config={chart} label="Occupancy today against the same weekday last week" tall />
+          ) : (
+            <p className="empty">No occupancy history yet.</p>
+          )}
+        </Card>
+        <SalesCard sales={data.sales} />
+        <StaysCard stays={data.stays} />
+        <AlertsCard alerts={data.alerts} now={now} onChanged={() => void reload()} />
+        <HealthCard health={data.health} />
+      </div>
+    </div>
+  );
+}
+
+function ScreenTitle({ children }: { children?: ReactNode }) {
+  return (
+    <div className="screen-head">
+      <h2 className="screen-title">Today</h2>
+      {children}
+    </div>
+  );
+}
