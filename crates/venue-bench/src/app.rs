@@ -426,6 +426,7 @@ async fn live(
     ensure_alive(app_pid, "the app")?;
     ensure_alive(twin_pid, "venue run (baseline)")?;
     let idle_window = Duration::from_secs(options.idle_seconds);
+    let activity = page_activity(&rig.driver).await;
     let idle = observe(&Watch {
         app_pid,
         baseline_pid: twin_pid,
@@ -441,6 +442,7 @@ async fn live(
         &idle.cpu,
         &poll_intervals,
         conditions,
+        activity,
     )?;
 
     let doors = rig.control.doors().await?;
@@ -453,6 +455,7 @@ async fn live(
         None => "demo door traffic running".to_string(),
     };
     let occupancy_before = occupancy(&rig.driver).await?;
+    let activity = page_activity(&rig.driver).await;
     rig.control.post("/doors/traffic/start").await?;
     let traffic = observe(&Watch {
         app_pid,
@@ -470,6 +473,7 @@ async fn live(
         &traffic.cpu,
         &poll_intervals,
         conditions,
+        activity,
     )?;
     report_memory(
         &traffic,
@@ -871,6 +875,22 @@ fn report_cold_starts(
     Ok(())
 }
 
+/// What keeps the page busy while nothing changes: running animations (CSS and Web
+/// Animations, by the class of their element) and skeleton placeholders still shown.
+const PAGE_ACTIVITY: &str = "const running = document.getAnimations().filter((a) => a.playState === 'running');\
+    return { running_animations: running.length,\
+    animated_elements: [...new Set(running.map((a) => (a.effect && a.effect.target && a.effect.target.className) || '?'))].slice(0, 10),\
+    skeletons: document.querySelectorAll('.skeleton').length,\
+    canvases: document.querySelectorAll('canvas').length };";
+
+/// The page's activity, or the error as a string (a diagnostic must not fail the run).
+async fn page_activity(driver: &webdriver::Driver) -> serde_json::Value {
+    match driver.execute(PAGE_ACTIVITY).await {
+        Ok(value) => value,
+        Err(e) => json!({"error": format!("{e:#}")}),
+    }
+}
+
 async fn occupancy(driver: &webdriver::Driver) -> anyhow::Result<Option<i64>> {
     Ok(driver
         .text(OCCUPANCY_NOW)
@@ -983,6 +1003,7 @@ fn report_cpu(
     window: &CpuWindow,
     poll_intervals: &[u64],
     conditions: &serde_json::Value,
+    page: serde_json::Value,
 ) -> anyhow::Result<()> {
     let app_own = window.app.get("app");
     let total = window.app.total();
@@ -1006,6 +1027,7 @@ fn report_cpu(
             "what": "utime+stime of the app and every descendant (WebKitWebProcess, WebKitNetworkProcess, …) over the window, as percent of one core; signed in on Today",
             "baseline_is": "`venue run` on a twin demo data dir (the same live work without a window), same window",
             "interval_seconds_in_venue_toml": poll_intervals,
+            "page_before_the_window": page,
             "conditions": conditions,
         }),
     )?;
@@ -2278,6 +2300,17 @@ mod webdriver {
             self.call(reqwest::Method::POST, &path, Some(json!({"text": text})))
                 .await
                 .map(drop)
+        }
+
+        /// Runs `script` (a function body) in the page and returns its value.
+        pub async fn execute(&self, script: &str) -> anyhow::Result<Value> {
+            let path = self.session_path("/execute/sync")?;
+            self.call(
+                reqwest::Method::POST,
+                &path,
+                Some(json!({"script": script, "args": []})),
+            )
+            .await
         }
 
         pub async fn click(&self, element: &str) -> anyhow::Result<()> {

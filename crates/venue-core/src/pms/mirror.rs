@@ -461,9 +461,10 @@ impl<'s, 'a> Mirror<'s, 'a> {
         if raw.is_empty() {
             return Ok(counts);
         }
-        // A stay that is not newer than ours was named for another reason: in Mews a guest's
-        // edit (a new phone, VIP) reaches us as an event on their stay. Re-read those guests;
-        // a stay that really changed costs no extra request (new guests are read below).
+        // In Mews a guest's edit (a new email, VIP) reaches us only as an event on their stay, and
+        // it may come in the same batch as a change to the stay itself, so the two cannot be told
+        // apart: re-read the guests of every stay named, in one request. (Reading only the guests
+        // of unchanged stays lost a guest's edit made together with a change to their stay.)
         let ours: Vec<Uuid> = raw
             .iter()
             .map(|r| self.ctx.row_id(EntityKind::Reservation, &r.id))
@@ -475,12 +476,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             .map_err(|e| FetchError::Sink(e.to_string()))?;
         let accounts: Vec<String> = raw
             .iter()
-            .zip(&ours)
-            .filter(|(r, id)| match (r.updated_utc, held.get(id)) {
-                (Some(at), Some(held)) => at <= *held,
-                _ => false,
-            })
-            .filter_map(|(r, _)| r.account_id.clone())
+            .filter_map(|r| r.account_id.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
