@@ -6,8 +6,10 @@
 #
 # APP_BINARY must have the UI embedded (the default features do: `npm --prefix ui run build`
 # then `cargo build -p venue-console`). VENUE_BINARY is the `venue` CLI. The script makes a
-# fresh demo data dir (`venue init --demo`), serves the simulators on their demo ports (8787-8789)
-# with their control on 8790, starts Xvfb on $E2E_DISPLAY (:99) unless an X server runs there,
+# fresh demo data dir (`venue init --demo`), serves the simulators on ports of their own
+# ($E2E_PORT_BASE, default 18787: POS, Mews, door counters, control; the data dir's venue.toml is
+# pointed there, so a `make demo` on the usual ports does not get in the way), starts Xvfb on
+# $E2E_DISPLAY (:99) unless an X server runs there,
 # installs tauri-driver if missing, runs tests/e2e/console.mjs, and stops every process it
 # started. Logs and screenshots go to tests/e2e/artifacts/.
 set -euo pipefail
@@ -19,7 +21,8 @@ app="${1:-$root/target/debug/venue-console}"
 venue="${2:-$root/target/debug/venue}"
 display="${E2E_DISPLAY:-:99}"
 port="${E2E_DRIVER_PORT:-4444}"
-control_port="${E2E_CONTROL_PORT:-8790}"
+base="${E2E_PORT_BASE:-18787}"
+pos_port=$base mews_port=$((base + 1)) sensor_port=$((base + 2)) control_port=$((base + 3))
 artifacts="${E2E_ARTIFACTS:-$here/artifacts}"
 export E2E_VENUE_NAME="${E2E_VENUE_NAME:-Harbour Hotel & Bar}"
 
@@ -36,9 +39,9 @@ command -v node >/dev/null || fail "node (20 or newer) is not on PATH"
 command -v Xvfb >/dev/null || fail "Xvfb is missing: apt-get install xvfb"
 command -v dbus-run-session >/dev/null || fail "dbus-run-session is missing: apt-get install dbus-x11"
 command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver is missing: apt-get install webkit2gtk-driver"
-for busy in 8787 8788 8789 "$control_port" "$port"; do
+for busy in "$pos_port" "$mews_port" "$sensor_port" "$control_port" "$port"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; then
-        fail "port $busy is already in use; stop what listens there (another venue sim or WebDriver)"
+        fail "port $busy is already in use; stop what listens there or set E2E_PORT_BASE / E2E_DRIVER_PORT"
     fi
 done
 
@@ -96,10 +99,14 @@ fi
 
 # The demo venue, polled every 2 s instead of 15 so a walk-in shows quickly.
 "$venue" --data-dir "$data_dir" init --demo >"$artifacts/init.log" 2>&1 || fail "venue init --demo failed (see $artifacts/init.log)"
-sed -i 's/^interval_seconds = 15$/interval_seconds = 2/' "$data_dir/venue.toml"
+sed -i -e 's/^interval_seconds = 15$/interval_seconds = 2/' \
+    -e "s/127\.0\.0\.1:8787/127.0.0.1:$pos_port/g" -e "s/127\.0\.0\.1:8788/127.0.0.1:$mews_port/g" \
+    -e "s/127\.0\.0\.1:8789/127.0.0.1:$sensor_port/g" "$data_dir/venue.toml"
+grep -q "127.0.0.1:$sensor_port" "$data_dir/venue.toml" || fail "could not point venue.toml at the test ports"
 
 echo "e2e: starting the simulators (control on $control_port)"
-start_group "$artifacts/sim.log" "$venue" --data-dir "$data_dir" sim --control-port "$control_port"
+start_group "$artifacts/sim.log" "$venue" --data-dir "$data_dir" sim --port "$pos_port" --mews-port "$mews_port" \
+    --sensor-port "$sensor_port" --control-port "$control_port"
 for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$control_port") 2>/dev/null && break
     sleep 0.1

@@ -427,7 +427,7 @@ async fn live(
     ensure_alive(twin_pid, "venue run (baseline)")?;
     let idle_window = Duration::from_secs(options.idle_seconds);
     let activity = page_activity(&rig.driver).await;
-    let idle = observe(&Watch {
+    let mut idle = observe(&Watch {
         app_pid,
         baseline_pid: twin_pid,
         xvfb_pid: rig.xvfb_pid,
@@ -436,6 +436,9 @@ async fn live(
         walk: None,
     })
     .await?;
+    if let Some(blank) = &mut rig.blank {
+        idle.cpu.blank_engine = Some(blank_engine_idle(blank, idle_window).await?);
+    }
     report_cpu(
         "app.idle_cpu_percent_of_one_core",
         "door traffic stopped (the PMS simulator still changes one stay per 30 s)",
@@ -735,43 +738,70 @@ struct BlankStart {
     painted_ms: f64,
 }
 
+impl Blank {
+    /// Launches MiniBrowser on about:blank: times the launch, returns its pid.
+    async fn open(&mut self) -> anyhow::Result<(BlankStart, u32)> {
+        let binary = self
+            .minibrowser
+            .to_str()
+            .context("MiniBrowser's path is not UTF-8")?;
+        let launched = Instant::now();
+        self.driver
+            .new_session(json!({"webkitgtk:browserOptions": {
+                "binary": binary, "args": ["--automation"]
+            }}))
+            .await
+            .context("the blank-page baseline (MiniBrowser)")?;
+        let post_session_ms = ms(launched.elapsed());
+        let d = &self.driver;
+        poll(Duration::from_secs(30), &mut Vec::new(), move || {
+            d.find("body")
+        })
+        .await?
+        .context("MiniBrowser's blank page has no body within 30 s")?;
+        let painted_ms = ms(launched.elapsed());
+        let pid = procfs::descendants(self.driver_pid, &procfs::all_stats())
+            .into_iter()
+            .find(|pid| procfs::exe(*pid).is_some_and(|exe| exe == self.minibrowser))
+            .context("no MiniBrowser process under its WebKitWebDriver")?;
+        let start = BlankStart {
+            post_session_ms,
+            painted_ms,
+        };
+        Ok((start, pid))
+    }
+
+    /// Ends the session; waits for MiniBrowser and its WebKit processes to be gone.
+    async fn close(&mut self, pid: u32) -> anyhow::Result<()> {
+        let tree = procfs::tree(pid);
+        let closed = self.driver.delete_session().await;
+        supervise::wait_gone_or_kill(&tree, Duration::from_secs(10)).await;
+        closed
+    }
+}
+
+/// The web engine at rest: MiniBrowser on about:blank, its CPU over `window` (measured after
+/// the app's window, not during it, so that its window does not disturb the app's).
+async fn blank_engine_idle(
+    blank: &mut Blank,
+    window: Duration,
+) -> anyhow::Result<procfs::CpuShares> {
+    let (_, pid) = blank.open().await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut meter = procfs::CpuMeter::start(pid, "MiniBrowser");
+    let started = Instant::now();
+    tokio::time::sleep(window).await;
+    meter.sample();
+    let shares = meter.shares(started.elapsed().as_secs_f64());
+    blank.close(pid).await?;
+    Ok(shares)
+}
+
 /// The same web engine opening a blank page: MiniBrowser under WebKitWebDriver directly.
 async fn blank_page(blank: &mut Blank) -> anyhow::Result<BlankStart> {
-    let (driver, driver_pid, minibrowser) = (
-        &mut blank.driver,
-        blank.driver_pid,
-        blank.minibrowser.as_path(),
-    );
-    let binary = minibrowser
-        .to_str()
-        .context("MiniBrowser's path is not UTF-8")?;
-    let launched = Instant::now();
-    driver
-        .new_session(json!({"webkitgtk:browserOptions": {
-            "binary": binary, "args": ["--automation"]
-        }}))
-        .await
-        .context("the blank-page baseline (MiniBrowser)")?;
-    let post_session_ms = ms(launched.elapsed());
-    let d: &webdriver::Driver = driver;
-    poll(Duration::from_secs(30), &mut Vec::new(), move || {
-        d.find("body")
-    })
-    .await?
-    .context("MiniBrowser's blank page has no body within 30 s")?;
-    let painted_ms = ms(launched.elapsed());
-    let tree: Vec<u32> = procfs::descendants(driver_pid, &procfs::all_stats())
-        .into_iter()
-        .filter(|pid| procfs::exe(*pid).is_some_and(|exe| exe == minibrowser))
-        .flat_map(procfs::tree)
-        .collect();
-    let closed = driver.delete_session().await;
-    supervise::wait_gone_or_kill(&tree, Duration::from_secs(10)).await;
-    closed?;
-    Ok(BlankStart {
-        post_session_ms,
-        painted_ms,
-    })
+    let (start, pid) = blank.open().await?;
+    blank.close(pid).await?;
+    Ok(start)
 }
 
 fn report_cold_starts(
@@ -909,6 +939,10 @@ struct CpuWindow {
     baseline: procfs::CpuShares,
     /// The X server this run started (drawing the window costs it too), when there is one.
     display_server: Option<f64>,
+    /// MiniBrowser on about:blank and its WebKit processes, over a window as long.
+    blank_engine: Option<procfs::CpuShares>,
+    /// The app tree's percent of a core in each sampling interval (about a second).
+    timeline: Vec<f64>,
 }
 
 struct Observed {
@@ -936,12 +970,16 @@ async fn observe(w: &Watch<'_>) -> anyhow::Result<Observed> {
     let mut app_cpu = procfs::CpuMeter::start(w.app_pid, "app");
     let mut baseline_cpu = procfs::CpuMeter::start(w.baseline_pid, "venue run");
     let mut xvfb_cpu = w.xvfb_pid.map(|pid| procfs::CpuMeter::start(pid, "Xvfb"));
+
     let mut app_memory = vec![procfs::tree_memory(w.app_pid)];
     let mut baseline_memory = vec![procfs::tree_memory(w.baseline_pid)];
     let started = Instant::now();
     let (mut next_memory, mut next_walk) = (started + MEMORY_EVERY, started);
     let mut cpu_seconds = None;
     let mut walk_ins = 0;
+    let mut timeline = Vec::new();
+    let mut last_cpu_sample = started;
+    let hz = procfs::clock_ticks_per_second();
     let end = started + w.window.max(w.cpu_window);
     loop {
         let now = Instant::now();
@@ -953,7 +991,12 @@ async fn observe(w: &Watch<'_>) -> anyhow::Result<Observed> {
             next_walk += WALK_EVERY;
         }
         if cpu_seconds.is_none() {
-            app_cpu.sample();
+            let ticks = app_cpu.sample();
+            let interval = now.duration_since(last_cpu_sample).as_secs_f64();
+            if interval > 0.0 {
+                timeline.push(ticks as f64 / hz / interval * 100.0);
+            }
+            last_cpu_sample = now;
             baseline_cpu.sample();
             if let Some(x) = &mut xvfb_cpu {
                 x.sample();
@@ -989,6 +1032,8 @@ async fn observe(w: &Watch<'_>) -> anyhow::Result<Observed> {
             app: app_cpu.shares(seconds),
             baseline: baseline_cpu.shares(seconds),
             display_server: xvfb_cpu.map(|x| x.shares(seconds).total()),
+            blank_engine: None,
+            timeline,
         },
         app_memory,
         baseline_memory,
@@ -1022,6 +1067,11 @@ fn report_cpu(
             "by_process": window.app.rounded(),
             "display_server_percent": window.display_server.map(round),
             "display_server_is": "the Xvfb this run started, drawing the window (not in the value)",
+            "blank_page_engine_percent": window.blank_engine.as_ref().map(|e| round(e.total())),
+            "blank_page_engine_by_process": window.blank_engine.as_ref().map(procfs::CpuShares::rounded),
+            "blank_page_engine_is": "WebKitGTK's MiniBrowser on about:blank under WebKitWebDriver, over a window as long right after the app's: the web engine at rest (idle line only)",
+            "per_interval_percent": window.timeline.iter().map(|v| (v * 10.0).round() / 10.0).collect::<Vec<_>>(),
+            "busiest_interval_percent": round(window.timeline.iter().copied().fold(0.0, f64::max)),
             "seconds": round(window.seconds),
             "condition": condition,
             "what": "utime+stime of the app and every descendant (WebKitWebProcess, WebKitNetworkProcess, …) over the window, as percent of one core; signed in on Today",
@@ -1453,12 +1503,14 @@ mod procfs {
                 .collect()
         }
 
-        pub fn sample(&mut self) {
+        /// Reads the tree now; returns the ticks it spent since the last sample.
+        pub fn sample(&mut self) -> u64 {
             let stats = self.snapshot();
-            self.add(&stats);
+            self.add(&stats)
         }
 
-        pub fn add(&mut self, stats: &[Stat]) {
+        pub fn add(&mut self, stats: &[Stat]) -> u64 {
+            let mut added = 0;
             for s in stats {
                 let before = self
                     .last
@@ -1472,8 +1524,11 @@ mod procfs {
                         .or_insert_with(|| name(s))
                         .clone()
                 };
-                *self.ticks.entry(label).or_default() += s.ticks().saturating_sub(before);
+                let delta = s.ticks().saturating_sub(before);
+                *self.ticks.entry(label).or_default() += delta;
+                added += delta;
             }
+            added
         }
 
         pub fn shares(&self, seconds: f64) -> CpuShares {
@@ -1766,11 +1821,12 @@ mod procfs {
             meter
                 .last
                 .insert((2, 6), at(2, "WebKitWebProcess", 50, 6).ticks());
-            meter.add(&[
+            let added = meter.add(&[
                 at(1, "venue-console", 103, 5),
                 at(2, "WebKitWebProcess", 60, 6),
                 at(3, "WebKitNetworkProcess", 4, 7), // born during the window
             ]);
+            assert_eq!(added, 3 + 10 + 5);
             // Pid 2 was reused by another process: counts from its birth, not from 61.
             meter.add(&[
                 at(1, "venue-console", 104, 5),
