@@ -967,20 +967,19 @@ struct Watch<'a> {
 }
 
 async fn observe(w: &Watch<'_>) -> anyhow::Result<Observed> {
-    let mut app_cpu = procfs::CpuMeter::start(w.app_pid, "app");
-    let mut baseline_cpu = procfs::CpuMeter::start(w.baseline_pid, "venue run");
-    let mut xvfb_cpu = w.xvfb_pid.map(|pid| procfs::CpuMeter::start(pid, "Xvfb"));
-
     let mut app_memory = vec![procfs::tree_memory(w.app_pid)];
     let mut baseline_memory = vec![procfs::tree_memory(w.baseline_pid)];
     let started = Instant::now();
-    let (mut next_memory, mut next_walk) = (started + MEMORY_EVERY, started);
-    let mut cpu_seconds = None;
-    let mut walk_ins = 0;
-    let mut timeline = Vec::new();
-    let mut last_cpu_sample = started;
+    let mut app_cpu = procfs::CpuMeter::start(w.app_pid, "app");
+    let mut baseline_cpu = procfs::CpuMeter::start(w.baseline_pid, "venue run");
+    let mut xvfb_cpu = w.xvfb_pid.map(|pid| procfs::CpuMeter::start(pid, "Xvfb"));
     let hz = procfs::clock_ticks_per_second();
+    let cpu_end = started + w.cpu_window;
     let end = started + w.window.max(w.cpu_window);
+    let mut last_cpu = started;
+    let mut next_cpu = Some((started + CPU_EVERY).min(cpu_end));
+    let (mut next_memory, mut next_walk) = (started + MEMORY_EVERY, started);
+    let (mut timeline, mut walk_ins) = (Vec::new(), 0);
     loop {
         let now = Instant::now();
         if let Some((control, door)) = w.walk.filter(|_| now >= next_walk) {
@@ -990,20 +989,16 @@ async fn observe(w: &Watch<'_>) -> anyhow::Result<Observed> {
             walk_ins += WALK_ENTRIES;
             next_walk += WALK_EVERY;
         }
-        if cpu_seconds.is_none() {
+        if next_cpu.is_some_and(|at| now >= at) {
             let ticks = app_cpu.sample();
-            let interval = now.duration_since(last_cpu_sample).as_secs_f64();
-            if interval > 0.0 {
-                timeline.push(ticks as f64 / hz / interval * 100.0);
-            }
-            last_cpu_sample = now;
             baseline_cpu.sample();
             if let Some(x) = &mut xvfb_cpu {
                 x.sample();
             }
-            if now >= started + w.cpu_window {
-                cpu_seconds = Some(started.elapsed().as_secs_f64());
-            }
+            let interval = now.duration_since(last_cpu).as_secs_f64();
+            timeline.push(ticks as f64 / hz / interval.max(1e-3) * 100.0);
+            last_cpu = now;
+            next_cpu = (now < cpu_end).then(|| (now + CPU_EVERY).min(cpu_end));
         }
         if now >= next_memory {
             app_memory.push(procfs::tree_memory(w.app_pid));
@@ -1011,21 +1006,19 @@ async fn observe(w: &Watch<'_>) -> anyhow::Result<Observed> {
             next_memory += MEMORY_EVERY;
         }
         ensure_alive(w.app_pid, "the app")?;
-        if now >= end && cpu_seconds.is_some() {
+        if now >= end && next_cpu.is_none() {
             break;
         }
-        let next_cpu = if cpu_seconds.is_none() {
-            (now + CPU_EVERY).min(started + w.cpu_window)
-        } else {
-            end
-        };
-        let mut wake = next_cpu.min(next_memory).min(end);
+        let mut wake = next_memory.min(end);
+        if let Some(at) = next_cpu {
+            wake = wake.min(at);
+        }
         if w.walk.is_some() {
             wake = wake.min(next_walk);
         }
         tokio::time::sleep_until(wake.max(now + Duration::from_millis(1)).into()).await;
     }
-    let seconds = cpu_seconds.unwrap_or_else(|| started.elapsed().as_secs_f64());
+    let seconds = last_cpu.duration_since(started).as_secs_f64();
     Ok(Observed {
         cpu: CpuWindow {
             seconds,
@@ -1189,7 +1182,7 @@ fn report_sizes(
     match bundle::find_deb(root) {
         Some(deb) => {
             let deb_bytes = size(&deb)?;
-            let stale = bundle::older_than(&deb, app);
+            let stale = bundle::stale(&deb, app);
             line(
                 "app.bundle_deb_mb",
                 mb(deb_bytes),
@@ -1203,6 +1196,7 @@ fn report_sizes(
                     "built_in_this_run": bundle_build.is_some(),
                     "build_seconds": bundle_build.map(|d| round(d.as_secs_f64())),
                     "older_than_the_binary": stale,
+                    "older_than_the_binary_is": "built more than a minute before the binary: it may pack an older build",
                     "baseline_is": "the release binary it packs (uncompressed)",
                     "unit_is": "MB = 10^6 bytes",
                 }),
@@ -2485,9 +2479,16 @@ mod bundle {
             .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
     }
 
-    pub fn older_than(a: &Path, b: &Path) -> bool {
+    /// Whether `deb` predates `binary` by more than a minute (the Tauri CLI touches the binary
+    /// again right after bundling it, so a fresh bundle is a few ms older than its binary).
+    pub fn stale(deb: &Path, binary: &Path) -> bool {
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        matches!((modified(a), modified(b)), (Some(a), Some(b)) if a < b)
+        match (modified(deb), modified(binary)) {
+            (Some(deb), Some(binary)) => binary
+                .duration_since(deb)
+                .is_ok_and(|d| d > Duration::from_secs(60)),
+            _ => false,
+        }
     }
 
     /// The package's Installed-Size field (kB), when dpkg-deb is there to read it.
@@ -2531,6 +2532,48 @@ mod tests {
         );
         assert!(parse_env(&["NOEQUALS".into()]).is_err());
         assert!(parse_env(&["=1".into()]).is_err());
+    }
+
+    #[test]
+    fn observing_a_quiet_process_samples_every_second() {
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = child.id();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let observed = runtime.block_on(observe(&Watch {
+            app_pid: pid,
+            baseline_pid: pid,
+            xvfb_pid: None,
+            cpu_window: Duration::from_millis(2_500),
+            window: Duration::from_millis(1_500),
+            walk: None,
+        }));
+        let _ = child.kill();
+        let _ = child.wait();
+        let observed = observed.expect("observed");
+        assert!(
+            (observed.cpu.seconds - 2.5).abs() < 0.3,
+            "{}",
+            observed.cpu.seconds
+        );
+        // 1 s, 2 s, then the end of the window at 2.5 s; a sleeping process spends nothing.
+        assert_eq!(
+            observed.cpu.timeline.len(),
+            3,
+            "{:?}",
+            observed.cpu.timeline
+        );
+        assert!(observed.cpu.timeline.iter().all(|p| *p < 50.0));
+        assert!(observed.cpu.app.total() < 5.0);
+        // At the start only: the next memory reading would be at 10 s.
+        assert_eq!(observed.app_memory.len(), 1);
+        assert!(observed.app_memory[0].rss_kb > 0);
+        assert_eq!(observed.walk_ins, 0);
     }
 
     #[test]
