@@ -3,7 +3,7 @@
 
 DEMO_DIR ?= $(CURDIR)/.venue-demo
 
-.PHONY: demo test bench setup ui
+.PHONY: demo test bench setup ui release
 
 setup:
 	tests/setup.sh
@@ -40,4 +40,22 @@ bench:
 	cargo run --release -p venue-bench -- pms --rate 500 --seconds 60 --documented-limit
 	cargo run --release -p venue-bench -- sensors --devices 1000 --interval-seconds 5 --seconds 120
 	cargo run --release -p venue-bench -- rollups --zones 50 --days 365
+	cargo run --release -p venue-bench -- signin --accounts 10
 	cargo build --release -p venue-cli && cargo run --release -p venue-bench -- app --bundle
+
+# Release bundles. With TAURI_SIGNING_PRIVATE_KEY set (the key file's text or its path; plus
+# TAURI_SIGNING_PRIVATE_KEY_PASSWORD for its password) each bundle also gets its updater
+# signature (<bundle>.sig), which the app checks against plugins.updater.pubkey before installing.
+# Without a key only the bundles are built, with no updater signatures: that is also
+# why tauri.conf.json leaves createUpdaterArtifacts off (the benchmark builds the .deb keyless).
+# RELEASE_BUNDLES=deb,appimage adds the AppImage (its tools are downloaded from GitHub).
+RELEASE_BUNDLES ?= deb
+release: ui
+	@cargo tauri --version >/dev/null 2>&1 || { echo "make release: cargo tauri not found: cargo install tauri-cli --version '^2' --locked" >&2; exit 1; }
+	@if [ -n "$$TAURI_SIGNING_PRIVATE_KEY" ]; then \
+		echo "make release: signing updater artefacts"; \
+		cargo tauri build --bundles $(RELEASE_BUNDLES) --config '{"bundle":{"createUpdaterArtifacts":true}}'; \
+	else \
+		echo "make release: TAURI_SIGNING_PRIVATE_KEY is not set: bundles only, no signed updater artefacts" >&2; \
+		cargo tauri build --bundles $(RELEASE_BUNDLES); \
+	fi

@@ -8,6 +8,9 @@ use tokio::sync::{mpsc, watch};
 /// How long to wait before starting again after the scheduler stopped on an error (a store that
 /// could not be opened, a venue not set up yet).
 const RETRY: Duration = Duration::from_secs(30);
+/// The window gets the machine first: on two cores, connectors and sensor polls starting with
+/// it slowed the first paint. What the screens show first is already in the store.
+const STARTUP_GRACE: Duration = Duration::from_millis(1500);
 
 pub struct Background {
     stop: watch::Sender<bool>,
@@ -22,27 +25,32 @@ impl Background {
         let (stop, stopped) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("venue-background".into())
-            .spawn(move || loop {
-                match crate::shell::open_console(&listener) {
-                    // The scheduler runs as the machine's operator: it acts for the venue, not
-                    // for whoever is signed in at the desk.
-                    Ok(console) => {
-                        let mut console = console.with_access(venue_core::Access::Local);
-                        let mut stopped = stopped.clone();
-                        let until_stopped = async move {
-                            let _ = stopped.wait_for(|s| *s).await;
-                        };
-                        match console.run_scheduler_with(until_stopped, Some(&mut fetch_now)) {
-                            Ok(()) => return,
-                            Err(error) => tracing::error!(code = ?error.code, %error, "background work stopped; retrying"),
+            .spawn(move || {
+                if wait_or_stop(&stopped, STARTUP_GRACE) {
+                    return;
+                }
+                loop {
+                    match crate::shell::open_console(&listener) {
+                        // The scheduler runs as the machine's operator: it acts for the venue, not
+                        // for whoever is signed in at the desk.
+                        Ok(console) => {
+                            let mut console = console.with_access(venue_core::Access::Local);
+                            let mut stopped = stopped.clone();
+                            let until_stopped = async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            };
+                            match console.run_scheduler_with(until_stopped, Some(&mut fetch_now)) {
+                                Ok(()) => return,
+                                Err(error) => tracing::error!(code = ?error.code, %error, "background work stopped; retrying"),
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(code = ?error.code, %error, "background work cannot start yet; retrying")
                         }
                     }
-                    Err(error) => {
-                        tracing::warn!(code = ?error.code, %error, "background work cannot start yet; retrying")
+                    if wait_or_stop(&stopped, RETRY) {
+                        return;
                     }
-                }
-                if wait_or_stop(&stopped, RETRY) {
-                    return;
                 }
             })?;
         Ok(Background {

@@ -4,6 +4,7 @@
 use crate::shell::Shell;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
+use venue_core::alerts::{AlertRuleConfig, AlertRuleView, NotificationPrefsView};
 use venue_core::views::*;
 use venue_core::{ApiError, ApiResult, Role, SessionInfo, StatusReport};
 
@@ -12,6 +13,11 @@ type Shl<'a> = State<'a, Shell>;
 #[tauri::command]
 pub async fn status(shell: Shl<'_>) -> ApiResult<StatusReport> {
     shell.run(|c| c.status()).await
+}
+
+#[tauri::command]
+pub async fn venue(shell: Shl<'_>) -> ApiResult<Option<venue_core::domain::Venue>> {
+    shell.run(|c| c.venue_info()).await
 }
 
 #[derive(Serialize)]
@@ -165,6 +171,21 @@ pub async fn resolve_alert(shell: Shl<'_>, id: String) -> ApiResult<AlertView> {
 }
 
 #[tauri::command]
+pub async fn alert_rules(shell: Shl<'_>) -> ApiResult<Vec<AlertRuleView>> {
+    shell.run(|c| c.alert_rules_list()).await
+}
+
+#[tauri::command]
+pub async fn save_alert_rule(shell: Shl<'_>, rule: AlertRuleConfig) -> ApiResult<AlertRuleView> {
+    shell.run(move |c| c.alert_rule_save(rule)).await
+}
+
+#[tauri::command]
+pub async fn delete_alert_rule(shell: Shl<'_>, id: String) -> ApiResult<()> {
+    shell.run(move |c| c.alert_rule_delete(&id)).await
+}
+
+#[tauri::command]
 pub async fn settings(shell: Shl<'_>) -> ApiResult<SettingsView> {
     shell.run(|c| c.settings()).await
 }
@@ -237,6 +258,35 @@ pub async fn staff_set_active(
     shell
         .run(move |c| c.staff_set_active(&staff_id, active))
         .await
+}
+
+#[tauri::command]
+pub async fn notification_prefs(shell: Shl<'_>) -> ApiResult<NotificationPrefsView> {
+    shell.run(|c| c.notification_prefs()).await
+}
+
+#[tauri::command]
+pub async fn set_notification_prefs(
+    shell: Shl<'_>,
+    prefs: NotificationPrefsView,
+) -> ApiResult<NotificationPrefsView> {
+    shell.run(move |c| c.set_notification_prefs(prefs)).await
+}
+
+#[tauri::command]
+pub async fn check_update(
+    app: AppHandle,
+    shell: Shl<'_>,
+) -> ApiResult<Option<crate::updater::UpdateOffer>> {
+    shell.run(|c| c.authorize(Role::Staff)).await?;
+    crate::updater::check(&app).await
+}
+
+/// Installs the update offered as `version` and restarts; managers and admins only.
+#[tauri::command]
+pub async fn install_update(app: AppHandle, shell: Shl<'_>, version: String) -> ApiResult<()> {
+    shell.run(|c| c.authorize(Role::Manager)).await?;
+    crate::updater::install(&app, &version).await
 }
 
 fn internal(error: tauri::Error) -> ApiError {

@@ -52,5 +52,6 @@ pub fn forward(app: AppHandle, topics: mpsc::Receiver<&'static str>) {
         if let Err(error) = app.emit("store-changed", &event) {
             tracing::warn!(%error, "could not tell the window about a change");
         }
+        crate::notifications::store_changed(&app, &event.topics);
     }
 }

@@ -8,13 +8,17 @@
 mod background;
 mod commands;
 mod events;
+mod notifications;
 mod shell;
 mod tray;
+mod updater;
+mod webview;
 
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    webview::prefer_software_painting();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -25,25 +29,50 @@ fn main() {
     let (listener, topics) = events::channel();
     let (fetch_now_tx, fetch_now_rx) = tokio::sync::mpsc::unbounded_channel();
     let background_listener = listener.clone();
+    let mut context = tauri::generate_context!();
+    let update_endpoint = updater::configure(
+        context.config_mut(),
+        std::env::var(updater::ENDPOINT_ENV).ok().as_deref(),
+    );
     let app = tauri::Builder::default()
         // A second launch focuses the running window instead of opening another store writer.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main_window(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Managers' alert notifications, shown from Rust (src-tauri/src/notifications.rs); the
+        // window gets none of the plugin's commands.
+        .plugin(tauri_plugin_notification::init())
+        // Signed updates; the window reaches them only through check_update/install_update.
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(update_endpoint)
         .manage(shell::Shell::start(listener, fetch_now_tx))
         .setup(move |app| {
+            // The main window is made here (not from the config) so that WebKit's memory
+            // settings are in place before its web process starts.
+            webview::limit_web_process_memory();
+            let config = app
+                .config()
+                .app
+                .windows
+                .iter()
+                .find(|w| w.label == "main")
+                .cloned()
+                .ok_or("tauri.conf.json has no window labelled main")?;
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
             tray::install(app.handle())?;
             let handle = app.handle().clone();
             std::thread::Builder::new()
                 .name("venue-events".into())
                 .spawn(move || events::forward(handle, topics))?;
+            notifications::start(app.handle())?;
             let background = background::Background::start(background_listener, fetch_now_rx)?;
             app.manage(std::sync::Mutex::new(background));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::status,
+            commands::venue,
             commands::app_info,
             commands::sign_in,
             commands::sign_out,
@@ -64,6 +93,9 @@ fn main() {
             commands::alerts,
             commands::acknowledge_alert,
             commands::resolve_alert,
+            commands::alert_rules,
+            commands::save_alert_rule,
+            commands::delete_alert_rule,
             commands::settings,
             commands::update_venue,
             commands::set_secret,
@@ -72,8 +104,12 @@ fn main() {
             commands::staff_create,
             commands::staff_set_pin,
             commands::staff_set_active,
+            commands::notification_prefs,
+            commands::set_notification_prefs,
+            commands::check_update,
+            commands::install_update,
         ])
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match app {
         Ok(app) => app,
         Err(error) => {

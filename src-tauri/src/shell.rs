@@ -13,19 +13,38 @@ pub struct Shell {
 }
 
 impl Shell {
-    /// Opens the screens' console, gated behind staff sign-in. When the store cannot be opened
-    /// the window still starts; each command retries and returns the core's error until it works.
+    /// Opens the screens' console, gated behind staff sign-in, on a thread of its own while the
+    /// window starts (the first command waits for it). When the store cannot be opened the
+    /// window still starts; each command retries and returns the core's error until it works.
     pub fn start(
         listener: venue_core::ChangeListener,
         fetch_now: tokio::sync::mpsc::UnboundedSender<String>,
     ) -> Self {
-        let console = open_console(&listener)
-            .inspect_err(|error| {
-                tracing::error!(code = ?error.code, %error, "store did not open; the window shows the error")
-            })
-            .ok();
+        let console = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&console);
+        let opener = listener.clone();
+        // Hold the lock before the thread starts, so no command can get in first and open a
+        // second connection.
+        let (opening, opened) = std::sync::mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("venue-open-store".into())
+            .spawn(move || {
+                let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = opening.send(());
+                *guard = open_console(&opener)
+                    .inspect_err(|error| {
+                        tracing::error!(code = ?error.code, %error, "store did not open; the window shows the error")
+                    })
+                    .ok();
+            });
+        match spawned {
+            Ok(_) => {
+                let _ = opened.recv();
+            }
+            Err(error) => tracing::warn!(%error, "store opens on the first command instead"),
+        }
         Shell {
-            console: Arc::new(Mutex::new(console)),
+            console,
             listener,
             fetch_now,
         }

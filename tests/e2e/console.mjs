@@ -170,6 +170,24 @@ test("screens: sales and sensors render for staff; settings for an admin", async
   await driver.screenshot("08-settings.png");
 });
 
+test("settings: the About card shows the version and offers the local update server's 0.2.0", async () => {
+  // run.sh serves the offer through VENUE_UPDATE_ENDPOINT; the admin from the step before is
+  // still on Settings.
+  await driver.until("the app version is not shown", async () => (await driver.text("[data-testid=app-version]")) === "0.1.0");
+  const install = await driver.until("no update is offered", async () => {
+    const error = await driver.text("[data-testid=update-error]");
+    if (error) throw new TestFailure(`the update check failed: ${error}`);
+    const text = await driver.text("[data-testid=update-install]");
+    return text === "Install update 0.2.0" ? text : null;
+  });
+  log(`offered: ${install}`);
+  await driver.screenshot("09-update-offer.png");
+  // This build was not installed from a package: it refuses to replace itself, and says so.
+  await driver.click("[data-testid=update-install]");
+  const refusal = await driver.until("installing was not refused", () => driver.text("[data-testid=update-install-error]"));
+  if (!refusal.includes("not installed from a package")) throw new TestFailure(`unexpected install error: ${refusal}`);
+});
+
 async function main() {
   if (!app || !isAbsolute(app)) throw new TestFailure(`E2E_APP must be the absolute path of the app binary, got ${JSON.stringify(app)}`);
   await driver.waitReady();

@@ -10,7 +10,8 @@
 # ($E2E_PORT_BASE, default 18787: POS, Mews, door counters, control; the data dir's venue.toml is
 # pointed there, so a `make demo` on the usual ports does not get in the way), starts Xvfb on
 # $E2E_DISPLAY (:99) unless an X server runs there,
-# installs tauri-driver if missing, runs tests/e2e/console.mjs, and stops every process it
+# installs tauri-driver if missing, runs tests/e2e/console.mjs then tests/e2e/notifications.mjs
+# (the app's D-Bus session has a mock notification server), and stops every process it
 # started. Logs and screenshots go to tests/e2e/artifacts/.
 set -euo pipefail
 
@@ -39,6 +40,7 @@ command -v node >/dev/null || fail "node (20 or newer) is not on PATH"
 command -v Xvfb >/dev/null || fail "Xvfb is missing: apt-get install xvfb"
 command -v dbus-run-session >/dev/null || fail "dbus-run-session is missing: apt-get install dbus-x11"
 command -v WebKitWebDriver >/dev/null || fail "WebKitWebDriver is missing: apt-get install webkit2gtk-driver"
+/usr/bin/python3 -c "import dbusmock" 2>/dev/null || fail "python-dbusmock is missing: apt-get install python3-dbusmock"
 for busy in "$pos_port" "$mews_port" "$sensor_port" "$control_port" "$port"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; then
         fail "port $busy is already in use; stop what listens there or set E2E_PORT_BASE / E2E_DRIVER_PORT"
@@ -122,17 +124,39 @@ export VENUE_SECRET_MEWS_ACCESS_TOKEN=sim-mews-access-token
 export VENUE_SECRET_SENSOR_FRONT_DOOR=sim-sensor-pass VENUE_SECRET_SENSOR_BAR_DOOR=sim-sensor-pass \
     VENUE_SECRET_SENSOR_TERRACE_GATE=sim-sensor-pass
 
+# A local update server offering 0.2.0, so Settings shows the offer (the app takes plain http
+# only from loopback). The signature is never checked: a build not installed from a package
+# refuses to install before downloading, which console.mjs checks too.
+update_port=$((base + 4))
+if (exec 3<>"/dev/tcp/127.0.0.1/$update_port") 2>/dev/null; then
+    fail "port $update_port (update server) is already in use; set E2E_PORT_BASE"
+fi
+mkdir -p "$data_dir/updates"
+cat >"$data_dir/updates/latest.json" <<JSON
+{"version": "0.2.0", "notes": "End-to-end test release.", "pub_date": "2026-12-01T09:00:00Z",
+ "platforms": {"linux-$(uname -m)": {"url": "http://127.0.0.1:$update_port/venue-console-0.2.0.AppImage",
+                                     "signature": "not checked before the download"}}}
+JSON
+start_group "$artifacts/update-server.log" /usr/bin/python3 -m http.server --bind 127.0.0.1 \
+    --directory "$data_dir/updates" "$update_port"
+export VENUE_UPDATE_ENDPOINT="http://127.0.0.1:$update_port/latest.json"
+
 # The app inherits its environment from tauri-driver (through WebKitWebDriver).
 export VENUE_DATA_DIR="$data_dir"
 export DISPLAY="$display"
 export NO_AT_BRIDGE=1
 echo "e2e: starting tauri-driver on port $port (app $app, data dir $data_dir)"
-start_group "$artifacts/tauri-driver.log" dbus-run-session -- tauri-driver --port "$port"
+# The session has a mock notification server the tests read Notify calls from and click.
+rm -f "$artifacts/dbus-address"
+start_group "$artifacts/tauri-driver.log" dbus-run-session -- "$here/with-notification-daemon.sh" "$artifacts" \
+    tauri-driver --port "$port"
 
 status=0
 E2E_APP="$app" E2E_DRIVER_URL="http://127.0.0.1:$port" E2E_CONTROL_URL="http://127.0.0.1:$control_port" \
     E2E_ARTIFACTS="$artifacts" node "$here/console.mjs" || status=$?
+E2E_APP="$app" E2E_DRIVER_URL="http://127.0.0.1:$port" E2E_CONTROL_URL="http://127.0.0.1:$control_port" \
+    E2E_ARTIFACTS="$artifacts" node "$here/notifications.mjs" || status=$?
 if [[ $status -ne 0 ]]; then
-    echo "e2e: app output: $artifacts/tauri-driver.log; simulators: $artifacts/sim.log" >&2
+    echo "e2e: app output: $artifacts/tauri-driver.log; simulators: $artifacts/sim.log; notification server: $artifacts/notification-daemon.log" >&2
 fi
 exit "$status"

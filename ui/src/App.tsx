@@ -6,11 +6,12 @@ import { ErrorBanner, Loading } from "./components/States";
 import { ApiContext, BusContext } from "./context";
 import { displayLocale } from "./format";
 import { createTopicBus } from "./lib/bus";
-import type { ScreenId } from "./lib/roles";
+import { NAV, type ScreenId } from "./lib/roles";
 import { SignIn } from "./screens/SignIn";
-import type { ApiError, SessionInfo, StatusReport } from "./types";
+import type { ApiError, SessionInfo, VenueInfo } from "./types";
 
-type Boot = { kind: "loading" } | { kind: "error"; error: ApiError } | { kind: "ready"; status: StatusReport };
+// The venue alone (not `status`, whose row counts scan the biggest tables): the first paint waits for it.
+type Boot = { kind: "loading" } | { kind: "error"; error: ApiError } | { kind: "ready"; venue: VenueInfo | null };
 
 interface AppProps {
   /** The desktop shell's API; a fake in tests and in a plain browser. */
@@ -21,7 +22,7 @@ interface AppProps {
 }
 
 /**
- * The root: reads the store status (venue name, timezone, currency) and the session, shows the
+ * The root: reads the venue (name, timezone, currency) and the session, shows the
  * PIN screen or the console, and turns the shell's events into view reloads.
  */
 export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialScreen }: AppProps) {
@@ -29,6 +30,8 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
   // undefined: not known yet; null: signed out.
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
+  // The screen a clicked desktop notification asked for; `seq` makes a second click count.
+  const [navigateTo, setNavigateTo] = useState<{ screen: ScreenId; seq: number } | null>(null);
   const bus = useMemo(createTopicBus, []);
   const sessionRef = useRef(session);
   sessionRef.current = session;
@@ -41,8 +44,7 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
 
   const loadStatus = useCallback(async () => {
     try {
-      const status = await api.status();
-      setBoot({ kind: "ready", status });
+      setBoot({ kind: "ready", venue: await api.venue() });
     } catch (reason) {
       setBoot({ kind: "error", error: toApiError(reason) });
     }
@@ -78,6 +80,15 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
       }),
     );
     keep(api.onSessionLocked(() => signedOut.current("The console was locked.")));
+    keep(
+      api.onNavigate((target) => {
+        const screen = NAV.find((item) => item.id === target.screen)?.id;
+        if (!screen) return;
+        // While locked, the console opens on this screen after sign-in (it reads the hash).
+        if (typeof history !== "undefined") history.replaceState(null, "", `#/${screen}`);
+        setNavigateTo((last) => ({ screen, seq: (last?.seq ?? 0) + 1 }));
+      }),
+    );
     return () => {
       live = false;
       stops.forEach((stop) => stop());
@@ -97,8 +108,7 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
 
   const refreshVenue = useCallback(() => void loadStatus(), [loadStatus]);
 
-  const status = boot.kind === "ready" ? boot.status : null;
-  const venue = status?.venue ?? null;
+  const venue = boot.kind === "ready" ? boot.venue : null;
 
   let body;
   if (boot.kind === "error") {
@@ -124,7 +134,7 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
       <>
         <Header title={venue?.name ?? "No venue set up yet"} muted={!venue} venue={venue} locale={locale} />
         <SignIn
-          status={status}
+          noVenue={boot.kind === "ready" && !venue}
           notice={session && !venue ? "No venue set up yet." : notice}
           onSignedIn={(s) => {
             setNotice(null);
@@ -143,6 +153,7 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
             locale={locale}
             onLock={lock}
             refreshVenue={refreshVenue}
+            navigateTo={navigateTo}
             {...(initialScreen ? { initialScreen } : {})}
           />
         </BusContext.Provider>

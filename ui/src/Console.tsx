@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Header } from "./components/Header";
 import { Nav } from "./components/Nav";
 import { NavContext, VenueContext, type VenueScope } from "./context";
@@ -28,6 +28,7 @@ export function Console({
   onLock,
   refreshVenue,
   initialScreen,
+  navigateTo,
 }: {
   session: SessionInfo;
   venue: VenueInfo;
@@ -36,6 +37,8 @@ export function Console({
   onLock: (reason: string | null) => void;
   refreshVenue: () => void;
   initialScreen?: ScreenId;
+  /** A clicked desktop notification's screen; each new `seq` opens it once. */
+  navigateTo?: { screen: ScreenId; seq: number } | null;
 }) {
   const items = useMemo(() => navFor(session.role), [session.role]);
   const allowed = useCallback((id: ScreenId | null) => (id && items.some((i) => i.id === id) ? id : null), [items]);
@@ -57,6 +60,14 @@ export function Console({
   }, [go]);
 
   useShortcuts({ nav: items, go, focusSearch });
+
+  // Clicks from before this sign-in already set the hash the first screen is read from.
+  const navigated = useRef(navigateTo?.seq);
+  useEffect(() => {
+    if (!navigateTo || navigateTo.seq === navigated.current) return;
+    navigated.current = navigateTo.seq;
+    go(navigateTo.screen);
+  }, [navigateTo, go]);
 
   useEffect(() => {
     const delay = lockDelayMs(session.lock_after_seconds);

@@ -35,6 +35,10 @@ describe("tauriApi", () => {
     mocked.mockResolvedValue(null);
     const cases: Array<[() => Promise<unknown>, string, Record<string, unknown> | undefined]> = [
       [() => tauriApi.status(), "status", undefined],
+      [() => tauriApi.venue(), "venue", undefined],
+      [() => tauriApi.alertRules(), "alert_rules", undefined],
+      [() => tauriApi.saveAlertRule({ id: "r", metric: "occupancy", condition: ">", threshold: 5 }), "save_alert_rule", { rule: { id: "r", metric: "occupancy", condition: ">", threshold: 5 } }],
+      [() => tauriApi.deleteAlertRule("r"), "delete_alert_rule", { id: "r" }],
       [() => tauriApi.appInfo(), "app_info", undefined],
       [() => tauriApi.signIn("1111"), "sign_in", { pin: "1111" }],
       [() => tauriApi.signOut(), "sign_out", undefined],

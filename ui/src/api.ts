@@ -1,6 +1,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  AlertRuleInput,
+  AlertRuleView,
   AlertView,
   ApiError,
   AppInfo,
@@ -16,6 +18,8 @@ import type {
   SecretSaved,
   SecretStatus,
   SensorsView,
+  NavigateTarget,
+  NotificationPrefs,
   SessionInfo,
   SettingsView,
   StaffAccount,
@@ -25,6 +29,7 @@ import type {
   TodayView,
   TrafficPoint,
   TrafficResolution,
+  UpdateOffer,
   VenueInfo,
   VenuePatch,
 } from "./types";
@@ -66,7 +71,13 @@ export type Unlisten = () => void;
  */
 export interface Api {
   status(): Promise<StatusReport>;
+  /** The venue (null before `venue init`): cheap, for the first paint. */
+  venue(): Promise<VenueInfo | null>;
   appInfo(): Promise<AppInfo>;
+  /** A newer signed version on the update server, or null when up to date. */
+  checkUpdate(): Promise<UpdateOffer | null>;
+  /** Downloads, verifies and installs `version` (manager+), then the app restarts. */
+  installUpdate(version: string): Promise<null>;
 
   signIn(pin: string): Promise<SessionInfo>;
   signOut(): Promise<null>;
@@ -75,6 +86,9 @@ export interface Api {
   staffCreate(args: { name: string; role: Role; pin: string }): Promise<StaffAccount>;
   staffSetPin(staffId: string, pin: string): Promise<StaffAccount>;
   staffSetActive(staffId: string, active: boolean): Promise<StaffAccount>;
+  /** The signed-in manager's (or admin's) own desktop notification preferences. */
+  notificationPrefs(): Promise<NotificationPrefs>;
+  setNotificationPrefs(prefs: NotificationPrefs): Promise<NotificationPrefs>;
   setSecret(name: string, value: string): Promise<SecretSaved>;
   secretsStatus(): Promise<SecretStatus[]>;
 
@@ -98,6 +112,9 @@ export interface Api {
   alerts(includeResolved?: boolean): Promise<AlertView[]>;
   acknowledgeAlert(id: string): Promise<AlertView>;
   resolveAlert(id: string): Promise<AlertView>;
+  alertRules(): Promise<AlertRuleView[]>;
+  saveAlertRule(rule: AlertRuleInput): Promise<AlertRuleView>;
+  deleteAlertRule(id: string): Promise<null>;
 
   settings(): Promise<SettingsView>;
   updateVenue(patch: VenuePatch): Promise<VenueInfo>;
@@ -106,6 +123,8 @@ export interface Api {
   onStoreChanged(handler: (topics: string[]) => void): Promise<Unlisten>;
   /** `session-locked`: the shell signed the session out. */
   onSessionLocked(handler: () => void): Promise<Unlisten>;
+  /** `navigate`: a desktop notification was clicked; open its screen. */
+  onNavigate(handler: (target: NavigateTarget) => void): Promise<Unlisten>;
 }
 
 /** Calls one Tauri command; rejects with an ApiError. */
@@ -133,7 +152,10 @@ async function listenTo<T>(event: string, handler: (payload: T) => void): Promis
 /** The real API: Tauri commands, args camelCase (Tauri maps them to the snake_case Rust params). */
 export const tauriApi: Api = {
   status: () => call("status"),
+  venue: () => call("venue"),
   appInfo: () => call("app_info"),
+  checkUpdate: () => call("check_update"),
+  installUpdate: (version) => call("install_update", { version }),
 
   signIn: (pin) => call("sign_in", { pin }),
   signOut: () => call("sign_out"),
@@ -142,6 +164,8 @@ export const tauriApi: Api = {
   staffCreate: ({ name, role, pin }) => call("staff_create", { name, role, pin }),
   staffSetPin: (staffId, pin) => call("staff_set_pin", { staffId, pin }),
   staffSetActive: (staffId, active) => call("staff_set_active", { staffId, active }),
+  notificationPrefs: () => call("notification_prefs"),
+  setNotificationPrefs: (prefs) => call("set_notification_prefs", { prefs }),
   setSecret: (name, value) => call("set_secret", { name, value }),
   secretsStatus: () => call("secrets_status"),
 
@@ -165,6 +189,9 @@ export const tauriApi: Api = {
   alerts: (includeResolved) => call("alerts", defined({ includeResolved })),
   acknowledgeAlert: (id) => call("acknowledge_alert", { id }),
   resolveAlert: (id) => call("resolve_alert", { id }),
+  alertRules: () => call("alert_rules"),
+  saveAlertRule: (rule) => call("save_alert_rule", { rule: defined({ ...rule }) }),
+  deleteAlertRule: (id) => call("delete_alert_rule", { id }),
 
   settings: () => call("settings"),
   updateVenue: (patch) => call("update_venue", defined({ ...patch })),
@@ -175,6 +202,11 @@ export const tauriApi: Api = {
       handler(topics as string[]);
     }),
   onSessionLocked: (handler) => listenTo<unknown>("session-locked", () => handler()),
+  onNavigate: (handler) =>
+    listenTo<{ screen?: unknown; alert_id?: unknown } | null>("navigate", (payload) => {
+      if (!payload || typeof payload.screen !== "string") return;
+      handler({ screen: payload.screen, alert_id: typeof payload.alert_id === "string" ? payload.alert_id : null });
+    }),
 };
 
 /** Calls the `status` command of the desktop shell. Rejects with an ApiError. */

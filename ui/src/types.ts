@@ -94,6 +94,15 @@ export interface AppInfo {
   data_dir: string;
 }
 
+/** A newer version the update server offers (check_update); not yet downloaded or verified. */
+export interface UpdateOffer {
+  version: string;
+  current_version: string;
+  notes: string | null;
+  /** RFC 3339, as the server published it. */
+  date: string | null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sign-in and staff
 
@@ -195,6 +204,69 @@ export interface AlertView {
   acknowledged_at: string | null;
   acknowledged_by: string | null;
   resolved_at: string | null;
+}
+
+/** The signed-in manager's desktop notification preferences (notification_prefs). */
+export interface NotificationPrefs {
+  enabled: boolean;
+  /** Alerts at or above this severity are shown. */
+  min_severity: Severity;
+  /** Venue-local "HH:MM", both or neither; the range may wrap midnight (22:00 to 07:00). */
+  quiet_hours_start: string | null;
+  quiet_hours_end: string | null;
+}
+
+/** The `navigate` event: a desktop notification was clicked. */
+export interface NavigateTarget {
+  screen: string;
+  alert_id: string | null;
+}
+
+export type AlertMetric =
+  | "occupancy_share"
+  | "occupancy"
+  | "breaker_open"
+  | "snapshot_failed"
+  | "rate_limit_ratio"
+  | "pms_socket_down_seconds"
+  | "sensor_offline"
+  | "sensor_auth_failed"
+  | "charge_failed"
+  | "vip_arrival";
+export type AlertCondition = ">=" | ">" | "<=" | "<" | "==";
+/** Where a rule comes from: built in, venue.toml, or made in the app (only those are edited here). */
+export type RuleSource = "builtin" | "config" | "custom";
+
+/** A checked alert rule (`alert_rules`). */
+export interface AlertRuleView {
+  id: string;
+  metric: AlertMetric;
+  condition: AlertCondition;
+  threshold: number;
+  window_seconds: number;
+  severity: Severity;
+  cool_down_seconds: number;
+  clear_after_seconds: number;
+  /** Venue-local "HH:MM-HH:MM", or null for all day. */
+  active_hours: string | null;
+  enabled: boolean;
+  title: string | null;
+  source: RuleSource;
+}
+
+/** A custom rule as saved (`save_alert_rule`); the core checks and names any bad field. */
+export interface AlertRuleInput {
+  id: string;
+  metric: AlertMetric;
+  condition: AlertCondition;
+  threshold: number;
+  window_seconds?: number;
+  severity?: Severity;
+  cool_down_seconds?: number;
+  clear_after_seconds?: number;
+  active_hours?: string;
+  enabled?: boolean;
+  title?: string;
 }
 
 export interface ConnectorHealth {

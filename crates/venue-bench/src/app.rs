@@ -436,8 +436,11 @@ async fn live(
         walk: None,
     })
     .await?;
+    let mut blank_memory = None;
     if let Some(blank) = &mut rig.blank {
-        idle.cpu.blank_engine = Some(blank_engine_idle(blank, idle_window).await?);
+        let (cpu, memory) = blank_engine_idle(blank, idle_window).await?;
+        idle.cpu.blank_engine = Some(cpu);
+        blank_memory = Some(memory);
     }
     report_cpu(
         "app.idle_cpu_percent_of_one_core",
@@ -483,6 +486,7 @@ async fn live(
         &condition,
         occupancy_before,
         occupancy_after,
+        blank_memory.as_ref(),
         conditions,
     )?;
     close_app(&mut rig.driver, app_pid).await
@@ -781,11 +785,12 @@ impl Blank {
 }
 
 /// The web engine at rest: MiniBrowser on about:blank, its CPU over `window` (measured after
-/// the app's window, not during it, so that its window does not disturb the app's).
+/// the app's window, not during it, so that its window does not disturb the app's) and the
+/// memory of it and its WebKit processes at the end.
 async fn blank_engine_idle(
     blank: &mut Blank,
     window: Duration,
-) -> anyhow::Result<procfs::CpuShares> {
+) -> anyhow::Result<(procfs::CpuShares, procfs::TreeMemory)> {
     let (_, pid) = blank.open().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut meter = procfs::CpuMeter::start(pid, "MiniBrowser");
@@ -793,8 +798,9 @@ async fn blank_engine_idle(
     tokio::time::sleep(window).await;
     meter.sample();
     let shares = meter.shares(started.elapsed().as_secs_f64());
+    let memory = procfs::tree_memory(pid);
     blank.close(pid).await?;
-    Ok(shares)
+    Ok((shares, memory))
 }
 
 /// The same web engine opening a blank page: MiniBrowser under WebKitWebDriver directly.
@@ -1086,6 +1092,7 @@ fn report_memory(
     condition: &str,
     occupancy_before: Option<i64>,
     occupancy_after: Option<i64>,
+    blank_engine: Option<&procfs::TreeMemory>,
     conditions: &serde_json::Value,
 ) -> anyhow::Result<()> {
     let mb = |kb: u64| kb as f64 / 1024.0;
@@ -1121,6 +1128,9 @@ fn report_memory(
             "app_own_peak_mb": round(mb(peak(app, |m| m.app_pss_kb))),
             "by_process_final_mb": last.by_process_mb(|p| p.pss_kb),
             "baseline_final_mb": round(mb(base_last.pss_kb)),
+            "blank_page_engine_mb": blank_engine.map(|m| round(mb(m.pss_kb))),
+            "blank_page_engine_by_process_mb": blank_engine.map(|m| m.by_process_mb(|p| p.pss_kb)),
+            "blank_page_engine_is": "WebKitGTK's MiniBrowser on about:blank and its WebKit processes (the same engine with no page), PSS at the end of the idle window",
             "pss_available": last.pss_available,
             "detail": common,
         }),
@@ -1144,13 +1154,14 @@ fn report_memory(
         }),
     )?;
     eprintln!(
-        "app: memory after {:.0} s of traffic: PSS peak {:.1} MB (final {:.1}, app's own {:.1}), RSS sum peak {:.1} MB (goal ≤ 200); `venue run` PSS {:.1} MB",
+        "app: memory after {:.0} s of traffic: PSS peak {:.1} MB (final {:.1}, app's own {:.1}), RSS sum peak {:.1} MB (goal ≤ 200); `venue run` PSS {:.1} MB; blank MiniBrowser PSS {}",
         traffic.seconds,
         mb(pss_peak),
         mb(last.pss_kb),
         mb(last.app_pss_kb),
         mb(rss_peak),
         mb(peak(base, |m| m.pss_kb)),
+        blank_engine.map_or("not measured".to_string(), |m| format!("{:.1} MB", mb(m.pss_kb))),
     );
     Ok(())
 }

@@ -9,6 +9,7 @@ mod pms;
 mod report;
 mod rollups;
 mod sensors;
+mod signin;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -114,6 +115,14 @@ enum Command {
         #[arg(long, value_name = "KEY=VALUE")]
         app_env: Vec<String>,
     },
+    /// Staff sign-in by PIN over many accounts (each PIN check is a slow Argon2id hash), against
+    /// the same sign-in with one account.
+    Signin {
+        #[arg(long, default_value_t = 10)]
+        accounts: u32,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
     SensorSim {
@@ -141,6 +150,7 @@ fn main() -> ExitCode {
             seconds,
         } => sensors::run(devices.max(1), interval_seconds.max(1), seconds.max(1)),
         Command::SensorSim { devices } => sensors::serve(devices.max(1)),
+        Command::Signin { accounts, runs } => signin::run(accounts.max(1), runs.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))
         }

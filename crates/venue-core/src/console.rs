@@ -206,6 +206,12 @@ impl Console {
         })
     }
 
+    /// The venue, or None before `venue init`: all the sign-in screen needs, without the row
+    /// counts `status` reads (those scan the biggest tables, and the window waits for this).
+    pub fn venue_info(&self) -> ApiResult<Option<Venue>> {
+        Ok(self.store.venue()?)
+    }
+
     pub fn status(&self) -> ApiResult<StatusReport> {
         let venue = self.store.venue()?;
         let connectors = match &venue {

@@ -23,6 +23,9 @@ pub enum ErrorCode {
     LockedOut,
     /// The database file was refused (not ours, corrupt, or from a newer build).
     StoreRefused,
+    /// An app update could not be checked, downloaded or verified (server unreachable, bad
+    /// manifest, a signature that does not match the app's public key); nothing was installed.
+    UpdateFailed,
     Io,
     Internal,
 }

@@ -849,24 +849,4 @@ pub(crate) mod tests {
             err.message
         );
     }
-
-    /// Argon2id at its default cost; reported in the staff PR (run with --release --ignored).
-    #[test]
-    #[ignore = "timing: cargo test --release -p venue-core sign_in_timing -- --ignored --nocapture"]
-    fn sign_in_timing() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut console = venue_console(dir.path());
-        let started = std::time::Instant::now();
-        for i in 0..10 {
-            console
-                .staff_create(&format!("Person {i}"), Role::Staff, &format!("10{i:02}"))
-                .expect("create");
-        }
-        let create = started.elapsed();
-        let mut console = console.with_access(Access::desktop());
-        let started = std::time::Instant::now();
-        console.sign_in("1009").expect("the last one");
-        let sign_in = started.elapsed();
-        println!("10 accounts created in {create:?} (incl. PIN clash checks); sign-in over 10 accounts {sign_in:?}");
-    }
 }

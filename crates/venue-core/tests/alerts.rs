@@ -633,6 +633,66 @@ fn custom_rules_from_the_app_are_listed_evaluated_audited_and_deleted() {
     assert_eq!(actions, ["alert_rule.save", "alert_rule.delete"]);
 }
 
+#[test]
+fn alerts_of_a_rule_disabled_or_deleted_resolve_at_the_next_evaluation() {
+    let (dir, mut console) = console_with("");
+    let rule = |id: &str, enabled: bool| AlertRuleConfig {
+        id: id.into(),
+        metric: Some("occupancy".into()),
+        condition: Some(">".into()),
+        threshold: Some(20.0),
+        enabled: Some(enabled),
+        ..AlertRuleConfig::default()
+    };
+    console
+        .alert_rule_save(rule("busy-bar", true))
+        .expect("save");
+    console
+        .alert_rule_save(rule("packed-bar", true))
+        .expect("save");
+    let (mut store, venue) = store(dir.path());
+    let mut engine = console.alert_engine().expect("engine");
+    let t0 = Utc::now();
+    let mut occ = Occupancy::new(&mut store, &venue, t0);
+    occ.set(&mut store, 30);
+    let e = engine.evaluate(&mut store, t0).expect("eval");
+    assert_eq!(e.opened.len(), 2, "{e:?}");
+
+    // Disabled: the condition still holds, but nothing would ever clear the alert.
+    console
+        .alert_rule_save(rule("busy-bar", false))
+        .expect("disable");
+    let e = engine
+        .evaluate(&mut store, t0 + Duration::seconds(5))
+        .expect("eval");
+    assert_eq!(e.resolved.len(), 1, "{e:?}");
+    assert_eq!(e.resolved[0].rule, "busy-bar");
+    assert!(e.opened.is_empty(), "{e:?}");
+    let left: Vec<String> = unresolved(&store, &venue)
+        .into_iter()
+        .map(|a| a.rule)
+        .collect();
+    assert_eq!(left, ["packed-bar"]);
+
+    // Deleted: gone from every list, its alert resolved by the engine and audited.
+    console.alert_rule_delete("packed-bar").expect("delete");
+    let e = engine
+        .evaluate(&mut store, t0 + Duration::seconds(10))
+        .expect("eval");
+    assert_eq!(e.resolved.len(), 1, "{e:?}");
+    assert!(unresolved(&store, &venue).is_empty());
+    let resolves = audit_actions(dir.path())
+        .into_iter()
+        .filter(|(actor, action, _)| actor == "alert-engine" && action == "alert.resolve")
+        .count();
+    assert_eq!(resolves, 2);
+    // Built-in occupancy rules stay quiet: 30 of 100 is under 80 %.
+    let e = engine
+        .evaluate(&mut store, t0 + Duration::seconds(15))
+        .expect("eval");
+    assert!(e.opened.is_empty() && e.resolved.is_empty(), "{e:?}");
+}
+
 struct MapSecrets(HashMap<String, String>);
 
 impl SecretStore for MapSecrets {

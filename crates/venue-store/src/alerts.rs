@@ -137,6 +137,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every unresolved (open or acknowledged) alert of the venue, oldest first; read through
+    /// the partial index of unresolved conditions, so resolved history does not slow it.
+    pub fn unresolved_alerts(&self, venue_id: Uuid) -> Result<Vec<Alert>> {
+        let mut stmt = self.conn.prepare_cached(&alert_select(
+            "venue_id = ?1 AND state <> 'resolved' ORDER BY opened_at, id",
+        ))?;
+        let rows = stmt.query_map([venue_id.to_string()], Alert::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// When a condition's newest resolved alert was resolved (for cool-downs).
     pub fn last_resolved_at(
         &self,

@@ -6,6 +6,7 @@ mod connector_state;
 mod desk;
 mod error;
 mod migrate;
+mod notification_prefs;
 mod notify;
 mod pms;
 mod queries;
@@ -26,6 +27,7 @@ pub use desk::{
 };
 pub use error::{Result, StoreError};
 pub use migrate::{latest_version, APPLICATION_ID, CONNECTION_TUNING};
+pub use notification_prefs::{NotificationPrefsRow, NOTIFICATION_PREFS};
 pub use notify::{ChangeListener, CONNECTOR_STATE, SENSOR_STATE};
 pub use queries::{ChangeLogStats, Counts, StoredChange};
 pub use record::{Binder, Record, WriteContext};

@@ -447,7 +447,7 @@ impl Store {
 
 /// Writes one audit line (with its change-log row: the audit log syncs) inside `tx`.
 #[allow(clippy::too_many_arguments)]
-fn audit_in(
+pub(crate) fn audit_in(
     tx: &rusqlite::Transaction,
     clock: &mut venue_domain::HlcClock,
     node: venue_domain::NodeId,

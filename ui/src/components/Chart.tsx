@@ -14,6 +14,8 @@ const loadChartJs = () => (chartModule ??= import("./chartjs"));
 export function Chart({ config, label, summary, testId, tall = false }: { config: ChartConfig; label: string; summary?: string; testId?: string; tall?: boolean }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const chartRef = useRef<ChartInstance | null>(null);
+  /** chartKey() of what the canvas shows now. */
+  const drawnRef = useRef<string | null>(null);
   const configRef = useRef(config);
   configRef.current = config;
 
@@ -31,17 +33,26 @@ export function Chart({ config, label, summary, testId, tall = false }: { config
     void loadChartJs().then(({ Chart: ChartCtor }) => {
       if (cancelled) return;
       chartRef.current = new ChartCtor(context, configRef.current) as ChartInstance;
+      drawnRef.current = chartKey(configRef.current);
     });
     return () => {
       cancelled = true;
       chartRef.current?.destroy();
       chartRef.current = null;
+      drawnRef.current = null;
     };
   }, [config.type]);
 
+  // Views re-read on every store change; most re-reads bring the same points (a sensor poll
+  // that counted nobody). Redrawing a canvas is what costs an idle console its CPU, so the chart
+  // is only updated when what it draws changed (options' callbacks are not compared: they are
+  // rebuilt with each config and read the same data).
   useEffect(() => {
     const chart = chartRef.current;
     if (!chart) return;
+    const drawn = chartKey(config);
+    if (drawn === drawnRef.current) return;
+    drawnRef.current = drawn;
     chart.data = config.data;
     chart.options = config.options ?? {};
     chart.update("none");
@@ -54,4 +65,9 @@ export function Chart({ config, label, summary, testId, tall = false }: { config
       </canvas>
     </div>
   );
+}
+
+/** What a chart draws: its data and its options without their callbacks. */
+export function chartKey(config: ChartConfig): string {
+  return JSON.stringify([config.type, config.data, config.options ?? null]);
 }

@@ -1,10 +1,11 @@
 // An in-memory Api over the demo fixtures. Tests build on it (overriding methods as they need);
 // `npm run dev` in a plain browser uses it so the screens can be seen without the Rust side.
 import type { Api, Unlisten } from "../api";
-import type { ApiError, ChargeView, DeskNote, ReservationDetail, SecretStatus, SessionInfo, StaffAccount, VenueInfo } from "../types";
+import type { AlertRuleView, ApiError, NavigateTarget, NotificationPrefs, ChargeView, DeskNote, ReservationDetail, SecretStatus, SessionInfo, StaffAccount, UpdateOffer, VenueInfo } from "../types";
 import {
   DEMO_STAFF,
   DEMO_VENUE,
+  demoAlertRules,
   demoAlerts,
   demoConnectors,
   demoDevices,
@@ -22,13 +23,17 @@ export interface DemoApi extends Api {
   emitStoreChanged(topics: string[]): void;
   /** Sends session-locked, as the shell does when it signs out. */
   emitSessionLocked(): void;
+  /** Sends navigate, as the shell does when a desktop notification is clicked. */
+  emitNavigate(target: NavigateTarget): void;
   /** Names of the methods called, in order. */
   calls: string[];
 }
 
 const fail = (code: string, message: string): ApiError => ({ code, message });
 
-export function createDemoApi(options: { now?: () => Date; signedInAs?: string | null; lockAfterSeconds?: number } = {}): DemoApi {
+export function createDemoApi(
+  options: { now?: () => Date; signedInAs?: string | null; lockAfterSeconds?: number; update?: UpdateOffer | null } = {},
+): DemoApi {
   const now = options.now ?? (() => new Date());
   const staff: (StaffAccount & { pin: string })[] = DEMO_STAFF.map((s) => ({ ...s }));
   let venue: VenueInfo = { ...DEMO_VENUE };
@@ -48,7 +53,11 @@ export function createDemoApi(options: { now?: () => Date; signedInAs?: string |
   ];
   const storeHandlers = new Set<(topics: string[]) => void>();
   const lockHandlers = new Set<() => void>();
+  const navigateHandlers = new Set<(target: NavigateTarget) => void>();
+  // Desktop notification preferences by staff id; managers and admins start with the core's defaults.
+  const notificationPrefs = new Map<string, NotificationPrefs>();
   let alertStates = demoAlerts(now());
+  let alertRules = demoAlertRules();
   let nextId = 10;
   const calls: string[] = [];
 
@@ -92,11 +101,24 @@ export function createDemoApi(options: { now?: () => Date; signedInAs?: string |
       session = null;
       lockHandlers.forEach((h) => h());
     },
+    emitNavigate: (target) => navigateHandlers.forEach((h) => h(target)),
     async status() {
       calls.push("status");
       return { ...demoStatus(venue) };
     },
+    async venue() {
+      calls.push("venue");
+      return { ...venue };
+    },
     appInfo: () => guard("appInfo", () => ({ version: "0.1.0-demo", data_dir: "/var/lib/venue" })),
+    // No update server in the browser: up to date unless a test offers one; installing one
+    // only records the call.
+    checkUpdate: () => guard("checkUpdate", () => (options.update ? { ...options.update } : null)),
+    installUpdate: (version) =>
+      guard("installUpdate", () => {
+        if (options.update?.version !== version) throw fail("not_found", `Version ${version} is not offered.`);
+        return null;
+      }, "manager"),
     async signIn(pin) {
       calls.push("signIn");
       await Promise.resolve();
@@ -152,6 +174,25 @@ export function createDemoApi(options: { now?: () => Date; signedInAs?: string |
         const { pin: _p, ...rest } = account;
         return rest;
       }, "admin"),
+    notificationPrefs: () =>
+      guard("notificationPrefs", () => ({
+        ...(notificationPrefs.get(session!.staff_id) ?? { enabled: true, min_severity: "warning" as const, quiet_hours_start: null, quiet_hours_end: null }),
+      }), "manager"),
+    setNotificationPrefs: (prefs) =>
+      guard("setNotificationPrefs", () => {
+        if (!["info", "warning", "critical"].includes(prefs.min_severity)) throw fail("bad_input", `minimum severity "${prefs.min_severity}" is not one of info, warning, critical`);
+        const start = prefs.quiet_hours_start?.trim() || null;
+        const end = prefs.quiet_hours_end?.trim() || null;
+        if ((start === null) !== (end === null)) throw fail("bad_input", "quiet hours need both a start and an end (or neither)");
+        for (const [which, value] of [["start", start], ["end", end]] as const) {
+          if (value !== null && !/^([01]\d|2[0-3]):[0-5]\d$/.test(value)) throw fail("bad_input", `quiet hours ${which} "${value}" is not a time of day: use HH:MM, from 00:00 to 23:59`);
+        }
+        if (start !== null && start === end) throw fail("bad_input", `quiet hours from ${start} to ${end} are empty: leave both out for no quiet hours`);
+        const saved = { enabled: prefs.enabled, min_severity: prefs.min_severity, quiet_hours_start: start, quiet_hours_end: end };
+        notificationPrefs.set(session!.staff_id, saved);
+        emit(["notification_prefs", "audit"]);
+        return { ...saved };
+      }, "manager"),
     setSecret: (name, value) =>
       guard("setSecret", () => {
         if (value === "") throw fail("bad_input", "The value is empty.");
@@ -244,6 +285,39 @@ export function createDemoApi(options: { now?: () => Date; signedInAs?: string |
         emit(["alert"]);
         return alertStates.find((a) => a.id === id)!;
       }, "manager"),
+    alertRules: () => guard("alertRules", () => alertRules.map((r) => ({ ...r })), "manager"),
+    saveAlertRule: (rule) =>
+      guard("saveAlertRule", () => {
+        const id = rule.id.trim();
+        if (!/^[a-z0-9][a-z0-9._-]*$/.test(id)) throw fail("bad_input", `alert_rule "${id}": id: use lower-case letters, digits, '.', '-' and '_'`);
+        const existing = alertRules.find((r) => r.id === id);
+        if (existing && existing.source !== "custom") throw fail("bad_input", `alert rule "${id}" is a built-in or venue.toml rule: change it in venue.toml`);
+        if (!Number.isFinite(rule.threshold)) throw fail("bad_input", `alert_rule "${id}": threshold: must be a finite number`);
+        const saved: AlertRuleView = {
+          id,
+          metric: rule.metric,
+          condition: rule.condition,
+          threshold: rule.threshold,
+          window_seconds: rule.window_seconds ?? 0,
+          severity: rule.severity ?? "warning",
+          cool_down_seconds: rule.cool_down_seconds ?? 900,
+          clear_after_seconds: rule.clear_after_seconds ?? 60,
+          active_hours: rule.active_hours?.trim() ? rule.active_hours.trim() : null,
+          enabled: rule.enabled ?? true,
+          title: rule.title?.trim() ? rule.title.trim() : null,
+          source: "custom",
+        };
+        alertRules = existing ? alertRules.map((r) => (r.id === id ? saved : r)) : [...alertRules, saved];
+        emit(["alert_rules"]);
+        return saved;
+      }, "manager"),
+    deleteAlertRule: (id) =>
+      guard("deleteAlertRule", () => {
+        if (!alertRules.some((r) => r.id === id && r.source === "custom")) throw fail("not_found", `no custom alert rule "${id}"`);
+        alertRules = alertRules.filter((r) => r.id !== id);
+        emit(["alert_rules"]);
+        return null;
+      }, "manager"),
     settings: () =>
       guard("settings", () => ({
         venue,
@@ -270,6 +344,10 @@ export function createDemoApi(options: { now?: () => Date; signedInAs?: string |
     async onSessionLocked(handler): Promise<Unlisten> {
       lockHandlers.add(handler);
       return () => lockHandlers.delete(handler);
+    },
+    async onNavigate(handler): Promise<Unlisten> {
+      navigateHandlers.add(handler);
+      return () => navigateHandlers.delete(handler);
     },
   };
   return api;

@@ -2,6 +2,7 @@
 // outside Tauri. Deterministic for a given `now`.
 import { addDays, daysInRange, zonedDate, zonedMidnight } from "../lib/time";
 import type {
+  AlertRuleView,
   AlertView,
   ConnectorHealth,
   PmsHealth,
@@ -73,6 +74,26 @@ export function demoPms(now: Date): PmsHealth {
     name: "mews", kind: "mews", socket: "connected", socket_since: iso(now.getTime() - 95 * MIN), breaker: "closed", last_error: null,
     last_snapshot: snapshot("mews", now.getTime() - 8 * MIN, "ok", null, 3), pending_charges: 1, failed_charges: 1,
   };
+}
+
+/** The core's built-in rules (crates/venue-core/src/alerts/builtin.rs) and one custom rule. */
+export function demoAlertRules(): AlertRuleView[] {
+  const rule = (id: string, metric: AlertRuleView["metric"], condition: AlertRuleView["condition"], threshold: number, severity: AlertRuleView["severity"], cool: number, clear = 60): AlertRuleView => ({
+    id, metric, condition, threshold, window_seconds: 0, severity, cool_down_seconds: cool, clear_after_seconds: clear, active_hours: null, enabled: true, title: null, source: "builtin",
+  });
+  return [
+    rule("occupancy.warning", "occupancy_share", ">=", 0.8, "warning", 900),
+    rule("occupancy.critical", "occupancy_share", ">=", 0.95, "critical", 900),
+    rule("connector.breaker_open", "breaker_open", ">=", 1, "critical", 600),
+    rule("connector.snapshot_failed", "snapshot_failed", ">=", 1, "warning", 600),
+    rule("connector.rate_limited", "rate_limit_ratio", ">=", 0.2, "warning", 1800),
+    rule("pms.socket_down", "pms_socket_down_seconds", ">", 120, "critical", 600),
+    rule("sensor.offline", "sensor_offline", ">=", 1, "warning", 600),
+    rule("sensor.auth_failed", "sensor_auth_failed", ">=", 1, "critical", 600),
+    rule("pms.charge_failed", "charge_failed", ">=", 1, "warning", 3600, 0),
+    rule("pms.vip_arrival", "vip_arrival", ">=", 1, "info", 86_400, 0),
+    { ...rule("terrace-busy", "occupancy", ">", 60, "warning", 900), window_seconds: 300, active_hours: "18:00-02:00", title: "Terrace is filling up", source: "custom" },
+  ];
 }
 
 export function demoAlerts(now: Date): AlertView[] {

@@ -9,6 +9,7 @@ import type { ApiError } from "../types";
 export interface ViewState<T> {
   data: T | null;
   error: ApiError | null;
+  /** Loading with no data to show yet. */
   loading: boolean;
   /** Date.now() of the last successful load. */
   loadedAt: number | null;
@@ -38,10 +39,11 @@ export function useView<T>(load: (api: Api) => Promise<T>, topics: readonly stri
     () =>
       coalesce(async () => {
         const started = generation.current;
-        setState((s) => (s.loading ? s : { ...s, loading: true }));
+        // A re-read with data on screen keeps it there without a render for the flag.
+        setState((s) => (s.loading || s.data !== null ? s : { ...s, loading: true }));
         try {
           const data = await loadRef.current(api);
-          if (started === generation.current) setState({ data, error: null, loading: false, loadedAt: Date.now() });
+          if (started === generation.current) setState((s) => ({ data: sameOrNew(s.data, data), error: null, loading: false, loadedAt: Date.now() }));
         } catch (reason) {
           if (started === generation.current) setState((s) => ({ ...s, error: toApiError(reason), loading: false }));
         }
@@ -69,4 +71,14 @@ export function useView<T>(load: (api: Api) => Promise<T>, topics: readonly stri
 
   const reload = useCallback(() => run(), [run]);
   return { ...state, reload };
+}
+
+/**
+ * The data already held when a re-read brought the same content, so memoised work keyed on it
+ * (charts, formatted tables) is skipped: most re-reads follow writes that do not change what a
+ * screen shows, and an idle console should not redraw.
+ */
+export function sameOrNew<T>(held: T | null, fresh: T): T {
+  if (held === null) return fresh;
+  return JSON.stringify(held) === JSON.stringify(fresh) ? held : fresh;
 }

@@ -10,6 +10,7 @@ export const TOPICS = {
   connections: ["connector_state", "snapshot", "pms_charge"],
   settings: ["venue", "audit"],
   staff: ["audit"],
+  alertRules: ["alert_rules", "venue"],
   venue: ["venue"],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -86,4 +86,56 @@ describe("Settings", () => {
     expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EURO", capacity: "200" })).toMatch(/currency/);
     expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EUR", capacity: "-1" })).toMatch(/Capacity/);
   });
+
+  it("lets a manager make a custom alert rule, names a bad field, turns it off and deletes it", async () => {
+    const api = demoApiAs("manager");
+    const save = vi.spyOn(api, "saveAlertRule");
+    renderScreen(<Settings />, { api, role: "manager" });
+    fireEvent.click(await screen.findByTestId("settings-tab-alerts"));
+    await screen.findByTestId("rules-table");
+    // Built-ins are listed but not editable here.
+    expect(screen.getByTestId("rule-occupancy.warning").textContent).toContain("Occupancy, share of capacity at or above 80 %");
+    expect(screen.queryByTestId("rule-edit-occupancy.warning")).toBeNull();
+
+    fireEvent.click(screen.getByTestId("rule-new"));
+    fireEvent.change(await screen.findByTestId("rule-id"), { target: { value: "bar-packed" } });
+    fireEvent.change(screen.getByTestId("rule-metric"), { target: { value: "occupancy_share" } });
+    fireEvent.change(screen.getByTestId("rule-threshold"), { target: { value: "abc" } });
+    fireEvent.click(screen.getByTestId("rule-save"));
+    expect((await screen.findByTestId("rule-dialog")).textContent).toContain("The threshold must be a number.");
+    expect(save).not.toHaveBeenCalled();
+
+    fireEvent.change(screen.getByTestId("rule-threshold"), { target: { value: "90" } });
+    fireEvent.change(screen.getByTestId("rule-window"), { target: { value: "5" } });
+    fireEvent.change(screen.getByTestId("rule-severity"), { target: { value: "critical" } });
+    fireEvent.click(screen.getByTestId("rule-save"));
+    await waitFor(() =>
+      expect(save).toHaveBeenCalledWith({ id: "bar-packed", metric: "occupancy_share", condition: ">=", threshold: 0.9, window_seconds: 300, severity: "critical", cool_down_seconds: 900, enabled: true }),
+    );
+    const row = await screen.findByTestId("rule-bar-packed");
+    expect(row.textContent).toContain("at or above 90 % for 5 min");
+    expect(screen.queryByTestId("rule-dialog")).toBeNull();
+
+    fireEvent.click(screen.getByTestId("rule-toggle-bar-packed"));
+    await waitFor(() => expect(screen.getByTestId("rule-bar-packed").textContent).toContain("Off"));
+    fireEvent.click(screen.getByTestId("rule-delete-bar-packed"));
+    await waitFor(() => expect(screen.queryByTestId("rule-bar-packed")).toBeNull());
+  });
+
+  it("shows the core's error when a rule clashes with a built-in", async () => {
+    renderScreen(<Settings />, { role: "admin" });
+    fireEvent.click(await screen.findByTestId("settings-tab-alerts"));
+    fireEvent.click(await screen.findByTestId("rule-new"));
+    fireEvent.change(await screen.findByTestId("rule-id"), { target: { value: "occupancy.warning" } });
+    fireEvent.change(screen.getByTestId("rule-threshold"), { target: { value: "50" } });
+    fireEvent.click(screen.getByTestId("rule-save"));
+    expect(await screen.findByText(/built-in or venue.toml rule/)).toBeTruthy();
+  });
+
+  it("has a Notifications tab with the signed-in manager's own preferences", async () => {
+    renderScreen(<Settings />, { role: "manager" });
+    fireEvent.click(await screen.findByTestId("settings-tab-notifications"));
+    expect(await screen.findByTestId("notify-form")).toBeTruthy();
+    expect(screen.getByTestId("notify-severity")).toBeTruthy();
+  });
 });

@@ -5,16 +5,20 @@ import { useView } from "../hooks/useView";
 import { atLeast } from "../lib/roles";
 import { TOPICS } from "../lib/topics";
 import { About } from "./settings/About";
+import { AlertRules } from "./settings/AlertRules";
 import { Credentials } from "./settings/Credentials";
 import { Integrations } from "./settings/Integrations";
+import { NotificationsSection } from "./settings/Notifications";
 import { StaffSection } from "./settings/Staff";
 import { VenueSection } from "./settings/VenueSection";
 
-type Tab = "venue" | "integrations" | "credentials" | "staff";
+type Tab = "venue" | "integrations" | "credentials" | "alerts" | "notifications" | "staff";
 const TABS: ReadonlyArray<{ id: Tab; label: string }> = [
   { id: "venue", label: "Venue & app" },
   { id: "integrations", label: "Integrations" },
   { id: "credentials", label: "Credentials" },
+  { id: "alerts", label: "Alert rules" },
+  { id: "notifications", label: "Notifications" },
   { id: "staff", label: "Staff" },
 ];
 
@@ -47,6 +51,10 @@ export function Settings() {
       {view.error && <ErrorBanner error={view.error} onRetry={() => void view.reload()} />}
       {tab === "staff" ? (
         <StaffSection />
+      ) : tab === "alerts" ? (
+        <AlertRules />
+      ) : tab === "notifications" ? (
+        <NotificationsSection />
       ) : !data ? (
         !view.error && <Loading label="Reading settings…" lines={4} />
       ) : (

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { toApiError } from "../api";
 import { useApi } from "../context";
-import type { ApiError, SessionInfo, StatusReport } from "../types";
+import type { ApiError, SessionInfo } from "../types";
 
 const PAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
 
 /** PIN sign-in. `notice` explains why the session ended (inactivity lock, signed out elsewhere). */
-export function SignIn({ status, notice, onSignedIn }: { status: StatusReport | null; notice: string | null; onSignedIn: (session: SessionInfo) => void }) {
+export function SignIn({ noVenue, notice, onSignedIn }: { noVenue: boolean; notice: string | null; onSignedIn: (session: SessionInfo) => void }) {
   const api = useApi();
   const [pin, setPin] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
@@ -51,7 +51,7 @@ export function SignIn({ status, notice, onSignedIn }: { status: StatusReport | 
             {notice}
           </p>
         )}
-        {status && !status.venue && (
+        {noVenue && (
           <p className="signin-notice" data-testid="no-venue">
             No venue set up yet. Create one with <code>venue init</code> (or <code>venue init --demo</code>).
           </p>
@@ -98,11 +98,6 @@ export function SignIn({ status, notice, onSignedIn }: { status: StatusReport | 
         <button type="submit" className="signin-submit" disabled={busy} data-testid="signin-submit">
           {busy ? "Signing in…" : "Sign in"}
         </button>
-        {status && (
-          <p className="signin-store dim">
-            Store schema <span data-testid="schema-version">{status.store.schema_version}</span> · {status.store.path}
-          </p>
-        )}
       </form>
     </main>
   );

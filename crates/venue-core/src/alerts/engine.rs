@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use venue_domain::{new_id, Alert, AlertState, Venue};
+use venue_domain::{new_id, Alert, AlertState, Origin, Venue};
 use venue_store::Store;
 
 /// Who the engine's writes are audited as.
@@ -105,7 +105,34 @@ impl AlertEngine {
             };
             self.apply(store, rule, &holding, now, &mut report)?;
         }
+        self.resolve_orphans(store, &rules, now, &mut report)?;
         Ok(report)
+    }
+
+    /// Resolves the alerts of rules that were disabled or deleted since they opened: no
+    /// evaluation would ever clear them, and an alert nobody can make go away teaches staff to
+    /// ignore the list.
+    fn resolve_orphans(
+        &mut self,
+        store: &mut Store,
+        enabled: &[AlertRule],
+        now: DateTime<Utc>,
+        report: &mut Evaluation,
+    ) -> ApiResult<()> {
+        for mut alert in store.unresolved_alerts(self.venue.id)? {
+            if enabled.iter().any(|r| r.id == alert.rule) {
+                continue;
+            }
+            let known = self.rules().find(|r| r.id == alert.rule);
+            let origin = known.map_or(Origin::User, |r| r.metric.origin());
+            alert.state = AlertState::Resolved;
+            alert.resolved_at = Some(now);
+            store.save_audited(origin, ENGINE_ACTOR, "alert.resolve", &alert)?;
+            tracing::info!(rule = %alert.rule, key = %alert.dedupe_key, disabled = known.is_some(), "alert resolved: its rule is disabled or gone");
+            self.clear_since.remove(&alert.dedupe_key);
+            report.resolved.push(alert);
+        }
+        Ok(())
     }
 
     fn apply(

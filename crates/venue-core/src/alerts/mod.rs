@@ -9,11 +9,16 @@
 mod builtin;
 mod engine;
 mod metrics;
+mod notifications;
 mod rules;
 
 pub use builtin::builtin_rules;
 pub use engine::{dedupe_key, AlertEngine, Evaluation, ENGINE_ACTOR};
 pub use metrics::{observe, Observation};
+pub use notifications::{
+    due_alerts, reminder_interval, screen_for, Candidate, DesktopNotification, Due,
+    NotificationPrefs, NotificationPrefsView, MIN_REMINDER_SECONDS,
+};
 pub use rules::{
     ActiveHours, AlertRule, AlertRuleConfig, Condition, Metric, DEFAULT_CLEAR_AFTER_SECONDS,
     DEFAULT_COOL_DOWN_SECONDS,
@@ -208,8 +213,8 @@ impl Console {
         })
     }
 
-    /// Deletes a custom rule (managers and admins; audited as `alert_rule.delete`). Its open
-    /// alerts stay until someone resolves them.
+    /// Deletes a custom rule (managers and admins; audited as `alert_rule.delete`). Its
+    /// unresolved alerts resolve at the engine's next evaluation (as do a disabled rule's).
     pub fn alert_rule_delete(&mut self, id: &str) -> ApiResult<()> {
         self.authorize(Role::Manager)?;
         let venue = self.venue()?;

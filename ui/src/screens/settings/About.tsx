@@ -3,8 +3,9 @@ import { useVenue } from "../../context";
 import { formatBytes } from "../../format";
 import { useView } from "../../hooks/useView";
 import type { SettingsView } from "../../types";
+import { UpdateStatus } from "./UpdateStatus";
 
-/** App version, where the data lives, and the store's health. */
+/** App version and updates, where the data lives, and the store's health. */
 export function About({ settings }: { settings: SettingsView }) {
   const { fmt } = useVenue();
   const info = useView((api) => api.appInfo(), [], []);
@@ -17,6 +18,7 @@ export function About({ settings }: { settings: SettingsView }) {
           <dt>Version</dt>
           <dd>{info.data ? <span data-testid="app-version">{info.data.version}</span> : info.error ? <span className="error-text">{info.error.message}</span> : "…"}</dd>
         </div>
+        <UpdateStatus />
         <div>
           <dt>Data folder</dt>
           <dd><code className="small">{settings.data_dir}</code></dd>
