@@ -231,6 +231,39 @@ pub struct DesktopNotification {
     pub reminder: bool,
 }
 
+/// At most this many notifications pop up from one round; the rest are folded into one.
+pub const MAX_AT_ONCE: usize = 3;
+
+/// Folds a burst (a manager signing in to a dozen open alerts) into the most severe
+/// `MAX_AT_ONCE - 1` as they are and one "N more alerts" that opens Today: a wall of pop-ups
+/// gets dismissed unread. Every alert in the burst is still recorded as shown.
+pub fn fold_burst(mut due: Vec<DesktopNotification>) -> Vec<DesktopNotification> {
+    if due.len() <= MAX_AT_ONCE {
+        return due;
+    }
+    // Most severe first; among equals, first notices before reminders, then as the core listed.
+    due.sort_by_key(|n| (std::cmp::Reverse(n.severity), n.reminder));
+    let rest = due.split_off(MAX_AT_ONCE - 1);
+    let severity = rest
+        .iter()
+        .map(|n| n.severity)
+        .max()
+        .unwrap_or(Severity::Info);
+    let mut titles: Vec<&str> = rest.iter().take(4).map(|n| n.title.as_str()).collect();
+    if rest.len() > titles.len() {
+        titles.push("…");
+    }
+    due.push(DesktopNotification {
+        alert_id: Uuid::nil(),
+        title: format!("{} more alerts", rest.len()),
+        body: titles.join("\n"),
+        severity,
+        screen: "today",
+        reminder: false,
+    });
+    due
+}
+
 /// Notification servers that support body markup read `&` and `<` as markup, and the others
 /// show them as typed: lookalikes read the same everywhere and can never become a tag.
 fn plain(text: &str) -> String {
@@ -361,7 +394,7 @@ impl Console {
             },
             |n: &DesktopNotification| (n.alert_id, n.reminder),
         )?;
-        Ok(picked)
+        Ok(fold_burst(picked))
     }
 
     fn signed_in_manager(&self) -> ApiResult<(Venue, SessionInfo)> {
@@ -442,6 +475,53 @@ impl Console {
                 .or_insert((rule.metric, rule.cool_down_seconds));
         }
         facts
+    }
+}
+
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+
+    fn note(title: &str, severity: Severity, reminder: bool) -> DesktopNotification {
+        DesktopNotification {
+            alert_id: Uuid::now_v7(),
+            title: title.into(),
+            body: String::new(),
+            severity,
+            screen: "connections",
+            reminder,
+        }
+    }
+
+    #[test]
+    fn a_few_are_shown_as_they_are() {
+        let due = vec![
+            note("a", Severity::Info, false),
+            note("b", Severity::Critical, false),
+            note("c", Severity::Warning, true),
+        ];
+        assert_eq!(fold_burst(due.clone()), due);
+    }
+
+    #[test]
+    fn a_burst_keeps_the_most_severe_and_folds_the_rest_into_one_that_opens_today() {
+        let due = vec![
+            note("vip", Severity::Info, false),
+            note("still: breaker", Severity::Critical, true),
+            note("sensor", Severity::Warning, false),
+            note("breaker", Severity::Critical, false),
+            note("charge", Severity::Warning, false),
+            note("fetch", Severity::Warning, false),
+            note("socket", Severity::Critical, false),
+        ];
+        let shown = fold_burst(due);
+        let titles: Vec<&str> = shown.iter().map(|n| n.title.as_str()).collect();
+        assert_eq!(titles, ["breaker", "socket", "5 more alerts"]);
+        let summary = &shown[2];
+        assert_eq!(summary.severity, Severity::Critical);
+        assert_eq!(summary.screen, "today");
+        assert_eq!(summary.alert_id, Uuid::nil());
+        assert_eq!(summary.body, "still: breaker\nsensor\ncharge\nfetch\n…");
     }
 }
 
