@@ -23,9 +23,10 @@ pub fn limit_web_process_memory() {
     let mut settings = MemoryPressureSettings::new();
     // MB: pressure handling starts at half of it and turns aggressive at three quarters;
     // nothing is ever killed (kill threshold 0).
+    // WebKit checks conservative < strict as each is set (defaults 0.33 and 0.5): strict first.
     settings.set_memory_limit(WEB_PROCESS_MEMORY_MB);
-    settings.set_conservative_threshold(0.5);
     settings.set_strict_threshold(0.75);
+    settings.set_conservative_threshold(0.5);
     settings.set_kill_threshold(0.0);
     WebsiteDataManager::set_memory_pressure_settings(&mut settings);
 }
