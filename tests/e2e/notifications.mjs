@@ -10,9 +10,9 @@
 
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Driver, TestFailure, sleep } from "./webdriver.mjs";
+import { Driver, TestFailure, runSuite, sleep } from "./webdriver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const app = process.env.E2E_APP ?? "";
@@ -143,41 +143,11 @@ test("front-desk staff get no notification; the manager gets the critical one on
   if (fresh.length !== 1) throw new TestFailure(`${fresh.length} capacity notifications after signing in, expected only the critical one (the warning was shown already)`);
 });
 
-async function main() {
-  if (!app || !isAbsolute(app)) throw new TestFailure(`E2E_APP must be the absolute path of the app binary, got ${JSON.stringify(app)}`);
-  busAddress();
-  await driver.waitReady();
-  await driver.start(app);
-  log(`session ${driver.sessionId} started for ${app}`);
-  let passed = 0;
-  let failed = 0;
-  try {
-    for (const { name, body } of tests) {
-      const started = Date.now();
-      try {
-        await body();
-        passed += 1;
-        log(`PASS ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      } catch (error) {
-        failed += 1;
-        console.error(`e2e: FAIL ${name}: ${error.message}`);
-        await driver.screenshot(`failure-notifications-${passed + failed}.png`).catch(() => {});
-        break; // later steps build on earlier ones
-      }
-    }
-  } finally {
-    await sim("POST", "/doors/traffic/start").catch(() => {});
-    await driver.stop().catch((error) => log(`warning: ${error.message}`));
-  }
-  const skipped = tests.length - passed - failed;
-  console.log(`e2e: notifications: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} not run` : ""}`);
-  return failed === 0 && skipped === 0;
-}
-
-try {
-  if (!(await main())) process.exitCode = 1;
-} catch (error) {
-  console.error(`e2e: FAIL: ${error.message}`);
-  console.log("e2e: notifications: 0 passed, 1 failed");
-  process.exitCode = 1;
-}
+await runSuite({
+  driver,
+  app,
+  tests,
+  label: "notifications",
+  prepare: async () => busAddress(),
+  cleanup: () => sim("POST", "/doors/traffic/start"),
+});

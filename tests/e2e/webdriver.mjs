@@ -1,7 +1,7 @@
 // A small W3C WebDriver client over fetch (Node 20, no npm dependencies), for tauri-driver.
 
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 
 // W3C WebDriver's key for element references.
 const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
@@ -141,5 +141,49 @@ export class Driver {
     const file = join(this.artifacts, name);
     await writeFile(file, Buffer.from(base64, "base64"));
     return file;
+  }
+}
+
+/**
+ * Runs `tests` in order in one session of the app (stopping at the first failure: later steps
+ * build on earlier ones), prints "e2e: [LABEL: ]N passed, M failed" and sets the exit code.
+ * `prepare` runs before the app starts, `cleanup` after the last step whatever happened.
+ */
+export async function runSuite({ driver, app, tests, label = "", prepare = async () => {}, cleanup = async () => {} }) {
+  const log = (message) => console.log(`e2e: ${message}`);
+  const prefix = label ? `${label}: ` : "";
+  try {
+    if (!app || !isAbsolute(app)) throw new TestFailure(`E2E_APP must be the absolute path of the app binary, got ${JSON.stringify(app)}`);
+    await prepare();
+    await driver.waitReady();
+    await driver.start(app);
+    log(`session ${driver.sessionId} started for ${app}`);
+    let passed = 0;
+    let failed = 0;
+    try {
+      for (const { name, body } of tests) {
+        const started = Date.now();
+        try {
+          await body();
+          passed += 1;
+          log(`PASS ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        } catch (error) {
+          failed += 1;
+          console.error(`e2e: FAIL ${name}: ${error.message}`);
+          await driver.screenshot(`failure-${label ? `${label}-` : ""}${passed + failed}.png`).catch(() => {});
+          break;
+        }
+      }
+    } finally {
+      await cleanup().catch((error) => log(`warning: ${error.message}`));
+      await driver.stop().catch((error) => log(`warning: ${error.message}`));
+    }
+    const skipped = tests.length - passed - failed;
+    console.log(`e2e: ${prefix}${passed} passed, ${failed} failed${skipped ? `, ${skipped} not run` : ""}`);
+    if (failed > 0 || skipped > 0) process.exitCode = 1;
+  } catch (error) {
+    console.error(`e2e: FAIL: ${error.message}`);
+    console.log(`e2e: ${prefix}0 passed, 1 failed`);
+    process.exitCode = 1;
   }
 }
