@@ -49,6 +49,7 @@ pub fn forward(app: AppHandle, topics: mpsc::Receiver<&'static str>) {
         let event = StoreChanged {
             topics: batch.into_iter().collect(),
         };
+        tracing::debug!(topics = ?event.topics, "store-changed");
         if let Err(error) = app.emit("store-changed", &event) {
             tracing::warn!(%error, "could not tell the window about a change");
         }

@@ -7,6 +7,7 @@ import { ApiContext, BusContext } from "./context";
 import { displayLocale } from "./format";
 import { createTopicBus } from "./lib/bus";
 import { NAV, type ScreenId } from "./lib/roles";
+import { markOnce } from "./lib/timing";
 import { SignIn } from "./screens/SignIn";
 import type { ApiError, SessionInfo, VenueInfo } from "./types";
 
@@ -44,7 +45,9 @@ export function App({ api: rawApi = tauriApi, locale = displayLocale(), initialS
 
   const loadStatus = useCallback(async () => {
     try {
-      setBoot({ kind: "ready", venue: await api.venue() });
+      const venue = await api.venue();
+      markOnce("venue-read");
+      setBoot({ kind: "ready", venue });
     } catch (reason) {
       setBoot({ kind: "error", error: toApiError(reason) });
     }

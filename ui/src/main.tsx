@@ -3,6 +3,9 @@ import { createRoot } from "react-dom/client";
 import { tauriApi, type Api } from "./api";
 import { App } from "./App";
 import "./styles.css";
+import { markOnce } from "./lib/timing";
+
+markOnce("boot");
 
 const root = document.getElementById("root");
 if (!root) {

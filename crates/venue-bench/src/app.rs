@@ -389,11 +389,17 @@ async fn cold_starts(
                 )
             })?;
         close_app(&mut rig.driver, start.app_pid).await?;
+        let phases: Vec<String> = start
+            .phases
+            .iter()
+            .map(|(name, v)| format!("{name} {v:.0}"))
+            .collect();
         eprintln!(
-            "app: cold start {}: sign-in painted {:.0} ms, submit → numbers {:.0} ms",
+            "app: cold start {}: sign-in painted {:.0} ms, submit → numbers {:.0} ms ({})",
             i + 1,
             start.signin_painted_ms,
-            start.submit_to_numbers_ms
+            start.submit_to_numbers_ms,
+            phases.join(", ")
         );
         runs.starts.push(start);
         drop_caches_if(options.drop_caches)?;
@@ -570,6 +576,8 @@ struct ColdStart {
     occupancy: i64,
     /// Median WebDriver round trip of the polls: the resolution of the two times above.
     poll_ms: f64,
+    /// Where the time went, from the page's own clock: phase name → ms.
+    phases: Vec<(String, f64)>,
 }
 
 impl ColdStart {
@@ -584,6 +592,7 @@ async fn cold_start(
     driver_pid: u32,
 ) -> anyhow::Result<ColdStart> {
     let application = app.to_str().context("the app's path is not UTF-8")?;
+    let launched_epoch_ms = epoch_ms();
     let launched = Instant::now();
     driver
         .new_session(json!({"tauri:options": {"application": application}}))
@@ -628,14 +637,81 @@ async fn cold_start(
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
+    let submit_to_numbers_ms = ms(submitted.elapsed());
+    let phases = start_phases(driver, launched_epoch_ms).await?;
     Ok(ColdStart {
         app_pid,
         post_session_ms,
         signin_painted_ms,
-        submit_to_numbers_ms: ms(submitted.elapsed()),
+        submit_to_numbers_ms,
         occupancy,
         poll_ms: median(&polls),
+        phases,
     })
+}
+
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// The page's navigation timing and the User Timing marks the UI sets along the start-up path
+/// (ui/src/lib/timing.ts), as ms since the page's time origin, plus its origin in epoch ms.
+const START_MARKS: &str = "const nav = performance.getEntriesByType('navigation')[0];\
+    const at = {}; for (const m of performance.getEntriesByType('mark')) at[m.name] = m.startTime;\
+    return { origin: performance.timeOrigin, response_end: nav ? nav.responseEnd : null,\
+    dom_loaded: nav ? nav.domContentLoadedEventEnd : null, marks: at };";
+
+/// The phases of one start, consecutive: launch → the page's navigation (process, window, web
+/// process), → the HTML (the app's custom protocol), → the script ran ("boot"), → the venue
+/// read (IPC; waits for the store to open), → the PIN screen, then submit → signed in (PIN
+/// hashes checked), → Today's data shown.
+async fn start_phases(
+    driver: &webdriver::Driver,
+    launched_epoch_ms: f64,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let page = driver.execute(START_MARKS).await?;
+    let number = |v: &serde_json::Value| v.as_f64();
+    let origin = number(&page["origin"]).context("the page reported no performance.timeOrigin")?;
+    let mark = |name: &str| number(&page["marks"][name]);
+    let steps: [(&str, Option<f64>, Option<f64>); 7] = [
+        (
+            "launch_to_navigation",
+            Some(launched_epoch_ms - origin),
+            Some(0.0),
+        ),
+        (
+            "navigation_to_html",
+            Some(0.0),
+            number(&page["response_end"]),
+        ),
+        (
+            "html_to_script_ran",
+            number(&page["response_end"]),
+            mark("boot"),
+        ),
+        ("script_to_venue_read", mark("boot"), mark("venue-read")),
+        (
+            "venue_read_to_signin_shown",
+            mark("venue-read"),
+            mark("signin-shown"),
+        ),
+        (
+            "submit_to_signed_in",
+            mark("signin-submit"),
+            mark("signed-in"),
+        ),
+        (
+            "signed_in_to_today_data",
+            mark("signed-in"),
+            mark("today-data"),
+        ),
+    ];
+    Ok(steps
+        .into_iter()
+        .filter_map(|(name, from, to)| Some((name.to_string(), to? - from?)))
+        .collect())
 }
 
 /// Polls `check` every few ms until it yields Some or `timeout` passes, recording round trips.
@@ -815,6 +891,28 @@ async fn blank_page(blank: &mut Blank) -> anyhow::Result<BlankStart> {
     Ok(start)
 }
 
+/// Each phase's median over the runs that reported it, in start-up order.
+fn median_phases(starts: &[ColdStart]) -> serde_json::Map<String, serde_json::Value> {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in starts.iter().flat_map(|s| &s.phases) {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let values: Vec<f64> = starts
+                .iter()
+                .flat_map(|s| &s.phases)
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| *v)
+                .collect();
+            (name.to_string(), json!(round(median(&values))))
+        })
+        .collect()
+}
+
 fn report_cold_starts(
     runs: &ColdStarts,
     dropped_caches: bool,
@@ -835,6 +933,7 @@ fn report_cold_starts(
     } else {
         "the OS page cache is warm after the first launch (and may be before it)"
     };
+    let phases = median_phases(starts);
     let per_run = json!({
         "launch_to_signin_painted_ms": round_all(&signin),
         "post_session_ms": round_all(&posts),
@@ -865,7 +964,7 @@ fn report_cold_starts(
         total / cli_median.max(0.001),
         json!({"goal": 1000, "what": what, "baseline_is": baseline_is, "cache": cache,
                "runs": starts.len(), "resolution_ms": round(median(&polls)), "per_run": per_run,
-               "conditions": conditions}),
+               "phases_median_ms": phases, "conditions": conditions}),
     )?;
     let painted = median(&signin);
     let blank_median = median(&blank_painted);

@@ -22,7 +22,26 @@ pub struct SensorState {
 }
 
 impl Store {
+    /// Saves a sensor's state after a poll. Screens are told only when something they show
+    /// changed (occupancy, status, failures, the error): most polls only move `updated_at`, and
+    /// a console idling at the desk should not re-read for them (its own timer catches staleness).
     pub fn save_sensor_state(&self, venue_id: Uuid, state: &SensorState) -> Result<()> {
+        let shown: Option<(Option<i64>, String, u32, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT occupancy, status, failures, last_error FROM sensor_state
+                 WHERE venue_id = ?1 AND device = ?2",
+            )?
+            .query_row(rusqlite::params![venue_id.to_string(), state.device], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let now_shown = (
+            state.occupancy,
+            state.status.clone(),
+            state.failures,
+            state.last_error.clone(),
+        );
         self.conn
             .prepare_cached(
                 "INSERT INTO sensor_state (venue_id, device, last_sample, occupancy, status, failures,
@@ -49,7 +68,9 @@ impl Store {
                 state.status_since,
                 state.updated_at,
             ])?;
-        self.notify(&[crate::SENSOR_STATE]);
+        if shown.as_ref() != Some(&now_shown) {
+            self.notify(&[crate::SENSOR_STATE]);
+        }
         Ok(())
     }
 

@@ -206,3 +206,71 @@ fn two_doors_of_one_zone_count_the_zone_once_and_zones_add_up() {
         "bar 7 (latest of its doors) + terrace 4"
     );
 }
+
+/// An idle door is polled all day: its quiet periods and unchanged states are stored (and
+/// synced) but must not make the open screens re-read; a person through the door, or a
+/// changed occupancy or status, must.
+#[test]
+fn quiet_door_polls_are_stored_without_telling_the_screens() {
+    use std::sync::{Arc, Mutex};
+    use venue_store::{SensorState, SENSOR_STATE};
+    let (_dir, mut store, venue, device) = setup();
+    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&heard);
+    store.set_change_listener(Arc::new(move |topics: &[&'static str]| {
+        sink.lock()
+            .expect("lock")
+            .extend(topics.iter().map(|t| t.to_string()));
+    }));
+    let take = || std::mem::take(&mut *heard.lock().expect("lock"));
+    let before = store.change_log_stats().expect("stats").total;
+
+    let quiet = reading(&venue, &device, at(2026, 7, 1, 12, 0, 30), 0, 0, 4);
+    let summary = store
+        .ingest(Origin::Sensor, None, std::slice::from_ref(&quiet))
+        .expect("quiet reading");
+    assert_eq!(summary.inserted, 1, "the quiet period is stored");
+    assert_eq!(
+        store.change_log_stats().expect("stats").total,
+        before + 1,
+        "and goes to the change log for sync"
+    );
+    assert_eq!(take(), Vec::<String>::new(), "nobody is told of it");
+
+    let busy = reading(&venue, &device, at(2026, 7, 1, 12, 1, 0), 1, 0, 5);
+    store
+        .ingest(Origin::Sensor, None, std::slice::from_ref(&busy))
+        .expect("busy reading");
+    assert_eq!(take(), vec!["sensor_reading"]);
+
+    let mut state = SensorState {
+        device: device.name.clone(),
+        last_sample: None,
+        occupancy: Some(5),
+        status: "online".into(),
+        failures: 0,
+        last_error: None,
+        status_since: None,
+        updated_at: at(2026, 7, 1, 12, 1, 0),
+    };
+    store
+        .save_sensor_state(venue.id, &state)
+        .expect("first state");
+    assert_eq!(take(), vec![SENSOR_STATE], "a new device state is shown");
+    state.updated_at = at(2026, 7, 1, 12, 1, 15);
+    state.last_sample = Some(serde_json::json!({"in": 7, "out": 2}));
+    store
+        .save_sensor_state(venue.id, &state)
+        .expect("same state");
+    assert_eq!(take(), Vec::<String>::new(), "only the poll time moved");
+    let saved = store.sensor_states(venue.id).expect("states");
+    assert_eq!(saved[0].updated_at, state.updated_at, "but it is saved");
+    state.occupancy = Some(6);
+    store
+        .save_sensor_state(venue.id, &state)
+        .expect("new occupancy");
+    assert_eq!(take(), vec![SENSOR_STATE]);
+    state.status = "offline".into();
+    store.save_sensor_state(venue.id, &state).expect("offline");
+    assert_eq!(take(), vec![SENSOR_STATE]);
+}

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { toApiError } from "../api";
 import { useApi } from "../context";
+import { markOnce } from "../lib/timing";
 import type { ApiError, SessionInfo } from "../types";
 
 const PAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
@@ -13,7 +14,10 @@ export function SignIn({ noVenue, notice, onSignedIn }: { noVenue: boolean; noti
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
-  useEffect(() => input.current?.focus(), []);
+  useEffect(() => {
+    markOnce("signin-shown");
+    input.current?.focus();
+  }, []);
 
   const press = (digit: string) => {
     setPin((p) => (p.length < 8 ? p + digit : p));
@@ -29,8 +33,10 @@ export function SignIn({ noVenue, notice, onSignedIn }: { noVenue: boolean; noti
     }
     setBusy(true);
     setError(null);
+    markOnce("signin-submit");
     try {
       const session = await api.signIn(pin);
+      markOnce("signed-in");
       onSignedIn(session);
     } catch (reason) {
       setError(toApiError(reason));

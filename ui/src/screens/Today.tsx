@@ -4,6 +4,7 @@ import { Card, ErrorBanner, Loading, StaleBadge } from "../components/States";
 import { useVenue } from "../context";
 import { useView } from "../hooks/useView";
 import { curveChart } from "../lib/charts";
+import { markOnce } from "../lib/timing";
 import { TOPICS } from "../lib/topics";
 import { AlertsCard } from "./today/Alerts";
 import { HealthCard } from "./today/Health";
@@ -34,6 +35,10 @@ export function Today() {
   }, [loadedAt, reload]);
 
   const data = view.data;
+  // After the DOM holds the numbers (the bench reads this mark).
+  useEffect(() => {
+    if (data) markOnce("today-data");
+  }, [data]);
   const chart = useMemo(() => (data ? curveChart(data.curve.today, data.curve.last_week, fmt) : null), [data, fmt]);
 
   if (!data) {
