@@ -3,6 +3,7 @@
 //! sensor polling. Both write to the same SQLite file; the store keeps their stamps ordered.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use venue_core::{resolve_data_dir, Access, ApiError, ApiResult, Console, ErrorCode};
 
 pub struct Shell {
@@ -52,25 +53,56 @@ impl Shell {
 
     /// Runs `f` with the console on a blocking thread (the core may run its own async runtime
     /// for network calls, which must not nest inside Tauri's).
-    pub async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Console) -> ApiResult<T> + Send + 'static,
-    ) -> ApiResult<T> {
+    /// Each command's wait for the console and its run time are logged (debug; a warning past
+    /// [`SLOW_COMMAND`]), so a screen that hangs shows which command held the others up.
+    pub async fn run<T: Send + 'static, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut Console) -> ApiResult<T> + Send + 'static,
+    {
         let slot = Arc::clone(&self.console);
         let listener = self.listener.clone();
+        let command = command_name(std::any::type_name::<F>());
+        let asked = Instant::now();
         tauri::async_runtime::spawn_blocking(move || {
             // A panic in an earlier command cannot leave the console half-written (each write is
             // one transaction), so a poisoned lock is still safe to use.
             let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            let waited = asked.elapsed();
             let console = match &mut *guard {
                 Some(console) => console,
                 empty @ None => empty.insert(open_console(&listener)?),
             };
-            f(console)
+            let started = Instant::now();
+            let result = f(console);
+            drop(guard);
+            log_timing(command, waited, started.elapsed());
+            result
         })
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the command stopped: {e}")))?
     }
+}
+
+/// A command that waited or ran this long is logged as a warning.
+const SLOW_COMMAND: Duration = Duration::from_secs(1);
+
+fn log_timing(command: &str, waited: Duration, ran: Duration) {
+    let (waited_ms, ran_ms) = (waited.as_millis() as u64, ran.as_millis() as u64);
+    if waited >= SLOW_COMMAND || ran >= SLOW_COMMAND {
+        tracing::warn!(command, waited_ms, ran_ms, "slow command");
+    } else {
+        tracing::debug!(command, waited_ms, ran_ms, "command");
+    }
+}
+
+/// The command's name from its closure's type name
+/// (`venue_console::commands::today::{{closure}}::{{closure}}` → `today`).
+fn command_name(closure: &'static str) -> &'static str {
+    closure
+        .split("::")
+        .skip_while(|part| *part != "commands")
+        .nth(1)
+        .unwrap_or(closure)
 }
 
 pub fn open_console(listener: &venue_core::ChangeListener) -> ApiResult<Console> {
@@ -81,4 +113,18 @@ pub fn open_console(listener: &venue_core::ChangeListener) -> ApiResult<Console>
         .with_access(Access::desktop());
     console.set_change_listener(listener.clone());
     Ok(console)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_name;
+
+    #[test]
+    fn a_command_is_named_by_its_function() {
+        assert_eq!(
+            command_name("venue_console::commands::today::{{closure}}::{{closure}}"),
+            "today"
+        );
+        assert_eq!(command_name("other::closure"), "other::closure");
+    }
 }

@@ -9,8 +9,34 @@
 /// environment the web processes inherit).
 pub fn prefer_software_painting() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    {
+        if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+            std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        }
+        if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some_and(|v| v != "0") {
+            skip_gl_in_this_process();
+        }
+    }
+}
+
+/// Without the compositor this process never draws with GL, yet GTK probes GLX when it opens
+/// the display and WebKit (2.50) opens an EGL display to find the render device and to check
+/// DMA-BUF import before it starts a web process. Each loads the Mesa driver and its libLLVM
+/// (about 20 MB resident, and half a second before the web process starts on two cores).
+/// These three, together, skip all of it; the web process still opens its own EGL display.
+/// Any of them already set is left as it is.
+#[cfg(target_os = "linux")]
+fn skip_gl_in_this_process() {
+    for (name, value) in [
+        ("GDK_GL", "disable"),
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+        // Read instead of asking EGL for the device; only opened for GPU buffer sharing, which
+        // the two settings above turn off.
+        ("WEBKIT_WEB_RENDER_DEVICE_FILE", "/nonexistent"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import { act, fireEvent, render, screen, waitFor } from "@testing-library/react"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import { createDemoApi } from "./dev/demoApi";
+import { PIN_FOCUS_MS } from "./screens/SignIn";
 import { demoApiAs, LOCALE } from "./test/render";
 
 const renderApp = (api = createDemoApi()) => ({ api, ...render(<App api={api} locale={LOCALE} initialScreen="today" />) });
@@ -31,6 +32,37 @@ describe("App", () => {
     expect((screen.getByTestId("signin-pin") as HTMLInputElement).value).toBe("");
     expect(api.calls).toContain("signIn");
     expect(screen.queryByTestId("lock")).toBeNull();
+  });
+
+  it("lets go of the PIN field after a quiet spell (no caret blinking all night) and still takes a PIN typed anywhere", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"], shouldAdvanceTime: true });
+    renderApp();
+    const pin = (await screen.findByTestId("signin-pin")) as HTMLInputElement;
+    expect(document.activeElement).toBe(pin);
+    act(() => vi.advanceTimersByTime(PIN_FOCUS_MS - 1000));
+    fireEvent.keyDown(pin, { key: "1" });
+    act(() => vi.advanceTimersByTime(PIN_FOCUS_MS - 1000));
+    expect(document.activeElement).toBe(pin);
+    act(() => vi.advanceTimersByTime(1500));
+    expect(document.activeElement).not.toBe(pin);
+    const restThenPress = (key: string) => {
+      act(() => vi.advanceTimersByTime(PIN_FOCUS_MS + 1));
+      expect(document.activeElement).not.toBe(pin);
+      fireEvent.keyDown(document.body, { key });
+    };
+    restThenPress("1");
+    expect(pin.value).toBe("1");
+    expect(document.activeElement).toBe(pin);
+    fireEvent.change(pin, { target: { value: "112" } });
+    restThenPress("Backspace");
+    expect(pin.value).toBe("11");
+    restThenPress("x");
+    expect(pin.value).toBe("11");
+    fireEvent.keyDown(document.body, { key: "1" });
+    restThenPress("1");
+    expect(pin.value).toBe("1111");
+    restThenPress("Enter");
+    expect(await screen.findByTestId("occupancy-now", {}, { timeout: 3000 })).toBeTruthy();
   });
 
   it("checks the PIN's shape before asking", async () => {

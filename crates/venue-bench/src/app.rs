@@ -433,7 +433,10 @@ async fn live(
         .envs(rig.env());
     let twin_pid = rig.sup.spawn("venue-run-twin", &mut run)?;
     let poll_intervals = sensor_intervals(&rig.app_dir.join("venue.toml"));
-    tokio::time::sleep(SETTLE).await;
+    // Idle means the last counts from before the stop have reached the app: every door polled
+    // once more (and what that changed shown) before the window opens.
+    let last_poll = Duration::from_secs(poll_intervals.last().copied().unwrap_or(0) + 5);
+    tokio::time::sleep(SETTLE.max(last_poll)).await;
     ensure_alive(app_pid, "the app")?;
     ensure_alive(twin_pid, "venue run (baseline)")?;
     let idle_window = Duration::from_secs(options.idle_seconds);

@@ -124,12 +124,33 @@ fn pin_matches(pin: &str, phc: &str) -> bool {
 }
 
 /// The accounts among `hashes` whose PIN is `pin`.
+/// The accounts whose PIN hash `pin` matches. Each check is a slow hash by design, and every
+/// account is checked, so the checks are spread over the machine's cores: sign-in waits for the
+/// slowest share, not for all of them in a row.
 fn holders(pin: &str, hashes: &[StaffPinHash], except: Option<Uuid>) -> Vec<Uuid> {
-    hashes
-        .iter()
-        .filter(|h| Some(h.id) != except && pin_matches(pin, &h.pin_hash))
-        .map(|h| h.id)
-        .collect()
+    let candidates: Vec<&StaffPinHash> = hashes.iter().filter(|h| Some(h.id) != except).collect();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let share = candidates.len().div_ceil(cores).max(1);
+    let check = |part: &[&StaffPinHash]| -> Vec<Uuid> {
+        part.iter()
+            .filter(|h| pin_matches(pin, &h.pin_hash))
+            .map(|h| h.id)
+            .collect()
+    };
+    if candidates.len() <= share {
+        return check(&candidates);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = candidates
+            .chunks(share)
+            .map(|part| scope.spawn(move || check(part)))
+            .collect();
+        workers
+            .into_iter()
+            // As in one thread: a panic in the hash library reaches the caller.
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 fn iso(t: DateTime<Utc>) -> String {

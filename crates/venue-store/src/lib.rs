@@ -173,19 +173,14 @@ fn load_or_create_node(conn: &Connection) -> Result<NodeId> {
 
 /// The clock resumes from the newest stamp we issued (last change) or observed from a peer.
 pub(crate) fn load_last_hlc(conn: &Connection) -> Result<Hlc> {
+    // Runs before every write: cached statements, not parsed each time.
     let issued: Option<i64> = conn
-        .query_row(
-            "SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
         .optional()?;
     let observed: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'hlc_observed'",
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT value FROM meta WHERE key = 'hlc_observed'")?
+        .query_row([], |r| r.get(0))
         .optional()?;
     let observed = observed.and_then(|v| v.parse::<i64>().ok());
     let last = issued.into_iter().chain(observed).max().unwrap_or(0);

@@ -9,11 +9,26 @@ describe("sameOrNew", () => {
     expect(sameOrNew(held, fresh)).toBe(held);
   });
 
-  it("takes the fresh object when anything changed, however deep", () => {
-    const held = { occupancy: { now: 12, zones: [{ id: "bar", count: 4 }] } };
-    const fresh = { occupancy: { now: 12, zones: [{ id: "bar", count: 5 }] } };
-    expect(sameOrNew(held, fresh)).toBe(fresh);
+  it("brings what changed, however deep, and keeps every part that did not", () => {
+    const held = { occupancy: { now: 12, zones: [{ id: "bar", count: 4 }, { id: "hall", count: 8 }] }, sales: { total: 900, by_hour: [1, 2] } };
+    const fresh = { occupancy: { now: 12, zones: [{ id: "bar", count: 5 }, { id: "hall", count: 8 }] }, sales: { total: 900, by_hour: [1, 2] } };
+    const shared = sameOrNew(held, fresh);
+    expect(shared).toEqual(fresh);
+    expect(shared).not.toBe(held);
+    expect(shared.sales).toBe(held.sales);
+    expect(shared.occupancy.zones[1]).toBe(held.occupancy.zones[1]);
+    expect(shared.occupancy.zones[0]).toEqual({ id: "bar", count: 5 });
+    expect(shared.occupancy.zones[0]).not.toBe(held.occupancy.zones[0]);
     expect(sameOrNew(null, fresh)).toBe(fresh);
+  });
+
+  it("notices rows added, removed or renamed", () => {
+    const held = { rows: [{ id: 1 }], flags: { a: 1 } as Record<string, number> };
+    expect(sameOrNew(held, { rows: [{ id: 1 }, { id: 2 }], flags: { a: 1 } }).rows).toHaveLength(2);
+    expect(sameOrNew(held, { rows: [], flags: { a: 1 } }).rows).toHaveLength(0);
+    const renamed = sameOrNew(held, { rows: [{ id: 1 }], flags: { b: 1 } });
+    expect(renamed.flags).toEqual({ b: 1 });
+    expect(renamed.rows).toBe(held.rows);
   });
 });
 

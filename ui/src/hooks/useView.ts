@@ -74,11 +74,33 @@ export function useView<T>(load: (api: Api) => Promise<T>, topics: readonly stri
 }
 
 /**
- * The data already held when a re-read brought the same content, so memoised work keyed on it
- * (charts, formatted tables) is skipped: most re-reads follow writes that do not change what a
- * screen shows, and an idle console should not redraw.
+ * The fresh answer, with every part equal to what is held replaced by the held part (so the
+ * whole answer is the held object when nothing changed). Memoised work and memoised components
+ * keyed on those parts (charts, cards, tables) are skipped: most re-reads follow writes that
+ * change one corner of a screen or nothing it shows, and an idle console should not redraw.
  */
 export function sameOrNew<T>(held: T | null, fresh: T): T {
   if (held === null) return fresh;
-  return JSON.stringify(held) === JSON.stringify(fresh) ? held : fresh;
+  return shareEqual(held, fresh) as T;
+}
+
+function shareEqual(held: unknown, fresh: unknown): unknown {
+  if (held === fresh) return held;
+  if (Array.isArray(held) && Array.isArray(fresh)) {
+    const parts = fresh.map((item, i) => (i < held.length ? shareEqual(held[i], item) : item));
+    const same = held.length === fresh.length && parts.every((part, i) => part === held[i]);
+    return same ? held : parts;
+  }
+  if (isPlainObject(held) && isPlainObject(fresh)) {
+    const keys = Object.keys(fresh);
+    const parts: Record<string, unknown> = {};
+    for (const key of keys) parts[key] = key in held ? shareEqual(held[key], fresh[key]) : fresh[key];
+    const same = keys.length === Object.keys(held).length && keys.every((key) => key in held && parts[key] === held[key]);
+    return same ? held : parts;
+  }
+  return fresh;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -5,6 +5,8 @@ import { markOnce } from "../lib/timing";
 import type { ApiError, SessionInfo } from "../types";
 
 const PAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
+/** How long the PIN field keeps focus without a key or a click (see the effect below). */
+export const PIN_FOCUS_MS = 20_000;
 
 /** PIN sign-in. `notice` explains why the session ended (inactivity lock, signed out elsewhere). */
 export function SignIn({ noVenue, notice, onSignedIn }: { noVenue: boolean; notice: string | null; onSignedIn: (session: SessionInfo) => void }) {
@@ -17,6 +19,49 @@ export function SignIn({ noVenue, notice, onSignedIn }: { noVenue: boolean; noti
   useEffect(() => {
     markOnce("signin-shown");
     input.current?.focus();
+  }, []);
+
+  // The PIN screen is what a locked console shows all night, and a focused field's blinking
+  // caret repaints the page twice a second (measured: a few % of a core with software
+  // painting). After a quiet spell the field lets go of focus; typing a digit anywhere on the
+  // screen still goes to it, so the screen is always ready for a PIN.
+  const pinRef = useRef(pin);
+  pinRef.current = pin;
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const rest = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (document.activeElement === input.current) input.current?.blur();
+      }, PIN_FOCUS_MS);
+    };
+    const onKey = (event: KeyboardEvent) => {
+      rest();
+      const field = input.current;
+      if (!field || document.activeElement === field || event.ctrlKey || event.metaKey || event.altKey) return;
+      const target = event.target as HTMLElement | null;
+      if (target && target !== document.body && target.closest("input, textarea, select, button, [contenteditable]")) return;
+      if (/^\d$/.test(event.key)) {
+        event.preventDefault();
+        field.focus();
+        setPin((p) => (p.length < 8 ? p + event.key : p));
+      } else if (event.key === "Backspace") {
+        event.preventDefault();
+        field.focus();
+        setPin((p) => p.slice(0, -1));
+      } else if (event.key === "Enter" && pinRef.current) {
+        event.preventDefault();
+        field.form?.requestSubmit();
+      }
+    };
+    rest();
+    window.addEventListener("keydown", onKey);
+    window.addEventListener("pointerdown", rest);
+    return () => {
+      if (timer !== undefined) clearTimeout(timer);
+      window.removeEventListener("keydown", onKey);
+      window.removeEventListener("pointerdown", rest);
+    };
   }, []);
 
   const press = (digit: string) => {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { Chart } from "../components/Chart";
 import { Card, ErrorBanner, Loading, StaleBadge } from "../components/States";
 import { useVenue } from "../context";
@@ -35,6 +35,7 @@ export function Today() {
   }, [loadedAt, reload]);
 
   const data = view.data;
+  const alertsChanged = useCallback(() => void reload(), [reload]);
   // After the DOM holds the numbers (the bench reads this mark).
   useEffect(() => {
     if (data) markOnce("today-data");
@@ -78,7 +79,7 @@ export function Today() {
         </Card>
         <SalesCard sales={data.sales} />
         <StaysCard stays={data.stays} />
-        <AlertsCard alerts={data.alerts} now={now} onChanged={() => void reload()} />
+        <AlertsCard alerts={data.alerts} now={now} onChanged={alertsChanged} />
         <HealthCard health={data.health} />
       </div>
     </div>

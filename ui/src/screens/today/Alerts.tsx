@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useState, memo } from "react";
 import { toApiError } from "../../api";
 import { Badge, Card, ErrorBanner } from "../../components/States";
 import { useApi, useVenue } from "../../context";
@@ -6,7 +6,8 @@ import { severityTone } from "../../lib/labels";
 import { atLeast } from "../../lib/roles";
 import type { AlertView, ApiError } from "../../types";
 
-export function AlertsCard({ alerts, now, onChanged }: { alerts: AlertView[]; now: Date; onChanged: () => void }) {
+// Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
+export const AlertsCard = memo(function AlertsCard({ alerts, now, onChanged }: { alerts: AlertView[]; now: Date; onChanged: () => void }) {
   const api = useApi();
   const { fmt, session } = useVenue();
   const [busy, setBusy] = useState<string | null>(null);
@@ -72,4 +73,4 @@ export function AlertsCard({ alerts, now, onChanged }: { alerts: AlertView[]; no
       </div>
     </Card>
   );
-}
+});

@@ -1,9 +1,11 @@
+import { memo } from "react";
 import { Badge, Card, StaleBadge } from "../../components/States";
 import { useNav, useVenue } from "../../context";
 import { breakerLabel, breakerTone, socketTone, syncText } from "../../lib/labels";
 import type { Health } from "../../types";
 
-export function HealthCard({ health }: { health: Health }) {
+// Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
+export const HealthCard = memo(function HealthCard({ health }: { health: Health }) {
   const { fmt } = useVenue();
   const { go } = useNav();
   const s = health.sensors;
@@ -54,4 +56,4 @@ export function HealthCard({ health }: { health: Health }) {
       </div>
     </Card>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from "react";
 import { Gauge } from "../../components/Meter";
 import { Card, StaleBadge } from "../../components/States";
 import { useVenue } from "../../context";
@@ -6,7 +7,8 @@ import type { OccupancyNow } from "../../types";
 
 const LEVEL_TEXT = { ok: "", warning: "Near capacity", critical: "At capacity", unknown: "" } as const;
 
-export function OccupancyCard({ occupancy, now }: { occupancy: OccupancyNow; now: Date }) {
+// Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
+export const OccupancyCard = memo(function OccupancyCard({ occupancy, now }: { occupancy: OccupancyNow; now: Date }) {
   const { fmt } = useVenue();
   const level = gaugeLevel(occupancy.share);
   return (
@@ -52,4 +54,4 @@ export function OccupancyCard({ occupancy, now }: { occupancy: OccupancyNow; now
       )}
     </Card>
   );
-}
+});

@@ -1,8 +1,10 @@
+import { memo } from "react";
 import { Card } from "../../components/States";
 import { useNav, useVenue } from "../../context";
 import type { StaysSummary } from "../../types";
 
-export function StaysCard({ stays }: { stays: StaysSummary }) {
+// Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
+export const StaysCard = memo(function StaysCard({ stays }: { stays: StaysSummary }) {
   const { fmt } = useVenue();
   const { go } = useNav();
   const cells: Array<[string, number, string]> = [
@@ -25,4 +27,4 @@ export function StaysCard({ stays }: { stays: StaysSummary }) {
       </dl>
     </Card>
   );
-}
+});

@@ -1,11 +1,12 @@
-import { useMemo } from "react";
+import { useMemo, memo } from "react";
 import { Chart } from "../../components/Chart";
 import { Card } from "../../components/States";
 import { useVenue } from "../../context";
 import { hourBars } from "../../lib/charts";
 import type { TodaySalesView } from "../../types";
 
-export function SalesCard({ sales }: { sales: TodaySalesView }) {
+// Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
+export const SalesCard = memo(function SalesCard({ sales }: { sales: TodaySalesView }) {
   const { fmt } = useVenue();
   const money = (minor: number) => fmt.money(minor, sales.currency);
   const chart = useMemo(() => hourBars(sales.by_hour, sales.currency, fmt), [sales, fmt]);
@@ -41,4 +42,4 @@ export function SalesCard({ sales }: { sales: TodaySalesView }) {
       )}
     </Card>
   );
-}
+});
