@@ -148,7 +148,10 @@ fn holders(pin: &str, hashes: &[StaffPinHash], except: Option<Uuid>) -> Vec<Uuid
         workers
             .into_iter()
             // As in one thread: a panic in the hash library reaches the caller.
-            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }
