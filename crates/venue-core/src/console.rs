@@ -181,7 +181,30 @@ impl Console {
 
     /// Passes when whoever acts through this console holds at least `min`.
     pub fn authorize(&self, min: crate::Role) -> ApiResult<()> {
-        self.access.authorize(min)
+        self.access.authorize(min)?;
+        // The account may have been deactivated since sign-in (by an admin at another desk, or
+        // with `venue staff deactivate`): the session ends with its next command.
+        if let Some(session) = self.access.session() {
+            match self.store.staff_is_active(session.staff_id)? {
+                Some(true) => {}
+                Some(false) => {
+                    return Err(ApiError::new(
+                        ErrorCode::NotSignedIn,
+                        format!(
+                            "{}'s account was deactivated since signing in; ask an admin",
+                            session.name
+                        ),
+                    ))
+                }
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::NotSignedIn,
+                        format!("{}'s account no longer exists", session.name),
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The name audited actions are recorded under: the signed-in staff member, else the

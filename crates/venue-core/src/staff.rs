@@ -493,6 +493,31 @@ pub(crate) mod tests {
         rows.collect::<Result<_, _>>().expect("rows")
     }
 
+    /// An admin deactivates an account at another desk (or with the CLI) while it is signed in
+    /// here: its very next command is refused as signed out, and nothing more runs under it.
+    #[test]
+    fn a_session_ends_when_its_account_is_deactivated_elsewhere() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut desk = desktop_with_demo_staff(dir.path());
+        desk.sign_in("2222").expect("manager signs in");
+        assert!(desk.staff_list().is_ok());
+        let mut elsewhere = Console::open(dir.path()).expect("second console");
+        elsewhere
+            .staff_set_active("Morgan Manager", false)
+            .expect("the operator deactivates the manager");
+        let err = desk.staff_list().expect_err("the session is over");
+        assert_eq!(err.code, ErrorCode::NotSignedIn);
+        assert!(err.message.contains("Morgan Manager"), "{}", err.message);
+        assert!(err.message.contains("deactivated"), "{}", err.message);
+        let err = desk.today().expect_err("for every command");
+        assert_eq!(err.code, ErrorCode::NotSignedIn);
+        elsewhere
+            .staff_set_active("Morgan Manager", true)
+            .expect("reactivated");
+        desk.sign_in("2222").expect("signs in again");
+        assert!(desk.staff_list().is_ok());
+    }
+
     #[test]
     fn the_demo_has_three_accounts_with_known_pins() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -134,6 +134,16 @@ impl Store {
         get_in(&self.conn, venue_id, id)
     }
 
+    /// Whether the account can still sign in: `None` when it no longer exists. Read before every
+    /// signed-in command, so an account deactivated elsewhere stops working at once.
+    pub fn staff_is_active(&self, id: Uuid) -> Result<Option<bool>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT active FROM staff WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?)
+    }
+
     /// An account by its id or its name (any case).
     pub fn staff_find(&self, venue_id: Uuid, id_or_name: &str) -> Result<Option<StaffRow>> {
         if let Ok(id) = Uuid::parse_str(id_or_name.trim()) {
