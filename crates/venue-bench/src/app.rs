@@ -669,7 +669,7 @@ const START_MARKS: &str = "const nav = performance.getEntriesByType('navigation'
 /// The phases of one start, consecutive: launch → the page's navigation (process, window, web
 /// process), → the HTML (the app's custom protocol), → the script ran ("boot"), → the venue
 /// read (IPC; waits for the store to open), → the PIN screen, then submit → signed in (PIN
-/// hashes checked), → Today's data shown.
+/// hashes checked), → Today's data shown (also split: → asked, → answered, → shown).
 async fn start_phases(
     driver: &webdriver::Driver,
     launched_epoch_ms: f64,
@@ -678,7 +678,7 @@ async fn start_phases(
     let number = |v: &serde_json::Value| v.as_f64();
     let origin = number(&page["origin"]).context("the page reported no performance.timeOrigin")?;
     let mark = |name: &str| number(&page["marks"][name]);
-    let steps: [(&str, Option<f64>, Option<f64>); 7] = [
+    let steps: [(&str, Option<f64>, Option<f64>); 10] = [
         (
             "launch_to_navigation",
             Some(launched_epoch_ms - origin),
@@ -708,6 +708,23 @@ async fn start_phases(
         (
             "signed_in_to_today_data",
             mark("signed-in"),
+            mark("today-data"),
+        ),
+        // The last phase again, in three: the console's first render up to Today's request,
+        // the request (IPC and the core), and rendering the answer.
+        (
+            "signed_in_to_today_asked",
+            mark("signed-in"),
+            mark("today-asked"),
+        ),
+        (
+            "today_asked_to_answered",
+            mark("today-asked"),
+            mark("today-answered"),
+        ),
+        (
+            "today_answered_to_shown",
+            mark("today-answered"),
             mark("today-data"),
         ),
     ];

@@ -2,7 +2,7 @@
 // `venue-bench app` reads them from the real window to break its cold-start time down; each is
 // set once per page load, so they cost nothing after start-up.
 
-export type StartMark = "boot" | "venue-read" | "signin-shown" | "signin-submit" | "signed-in" | "today-data";
+export type StartMark = "boot" | "venue-read" | "signin-shown" | "signin-submit" | "signed-in" | "today-asked" | "today-answered" | "today-data";
 
 export function markOnce(name: StartMark): void {
   if (typeof performance === "undefined" || typeof performance.mark !== "function") return;

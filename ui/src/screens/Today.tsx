@@ -19,7 +19,16 @@ export const MAX_AGE_MS = 60_000;
 /** The default screen: occupancy, sales, stays, alerts and health at a glance. */
 export function Today() {
   const { fmt } = useVenue();
-  const view = useView((api) => api.today(), TOPICS.today, []);
+  const view = useView(
+    async (api) => {
+      markOnce("today-asked");
+      const today = await api.today();
+      markOnce("today-answered");
+      return today;
+    },
+    TOPICS.today,
+    [],
+  );
   const [now, setNow] = useState(() => new Date());
 
   // No polling of the backend: the view reloads on store-changed. This timer only moves the
