@@ -214,11 +214,6 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     fn sales_line(&self, _ctx: &WriteContext) -> Option<crate::SaleLine<'_>> {
         None
     }
-    /// Whether a new or changed row changes what the console's screens show, so that they are
-    /// told to re-read. The change log and sync get every row either way.
-    fn changes_screens(&self) -> bool {
-        true
-    }
 }
 
 /// The venue-local day a sale belongs to.
@@ -759,11 +754,6 @@ impl Record for SensorReading {
             ));
         }
         Ok(())
-    }
-    /// A period with nobody through the door leaves the counts and the curve as they were; a
-    /// change of occupancy alone reaches the screens through the sensor's state.
-    fn changes_screens(&self) -> bool {
-        self.entries > 0 || self.exits > 0
     }
 }
 

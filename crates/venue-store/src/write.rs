@@ -16,9 +16,6 @@ pub struct IngestSummary {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
-    /// Written rows that change what the screens show (see [`Record::changes_screens`]).
-    #[serde(skip)]
-    pub shown: u64,
 }
 
 impl IngestSummary {
@@ -291,9 +288,6 @@ pub(crate) fn write_records<R: Record>(
         } else {
             summary.updated += 1;
         }
-        if record.changes_screens() {
-            summary.shown += 1;
-        }
         capture.push(tx, id, hlc.as_i64())?;
         changed_ids.push(id);
     }
@@ -327,7 +321,6 @@ impl Store {
             summary.inserted += part.inserted;
             summary.updated += part.updated;
             summary.unchanged += part.unchanged;
-            summary.shown += part.shown;
             start = end;
         }
         Ok(summary)
@@ -357,9 +350,7 @@ impl Store {
             &mut changed,
         )?;
         tx.commit()?;
-        // Rows nobody would see change (a door's quiet period) still reach the change log and
-        // sync, but do not make every open screen re-read.
-        if summary.shown > 0 {
+        if summary.written() > 0 {
             self.notify(&[R::KIND.as_str()]);
         }
         Ok(summary)
