@@ -83,13 +83,16 @@ impl SecretStore for OsKeyring {
 /// `VENUE_HEADLESS_PROBE` is set.
 #[cfg(test)]
 pub(crate) fn run_headless_probe(probe: &str) {
+    run_probe_on_bus(probe, "unix:path=/nonexistent/venue-bus");
+}
+
+/// Runs the ignored test `probe` in a child test process with `bus` as its session bus.
+#[cfg(test)]
+pub(crate) fn run_probe_on_bus(probe: &str, bus: &str) {
     let exe = std::env::current_exe().expect("test binary");
     let out = std::process::Command::new(exe)
         .args(["--exact", probe, "--ignored", "--nocapture"])
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/venue-bus",
-        )
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
         .env_remove("DISPLAY")
         .env_remove("VENUE_SECRET_SQ_ACCESS_TOKEN")
         .env("VENUE_HEADLESS_PROBE", "1")
@@ -143,27 +146,10 @@ mod tests {
                 held.push(stream);
             }
         });
-        let exe = std::env::current_exe().expect("test binary");
         let started = std::time::Instant::now();
-        let out = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "keyring_store::tests::silent_bus_probe",
-                "--ignored",
-                "--nocapture",
-            ])
-            .env(
-                "DBUS_SESSION_BUS_ADDRESS",
-                format!("unix:path={}", socket.display()),
-            )
-            .env("VENUE_HEADLESS_PROBE", "1")
-            .output()
-            .expect("run the probe");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("1 passed"),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        super::run_probe_on_bus(
+            "keyring_store::tests::silent_bus_probe",
+            &format!("unix:path={}", socket.display()),
         );
         assert!(
             started.elapsed() < Duration::from_secs(20),
