@@ -312,3 +312,67 @@ fn a_people_counter_gap_is_filled_from_its_csv_history_exactly_once() {
         "filed when they happened, not when the console came back"
     );
 }
+
+/// Readings of `device` in the store.
+fn readings_of(db: &std::path::Path, device: &str) -> usize {
+    let store = venue_store::Store::open(db).expect("store");
+    let venue = store.venue().expect("venue").expect("one");
+    let id = store.sensor_device_id(venue.id, device).expect("query");
+    let mut count = 0;
+    store
+        .export::<venue_core::domain::SensorReading>(venue.id, None, None, |r| {
+            if Some(r.device_id) == id {
+                count += 1;
+            }
+            Ok(())
+        })
+        .expect("export");
+    count
+}
+
+#[test]
+fn quiet_polls_are_stored_but_the_screens_hear_only_of_people_coming_through() {
+    let sim = sim();
+    let (dir, mut console) = console(&sim, "");
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(0usize));
+    let counter = heard.clone();
+    console.set_change_listener(std::sync::Arc::new(move |topics: &[&'static str]| {
+        if topics.contains(&"sensor_reading") {
+            *counter.lock().expect("counter") += 1;
+        }
+    }));
+    let heard_now = || *heard.lock().expect("counter");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let live = std::thread::spawn(move || {
+        let mut console = console;
+        console.sensors_live(stopped)
+    });
+    let db = dir.path().join(venue_store::DB_FILE);
+    // Baselines and first readings (each zone's first is news), then a quiet spell of several
+    // polls per device (interval 1 s) with nobody walking through.
+    std::thread::sleep(Duration::from_millis(3500));
+    let quarter = || chrono::Utc::now().timestamp().div_euclid(900);
+    let (quiet_from, stored_before, quarter_before) =
+        (heard_now(), readings_of(&db, "front"), quarter());
+    std::thread::sleep(Duration::from_millis(4000));
+    let (quiet_until, stored_after) = (heard_now(), readings_of(&db, "front"));
+    assert!(
+        stored_after >= stored_before + 2,
+        "quiet polls are still stored: {stored_before} → {stored_after}"
+    );
+    // A 15-minute boundary in the window adds one announcement per zone (a new curve point).
+    let allowed = if quarter() == quarter_before { 0 } else { 3 };
+    assert!(
+        quiet_until - quiet_from <= allowed,
+        "{} announcements while nobody came through",
+        quiet_until - quiet_from
+    );
+    sim.walk("front", 4, 1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while heard_now() == quiet_until && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.send(true).expect("stop");
+    live.join().expect("thread").expect("live loop");
+    assert!(heard_now() > quiet_until, "people walking in are announced");
+}

@@ -326,6 +326,23 @@ impl Store {
         Ok(summary)
     }
 
+    /// Like [`Store::ingest`], but the change listener is not told: for rows that change nothing
+    /// a screen shows (a door polled with nobody through and its count as it was). The rows, their
+    /// change-log entries and rollups are written exactly as by `ingest`, so sync and reports get
+    /// them; only the screens are spared a re-read. The caller decides what is quiet, because only
+    /// it knows what the screens last heard.
+    pub fn ingest_unannounced<R: Record>(
+        &mut self,
+        origin: Origin,
+        snapshot_id: Option<Uuid>,
+        records: &[R],
+    ) -> Result<IngestSummary> {
+        let listener = self.listener.take();
+        let result = self.ingest(origin, snapshot_id, records);
+        self.listener = listener;
+        result
+    }
+
     fn ingest_one_venue<R: Record>(
         &mut self,
         origin: Origin,

@@ -51,6 +51,25 @@ pub(crate) struct Recorder<'s, 'a> {
     /// not one per reading (a thousand doors every few seconds).
     pending: Vec<SensorReading>,
     dirty: std::collections::BTreeSet<String>,
+    /// What the screens last heard of each zone's readings, to keep quiet polls quiet.
+    shown: HashMap<String, ShownZone>,
+}
+
+/// A zone as the screens last saw it through its readings: the count, and the 15-minute period
+/// the newest reading fell in (Today's curve has one point per period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShownZone {
+    occupancy: Option<i64>,
+    quarter: i64,
+}
+
+impl ShownZone {
+    fn of(reading: &SensorReading) -> Self {
+        ShownZone {
+            occupancy: reading.occupancy,
+            quarter: reading.period_end.timestamp().div_euclid(900),
+        }
+    }
 }
 
 impl<'s, 'a> Recorder<'s, 'a> {
@@ -130,6 +149,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
             zones,
             pending: Vec::new(),
             dirty: Default::default(),
+            shown: HashMap::new(),
         })
     }
 
@@ -208,9 +228,16 @@ impl<'s, 'a> Recorder<'s, 'a> {
     pub fn flush(&mut self) -> ApiResult<()> {
         if !self.pending.is_empty() {
             let readings = std::mem::take(&mut self.pending);
-            self.store
-                .borrow_mut()
-                .ingest(Origin::Sensor, None, &readings)?;
+            // Most polls find nobody came through: stored and synced like any reading, but
+            // telling the screens would have them re-read and repaint every few seconds all
+            // night for nothing. A flow, a changed count or a new curve period is shown.
+            let seen = screens_see(&mut self.shown, &readings);
+            let mut store = self.store.borrow_mut();
+            if seen {
+                store.ingest(Origin::Sensor, None, &readings)?;
+            } else {
+                store.ingest_unannounced(Origin::Sensor, None, &readings)?;
+            }
         }
         for device in std::mem::take(&mut self.dirty) {
             let zones = &self.zones;
@@ -442,6 +469,23 @@ impl<'s, 'a> Recorder<'s, 'a> {
     }
 }
 
+/// Whether any of `readings` changes what a screen shows of its zone, remembering in `shown`
+/// what the screens have now seen. A zone's count can change without a flow (a device that
+/// keeps the count itself corrects it), so the count is compared, not only the flows.
+fn screens_see(shown: &mut HashMap<String, ShownZone>, readings: &[SensorReading]) -> bool {
+    let mut seen = false;
+    for reading in readings {
+        let now = ShownZone::of(reading);
+        let flowed = reading.entries > 0 || reading.exits > 0;
+        let zone = reading.zone.clone().unwrap_or_default();
+        if flowed || shown.get(&zone) != Some(&now) {
+            seen = true;
+        }
+        shown.insert(zone, now);
+    }
+    seen
+}
+
 /// The latest venue-local midnight at or before `at`.
 fn last_local_midnight(venue: &Venue, at: DateTime<Utc>) -> DateTime<Utc> {
     venue.day_bounds(venue.local_date(at)).0
@@ -486,6 +530,64 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 7, d, h, m, 0)
             .single()
             .expect("time")
+    }
+
+    fn reading(zone: &str, end: DateTime<Utc>, entries: u32, occupancy: i64) -> SensorReading {
+        SensorReading {
+            id: new_id(),
+            venue_id: uuid::Uuid::nil(),
+            device_id: uuid::Uuid::nil(),
+            zone: Some(zone.into()),
+            period_start: end - Duration::seconds(15),
+            period_end: end,
+            entries,
+            exits: 0,
+            occupancy: Some(occupancy),
+        }
+    }
+
+    #[test]
+    fn only_polls_that_change_a_zone_on_screen_are_shown() {
+        let mut shown = HashMap::new();
+        let t = utc(1, 12, 1);
+        assert!(
+            screens_see(&mut shown, &[reading("bar", t, 0, 4)]),
+            "a zone's first reading is news"
+        );
+        let later = t + Duration::seconds(15);
+        assert!(
+            !screens_see(&mut shown, &[reading("bar", later, 0, 4)]),
+            "nobody through, same count, same curve period: quiet"
+        );
+        assert!(
+            screens_see(&mut shown, &[reading("bar", later, 2, 6)]),
+            "people came in"
+        );
+        assert!(
+            screens_see(&mut shown, &[reading("bar", later, 0, 5)]),
+            "the device corrected its count without a flow"
+        );
+        assert!(
+            screens_see(&mut shown, &[reading("bar", utc(1, 12, 16), 0, 5)]),
+            "the first reading of a new 15-minute period adds a point to the curve"
+        );
+        assert!(
+            screens_see(
+                &mut shown,
+                &[
+                    reading("bar", utc(1, 12, 17), 0, 5),
+                    reading("lobby", utc(1, 12, 17), 0, 0)
+                ]
+            ),
+            "a quiet zone does not hide another zone's news"
+        );
+        assert!(!screens_see(
+            &mut shown,
+            &[
+                reading("bar", utc(1, 12, 18), 0, 5),
+                reading("lobby", utc(1, 12, 18), 0, 0)
+            ]
+        ));
     }
 
     #[test]
