@@ -8,6 +8,7 @@
 mod background;
 mod commands;
 mod events;
+mod memory;
 mod notifications;
 mod shell;
 mod tray;
@@ -18,7 +19,9 @@ use tauri::Manager;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    memory::return_freed_memory();
     webview::prefer_software_painting();
+    webview::skip_optimising_script_tiers();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -59,7 +62,9 @@ fn main() {
                 .find(|w| w.label == "main")
                 .cloned()
                 .ok_or("tauri.conf.json has no window labelled main")?;
-            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            let window =
+                tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            webview::light_page_settings(&window);
             tray::install(app.handle())?;
             let handle = app.handle().clone();
             std::thread::Builder::new()

@@ -19,6 +19,19 @@ pub fn prefer_software_painting() {
     }
 }
 
+/// JavaScriptCore's optimising tiers (DFG, and FTL above it) pay off for long-running hot
+/// loops; the console's scripts are short bursts of rendering after a change, which the
+/// baseline JIT runs as fast here (the same cold-start phases in `venue-bench app`) while the
+/// web process holds about 7 MB less. JavaScriptCore reads `JSC_*` options from the
+/// environment, which the web process inherits from this one; `JSC_useDFGJIT=1` brings the
+/// tiers back. Must run before any thread starts.
+pub fn skip_optimising_script_tiers() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("JSC_useDFGJIT").is_none() {
+        std::env::set_var("JSC_useDFGJIT", "0");
+    }
+}
+
 /// Without the compositor this process never draws with GL, yet GTK probes GLX when it opens
 /// the display and WebKit (2.50) opens an EGL display to find the render device and to check
 /// DMA-BUF import before it starts a web process. Each loads the Mesa driver and its libLLVM
@@ -59,6 +72,45 @@ pub fn limit_web_process_memory() {
 
 #[cfg(not(target_os = "linux"))]
 pub fn limit_web_process_memory() {}
+
+/// Page settings for a console that draws text, tables and two small charts, on the window
+/// just built (its canvases are made after sign-in, well after these land):
+/// - no WebGL, no GPU for canvases: nothing on the page needs a GL context;
+/// - no page cache (the single page never navigates back) and WebKit's document-viewer cache
+///   model: no memory or disk cache of resources that come from the app itself.
+#[cfg(target_os = "linux")]
+pub fn light_page_settings(window: &tauri::WebviewWindow) {
+    let applied = window.with_webview(|platform| {
+        use webkit2gtk::glib::object::ObjectExt;
+        use webkit2gtk::{
+            CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+        };
+        let view = platform.inner();
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        let Some(settings) = WebViewExt::settings(&view) else {
+            tracing::warn!("the webview has no settings; page settings not applied");
+            return;
+        };
+        settings.set_enable_webgl(false);
+        settings.set_enable_page_cache(false);
+        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        // WebKitGTK 2.46 and later; older engines have no such property (and no GPU canvas).
+        if settings.find_property(CANVAS_ACCELERATION).is_some() {
+            settings.set_property(CANVAS_ACCELERATION, false);
+        }
+    });
+    if let Err(error) = applied {
+        tracing::warn!(%error, "could not reach the webview to apply its page settings");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn light_page_settings(_window: &tauri::WebviewWindow) {}
+
+#[cfg(target_os = "linux")]
+const CANVAS_ACCELERATION: &str = "enable-2d-canvas-acceleration";
 
 /// The web process's budget in MB (see [`limit_web_process_memory`]).
 #[cfg(target_os = "linux")]

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useDeferredValue, useEffect, useMemo, useState, type ReactNode } from "react";
 import { Chart } from "../components/Chart";
 import { Card, ErrorBanner, Loading, StaleBadge } from "../components/States";
 import { useVenue } from "../context";
@@ -44,12 +44,16 @@ export function Today() {
   }, [loadedAt, reload]);
 
   const data = view.data;
+  // The numbers first: occupancy and sales render with the answer, the curve, stays, alerts
+  // and health a moment later in a render React may interrupt (at sign-in they are most of
+  // the first render's cost, and on a re-read they never hold up a changed count).
+  const settled = useDeferredValue(data);
   const alertsChanged = useCallback(() => void reload(), [reload]);
   // After the DOM holds the numbers (the bench reads this mark).
   useEffect(() => {
     if (data) markOnce("today-data");
   }, [data]);
-  const chart = useMemo(() => (data ? curveChart(data.curve.today, data.curve.last_week, fmt) : null), [data, fmt]);
+  const chart = useMemo(() => (settled ? curveChart(settled.curve.today, settled.curve.last_week, fmt) : null), [settled, fmt]);
 
   if (!data) {
     return (
@@ -80,16 +84,26 @@ export function Today() {
       <div className="today-grid">
         <OccupancyCard occupancy={data.occupancy} now={now} />
         <Card title="Occupancy by 15 minutes" className="card-curve">
-          {chart && (data.curve.today.length > 0 || data.curve.last_week.length > 0) ? (
+          {!settled ? (
+            <Loading label="Drawing the curve…" lines={4} />
+          ) : chart && (settled.curve.today.length > 0 || settled.curve.last_week.length > 0) ? (
             <Chart config={chart} label="Occupancy today against the same weekday last week" tall />
           ) : (
             <p className="empty">No occupancy history yet.</p>
           )}
         </Card>
         <SalesCard sales={data.sales} />
-        <StaysCard stays={data.stays} />
-        <AlertsCard alerts={data.alerts} now={now} onChanged={alertsChanged} />
-        <HealthCard health={data.health} />
+        {settled ? (
+          <>
+            <StaysCard stays={settled.stays} />
+            <AlertsCard alerts={settled.alerts} now={now} onChanged={alertsChanged} />
+            <HealthCard health={settled.health} />
+          </>
+        ) : (
+          <Card title="Stays, alerts and health">
+            <Loading label="Reading stays, alerts and health…" lines={3} />
+          </Card>
+        )}
       </div>
     </div>
   );
