@@ -261,3 +261,51 @@ fn a_sensor_state_that_only_moved_its_poll_time_is_saved_without_telling_the_scr
     store.save_sensor_state(venue.id, &state).expect("offline");
     assert_eq!(take(), vec![SENSOR_STATE]);
 }
+
+#[test]
+fn an_unannounced_reading_is_stored_change_logged_and_rolled_up_without_telling_the_screens() {
+    use std::sync::{Arc, Mutex};
+    let (_dir, mut store, venue, device) = setup();
+    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&heard);
+    store.set_change_listener(Arc::new(move |topics: &[&'static str]| {
+        sink.lock()
+            .expect("lock")
+            .extend(topics.iter().map(|t| t.to_string()));
+    }));
+    let take = || std::mem::take(&mut *heard.lock().expect("lock"));
+    let changes_before = store.changes_since(0, 10_000).expect("changes").len();
+
+    let quiet = reading(&venue, &device, at(2026, 7, 1, 12, 0, 30), 0, 0, 4);
+    let summary = store
+        .ingest_unannounced(Origin::Sensor, None, std::slice::from_ref(&quiet))
+        .expect("quiet reading");
+    assert_eq!(summary.inserted, 1);
+    assert_eq!(take(), Vec::<String>::new(), "the screens are not told");
+    let changes = store.changes_since(0, 10_000).expect("changes");
+    assert_eq!(
+        changes.len(),
+        changes_before + 1,
+        "the change log (and so sync) has it"
+    );
+    let buckets = store
+        .traffic_series(
+            venue.id,
+            Resolution::QuarterHour,
+            BucketBound::At(at(2026, 7, 1, 12, 0, 0)),
+            BucketBound::At(at(2026, 7, 1, 12, 15, 0)),
+        )
+        .expect("series");
+    assert_eq!(
+        buckets.iter().map(|b| b.occupancy_last).collect::<Vec<_>>(),
+        vec![Some(4)],
+        "its rollup is written as for any reading"
+    );
+
+    // The listener is back for the next write.
+    let busy = reading(&venue, &device, at(2026, 7, 1, 12, 1, 0), 2, 0, 6);
+    store
+        .ingest(Origin::Sensor, None, std::slice::from_ref(&busy))
+        .expect("busy reading");
+    assert_eq!(take(), vec!["sensor_reading"]);
+}
