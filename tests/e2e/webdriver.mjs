@@ -10,6 +10,9 @@ export class TestFailure extends Error {}
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// A WebDriver call slower than this is logged with what it was, to find where a slow step waits.
+const SLOW_CALL_MS = Number(process.env.E2E_SLOW_CALL_MS ?? 2_000);
+
 export class Driver {
   constructor(url, artifacts) {
     this.url = url.replace(/\/$/, "");
@@ -20,6 +23,7 @@ export class Driver {
   /** One WebDriver call. Resolves to `value`; rejects with the driver's error and message. */
   async call(method, path, body, { timeout = 60_000 } = {}) {
     let response;
+    const started = Date.now();
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
@@ -31,6 +35,11 @@ export class Driver {
       throw new Error(`${method} ${path}: cannot reach tauri-driver at ${this.url} (${cause.cause?.code ?? cause.message})`);
     }
     const text = await response.text();
+    const took = Date.now() - started;
+    if (took >= SLOW_CALL_MS) {
+      const what = body === undefined ? "" : ` ${JSON.stringify(body).slice(0, 120)}`;
+      console.log(`e2e: slow WebDriver call (${took} ms at ${new Date(started).toISOString()}): ${method} ${path.replace(/^\/session\/[^/]+/, "")}${what}`);
+    }
     let payload;
     try {
       payload = JSON.parse(text);

@@ -46,6 +46,18 @@ fn reading(
     }
 }
 
+/// Every topic the store announces from now on, in order.
+fn record_topics(store: &mut Store) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let heard: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let sink = std::sync::Arc::clone(&heard);
+    store.set_change_listener(std::sync::Arc::new(move |topics: &[&'static str]| {
+        sink.lock()
+            .expect("lock")
+            .extend(topics.iter().map(|t| t.to_string()));
+    }));
+    heard
+}
+
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
         .single()
@@ -212,16 +224,9 @@ fn two_doors_of_one_zone_count_the_zone_once_and_zones_add_up() {
 /// always announce themselves: Today's occupancy is read from them.)
 #[test]
 fn a_sensor_state_that_only_moved_its_poll_time_is_saved_without_telling_the_screens() {
-    use std::sync::{Arc, Mutex};
     use venue_store::{SensorState, SENSOR_STATE};
     let (_dir, mut store, venue, device) = setup();
-    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = Arc::clone(&heard);
-    store.set_change_listener(Arc::new(move |topics: &[&'static str]| {
-        sink.lock()
-            .expect("lock")
-            .extend(topics.iter().map(|t| t.to_string()));
-    }));
+    let heard = record_topics(&mut store);
     let take = || std::mem::take(&mut *heard.lock().expect("lock"));
 
     let quiet = reading(&venue, &device, at(2026, 7, 1, 12, 0, 30), 0, 0, 4);
@@ -264,15 +269,8 @@ fn a_sensor_state_that_only_moved_its_poll_time_is_saved_without_telling_the_scr
 
 #[test]
 fn an_unannounced_reading_is_stored_change_logged_and_rolled_up_without_telling_the_screens() {
-    use std::sync::{Arc, Mutex};
     let (_dir, mut store, venue, device) = setup();
-    let heard: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = Arc::clone(&heard);
-    store.set_change_listener(Arc::new(move |topics: &[&'static str]| {
-        sink.lock()
-            .expect("lock")
-            .extend(topics.iter().map(|t| t.to_string()));
-    }));
+    let heard = record_topics(&mut store);
     let take = || std::mem::take(&mut *heard.lock().expect("lock"));
     let changes_before = store.changes_since(0, 10_000).expect("changes").len();
 
