@@ -145,6 +145,16 @@ export class Driver {
   }
 
   async screenshot(name) {
+    // WebKit takes a screenshot at the page's next paint, and without GPU compositing a page
+    // that changes nothing does not paint: a console at rest made this wait 12–32 s for its
+    // next clock tick or store event. A one-pixel, all but transparent dot brings that paint now.
+    await this.call("POST", this.s("/execute/sync"), {
+      script: `const dot = document.createElement("div");
+        dot.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;background:rgba(0,0,0,0.01);pointer-events:none";
+        document.body.appendChild(dot);
+        setTimeout(() => dot.remove(), 1000);`,
+      args: [],
+    });
     const base64 = await this.call("GET", this.s("/screenshot"));
     await mkdir(this.artifacts, { recursive: true });
     const file = join(this.artifacts, name);
