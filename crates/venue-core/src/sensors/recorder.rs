@@ -476,12 +476,13 @@ fn screens_see(shown: &mut HashMap<String, ShownZone>, readings: &[SensorReading
     let mut seen = false;
     for reading in readings {
         let now = ShownZone::of(reading);
-        let flowed = reading.entries > 0 || reading.exits > 0;
-        let zone = reading.zone.clone().unwrap_or_default();
-        if flowed || shown.get(&zone) != Some(&now) {
+        let zone = reading.zone.as_deref().unwrap_or_default();
+        if shown.get(zone) != Some(&now) {
+            seen = true;
+            shown.insert(zone.to_string(), now);
+        } else if reading.entries > 0 || reading.exits > 0 {
             seen = true;
         }
-        shown.insert(zone, now);
     }
     seen
 }
