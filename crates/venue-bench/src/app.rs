@@ -421,6 +421,17 @@ async fn live(
     options: &Options,
     conditions: &serde_json::Value,
 ) -> anyhow::Result<()> {
+    // The blank engine first, alone: PSS splits a shared page between the processes mapping
+    // it, so next to the app's WebKit processes the blank one would read some 50 MB lighter
+    // than it is (and the app lighter next to it).
+    let (blank_cpu, blank_memory) = match &mut rig.blank {
+        Some(blank) => {
+            let (cpu, memory) =
+                blank_engine_idle(blank, Duration::from_secs(options.idle_seconds)).await?;
+            (Some(cpu), Some(memory))
+        }
+        None => (None, None),
+    };
     let app_pid = cold_start(&mut rig.driver, app, rig.driver_pid)
         .await
         .context("the start for the idle and traffic windows")?
@@ -450,12 +461,7 @@ async fn live(
         walk: None,
     })
     .await?;
-    let mut blank_memory = None;
-    if let Some(blank) = &mut rig.blank {
-        let (cpu, memory) = blank_engine_idle(blank, idle_window).await?;
-        idle.cpu.blank_engine = Some(cpu);
-        blank_memory = Some(memory);
-    }
+    idle.cpu.blank_engine = blank_cpu;
     report_cpu(
         "app.idle_cpu_percent_of_one_core",
         "door traffic stopped (the PMS simulator still changes one stay per 30 s)",
@@ -885,9 +891,9 @@ impl Blank {
     }
 }
 
-/// The web engine at rest: MiniBrowser on about:blank, its CPU over `window` (measured after
-/// the app's window, not during it, so that its window does not disturb the app's) and the
-/// memory of it and its WebKit processes at the end.
+/// The web engine at rest: MiniBrowser on about:blank, its CPU over `window` and the memory of
+/// it and its WebKit processes at the end. Measured before the app's live start, with no other
+/// WebKit process up: neither disturbs the other's CPU or shares pages with it in PSS.
 async fn blank_engine_idle(
     blank: &mut Blank,
     window: Duration,
@@ -1192,7 +1198,7 @@ fn report_cpu(
             "display_server_is": "the Xvfb this run started, drawing the window (not in the value)",
             "blank_page_engine_percent": window.blank_engine.as_ref().map(|e| round(e.total())),
             "blank_page_engine_by_process": window.blank_engine.as_ref().map(procfs::CpuShares::rounded),
-            "blank_page_engine_is": "WebKitGTK's MiniBrowser on about:blank under WebKitWebDriver, over a window as long right after the app's: the web engine at rest (idle line only)",
+            "blank_page_engine_is": "WebKitGTK's MiniBrowser on about:blank under WebKitWebDriver, over a window as long before the app's live start, with no other WebKit process up: the web engine at rest (idle line only)",
             "per_interval_percent": window.timeline.iter().map(|v| (v * 10.0).round() / 10.0).collect::<Vec<_>>(),
             "busiest_interval_percent": round(window.timeline.iter().copied().fold(0.0, f64::max)),
             "seconds": round(window.seconds),
@@ -1251,10 +1257,17 @@ fn report_memory(
             "app_own_final_mb": round(mb(last.app_pss_kb)),
             "app_own_peak_mb": round(mb(peak(app, |m| m.app_pss_kb))),
             "by_process_final_mb": last.by_process_mb(|p| p.pss_kb),
+            "app_and_web_process_final_mb": round(mb(last.pss_kb_without_network_process())),
+            "app_and_web_process_is": "the same PSS without WebKit's network process: the app and its web process, as the goal names them",
+            "private_final_mb": round(mb(last.private_kb)),
+            "private_by_process_final_mb": last.by_process_mb(|p| p.private_kb),
+            "private_is": "USS: Private_Clean + Private_Dirty, the pages only the app's processes map (what closing it frees, whatever else runs)",
             "baseline_final_mb": round(mb(base_last.pss_kb)),
             "blank_page_engine_mb": blank_engine.map(|m| round(mb(m.pss_kb))),
             "blank_page_engine_by_process_mb": blank_engine.map(|m| m.by_process_mb(|p| p.pss_kb)),
-            "blank_page_engine_is": "WebKitGTK's MiniBrowser on about:blank and its WebKit processes (the same engine with no page), PSS at the end of the idle window",
+            "blank_page_engine_private_mb": blank_engine.map(|m| round(mb(m.private_kb))),
+            "blank_page_engine_without_network_process_mb": blank_engine.map(|m| round(mb(m.pss_kb_without_network_process()))),
+            "blank_page_engine_is": "WebKitGTK's MiniBrowser on about:blank and its WebKit processes (the same engine with no page), PSS at the end of its idle window, measured alone (next to the app's WebKit processes it would share their pages and read lighter); its UI process, unlike the app's, also loads Mesa and libLLVM",
             "pss_available": last.pss_available,
             "detail": common,
         }),
@@ -1278,14 +1291,21 @@ fn report_memory(
         }),
     )?;
     eprintln!(
-        "app: memory after {:.0} s of traffic: PSS peak {:.1} MB (final {:.1}, app's own {:.1}), RSS sum peak {:.1} MB (goal ≤ 200); `venue run` PSS {:.1} MB; blank MiniBrowser PSS {}",
+        "app: memory after {:.0} s of traffic: PSS peak {:.1} MB (final {:.1}, app's own {:.1}, app + web process {:.1}; private {:.1}), RSS sum peak {:.1} MB (goal ≤ 200); `venue run` PSS {:.1} MB; blank MiniBrowser PSS {}",
         traffic.seconds,
         mb(pss_peak),
         mb(last.pss_kb),
         mb(last.app_pss_kb),
+        mb(last.pss_kb_without_network_process()),
+        mb(last.private_kb),
         mb(rss_peak),
         mb(peak(base, |m| m.pss_kb)),
-        blank_engine.map_or("not measured".to_string(), |m| format!("{:.1} MB", mb(m.pss_kb))),
+        blank_engine.map_or("not measured".to_string(), |m| format!(
+            "{:.1} MB (browser + web process {:.1}; private {:.1})",
+            mb(m.pss_kb),
+            mb(m.pss_kb_without_network_process()),
+            mb(m.private_kb)
+        )),
     );
     Ok(())
 }

@@ -255,6 +255,12 @@ pub fn parse_pss_kb(smaps_rollup: &str) -> Option<u64> {
     kb_field(smaps_rollup, "Pss:")
 }
 
+/// Private_Clean + Private_Dirty in kB from /proc/<pid>/smaps_rollup: the pages no other
+/// process maps (USS), what ending the process frees whoever else is running.
+pub fn parse_private_kb(smaps_rollup: &str) -> Option<u64> {
+    Some(kb_field(smaps_rollup, "Private_Clean:")? + kb_field(smaps_rollup, "Private_Dirty:")?)
+}
+
 fn kb_field(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))
@@ -262,11 +268,15 @@ fn kb_field(text: &str, key: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// WebKit's network process, as `name` reports it.
+pub const NETWORK_PROCESS: &str = "WebKitNetworkProcess";
+
 #[derive(Debug, Clone)]
 pub struct ProcessMemory {
     pub comm: String,
     pub rss_kb: u64,
     pub pss_kb: u64,
+    pub private_kb: u64,
 }
 
 /// Memory of a process tree: sums, the root's own share, and each process.
@@ -276,12 +286,24 @@ pub struct TreeMemory {
     pub pss_kb: u64,
     pub app_rss_kb: u64,
     pub app_pss_kb: u64,
+    /// Summed USS: pages only these processes map, whatever else runs beside them.
+    pub private_kb: u64,
     /// False when some process's smaps_rollup could not be read (its PSS counts as 0).
     pub pss_available: bool,
     pub processes: Vec<ProcessMemory>,
 }
 
 impl TreeMemory {
+    /// PSS in kB of the processes other than WebKit's network process: the app (or browser)
+    /// and its web process, the two the memory goal names.
+    pub fn pss_kb_without_network_process(&self) -> u64 {
+        self.processes
+            .iter()
+            .filter(|p| p.comm != NETWORK_PROCESS)
+            .map(|p| p.pss_kb)
+            .sum()
+    }
+
     pub fn by_process_mb(&self, f: fn(&ProcessMemory) -> u64) -> serde_json::Value {
         let mut by: BTreeMap<String, f64> = BTreeMap::new();
         for p in &self.processes {
@@ -310,14 +332,14 @@ pub fn tree_memory(root: u32) -> TreeMemory {
         else {
             continue; // gone, or a zombie (no VmRSS)
         };
-        let pss_kb = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-            .ok()
-            .as_deref()
-            .and_then(parse_pss_kb);
+        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok();
+        let pss_kb = rollup.as_deref().and_then(parse_pss_kb);
         memory.pss_available &= pss_kb.is_some();
         let pss_kb = pss_kb.unwrap_or(0);
+        let private_kb = rollup.as_deref().and_then(parse_private_kb).unwrap_or(0);
         memory.rss_kb += rss_kb;
         memory.pss_kb += pss_kb;
+        memory.private_kb += private_kb;
         if pid == root {
             memory.app_rss_kb = rss_kb;
             memory.app_pss_kb = pss_kb;
@@ -330,6 +352,7 @@ pub fn tree_memory(root: u32) -> TreeMemory {
             },
             rss_kb,
             pss_kb,
+            private_kb,
         });
     }
     memory
@@ -558,6 +581,26 @@ mod tests {
     }
 
     #[test]
+    fn the_goal_s_reading_leaves_out_only_the_network_process() {
+        let process = |comm: &str, pss_kb| ProcessMemory {
+            comm: comm.to_string(),
+            rss_kb: pss_kb * 2,
+            pss_kb,
+            private_kb: pss_kb / 2,
+        };
+        let memory = TreeMemory {
+            pss_kb: 300,
+            processes: vec![
+                process("venue-console (root)", 100),
+                process("WebKitWebProcess", 120),
+                process(NETWORK_PROCESS, 80),
+            ],
+            ..TreeMemory::default()
+        };
+        assert_eq!(memory.pss_kb_without_network_process(), 220);
+    }
+
+    #[test]
     fn memory_fields() {
         let status = "Name:\tx\nVmPeak:\t  1000 kB\nVmRSS:\t   51234 kB\nRssAnon:\t 1 kB\n";
         assert_eq!(parse_vm_rss_kb(status), Some(51234));
@@ -565,6 +608,9 @@ mod tests {
         let rollup = "55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:  9000 kB\nPss:  4321 kB\nPss_Anon:  100 kB\n";
         assert_eq!(parse_pss_kb(rollup), Some(4321));
         assert_eq!(parse_pss_kb("Pss: lots kB\n"), None);
+        assert_eq!(parse_private_kb(rollup), None);
+        let private = "Pss:  4321 kB\nPrivate_Clean:   20 kB\nPrivate_Dirty:  3000 kB\n";
+        assert_eq!(parse_private_kb(private), Some(3020));
         let own = std::fs::read_to_string("/proc/self/status").expect("status");
         assert!(parse_vm_rss_kb(&own).is_some_and(|kb| kb > 0));
     }
