@@ -37,7 +37,7 @@ export function hourBars(byHour: HourSales[], currency: string, fmt: Formatter):
   return {
     type: "bar",
     data: {
-      labels: rows.map((h) => `${String(h.hour).padStart(2, "0")}:00`),
+      labels: rows.map((h) => fmt.hourOfDay(h.hour)),
       datasets: [{ label: "Net sales", data: rows.map((h) => toMajor(h.net_minor, currency)), backgroundColor: PALETTE.bar, borderRadius: 2 }],
     },
     options: {

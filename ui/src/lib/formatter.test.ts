@@ -14,6 +14,16 @@ describe("createFormatter", () => {
     expect(createFormatter("Asia/Tokyo", "JPY", "en-GB").short(instant)).toBe("2 Jul, 07:30");
   });
 
+  it("labels a venue-local hour as the clock reads times, whatever the venue's timezone", () => {
+    expect(createFormatter("Asia/Tokyo", "JPY", "en-GB").hourOfDay(15)).toBe("15:00");
+    expect(createFormatter("Asia/Tokyo", "JPY", "en-GB").hourOfDay(0)).toBe("00:00");
+    const us = createFormatter("America/New_York", "USD", "en-US");
+    expect(plain(us.hourOfDay(15))).toBe("03:00 PM");
+    // The same style as the occupancy curve's axis, which formats instants with `time`.
+    expect(plain(us.hourOfDay(15))).toBe(plain(us.time("2026-07-01T19:00:00Z")));
+    expect(us.hourOfDay(24)).toBe("—");
+  });
+
   it("puts an instant on the venue-local calendar day", () => {
     const tokyo = createFormatter("Asia/Tokyo", "JPY", "en-GB");
     expect(tokyo.dayOf("2026-07-01T22:30:00Z", "short")).toBe("2 Jul");

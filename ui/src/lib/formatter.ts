@@ -11,6 +11,8 @@ export interface Formatter {
   percent(share: number | null | undefined): string;
   /** 14:05 */
   time(iso: string | null | undefined): string;
+  /** A venue-local hour of the day (0-23) read like `time`: 15:00, or 03:00 PM in 12-hour locales. */
+  hourOfDay(hour: number): string;
   /** 29 Nov 2026, 14:05 */
   dateTime(iso: string | null | undefined): string;
   /** 29 Nov, 14:05 (no year: for lists) */
@@ -33,6 +35,8 @@ function parse(iso: string | null | undefined): Date | null {
 
 export function createFormatter(timeZone: string, currency: string, locale?: string): Formatter {
   const time = new Intl.DateTimeFormat(locale, { timeZone, hour: "2-digit", minute: "2-digit" });
+  // An hour number is already venue-local: formatted as that hour of a UTC day, so no zone shifts it.
+  const hourOfDay = new Intl.DateTimeFormat(locale, { timeZone: "UTC", hour: "2-digit", minute: "2-digit" });
   const dateTime = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: "medium", timeStyle: "short" });
   // 12-hour locales read "3:00 PM", 24-hour ones "15:00" / "07:30".
   const twelve = /h1[12]/.test(new Intl.DateTimeFormat(locale, { hour: "numeric" }).resolvedOptions().hourCycle ?? "");
@@ -64,6 +68,7 @@ export function createFormatter(timeZone: string, currency: string, locale?: str
     },
     count: (n) => (n === null || n === undefined ? DASH : formatCount(n, locale)),
     percent: (share) => (share === null || share === undefined ? DASH : percent.format(share)),
+    hourOfDay: (hour) => (Number.isInteger(hour) && hour >= 0 && hour <= 23 ? hourOfDay.format(Date.UTC(2000, 0, 1, hour)) : DASH),
     time: (iso) => {
       const d = parse(iso);
       return d ? time.format(d) : DASH;
