@@ -1,0 +1,3 @@
+#![no_main]
+//! The square target of venue-fuzz under libFuzzer.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| venue_fuzz::square(data));
