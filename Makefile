@@ -3,7 +3,7 @@
 
 DEMO_DIR ?= $(CURDIR)/.venue-demo
 
-.PHONY: demo test bench setup ui release
+.PHONY: demo test bench fuzz setup ui release
 
 setup:
 	tests/setup.sh
@@ -42,6 +42,12 @@ bench:
 	cargo run --release -p venue-bench -- rollups --zones 50 --days 365
 	cargo run --release -p venue-bench -- signin --accounts 10
 	cargo build --release -p venue-cli && cargo run --release -p venue-bench -- app --bundle
+	tests/fuzz.sh
+
+# Fuzzes every parser of untrusted input for FUZZ_SECONDS each (default 180); a crash fails and
+# its input is kept in crates/venue-fuzz/regressions/, which `make test` replays.
+fuzz:
+	tests/fuzz.sh
 
 # Release bundles. With TAURI_SIGNING_PRIVATE_KEY set (the key file's text or its path; plus
 # TAURI_SIGNING_PRIVATE_KEY_PASSWORD for its password) each bundle also gets its updater
