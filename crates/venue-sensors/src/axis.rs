@@ -172,12 +172,14 @@ pub fn parse_export_csv(
                 })
             })
         };
-        buckets.push(HistoryBucket {
-            start: time(start)?,
-            end: time(stop)?,
-            entries: count(ins)?,
-            exits: count(outs)?,
-        });
+        buckets.push(HistoryBucket::read(
+            device,
+            &format!("history line {}", n + 2),
+            time(start)?,
+            time(stop)?,
+            count(ins)?,
+            count(outs)?,
+        )?);
     }
     Ok(buckets)
 }

@@ -77,12 +77,14 @@ pub fn parse_export(device: &str, body: &[u8], tz: Tz) -> Result<Vec<HistoryBuck
             })?;
             Ok::<u32, SensorError>(u32::try_from(n).unwrap_or(u32::MAX))
         };
-        buckets.push(HistoryBucket {
+        buckets.push(HistoryBucket::read(
+            device,
+            &format!("data[{i}]"),
             start,
             end,
-            entries: count("in")?,
-            exits: count("out")?,
-        });
+            count("in")?,
+            count("out")?,
+        )?);
     }
     Ok(buckets)
 }

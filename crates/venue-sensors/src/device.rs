@@ -25,6 +25,33 @@ pub struct HistoryBucket {
     pub exits: u32,
 }
 
+impl HistoryBucket {
+    /// A period read from a device's history at `at` (for the message). One that ends before
+    /// it starts, or where it starts, is refused: its counts would land in the wrong periods,
+    /// and the gap-fill that takes whole periods could count them twice.
+    pub fn read(
+        device: &str,
+        at: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        entries: u32,
+        exits: u32,
+    ) -> Result<HistoryBucket, SensorError> {
+        if end <= start {
+            return Err(SensorError::Malformed {
+                device: device.to_string(),
+                detail: format!("{at}: the period ends ({end}) before it starts ({start})"),
+            });
+        }
+        Ok(HistoryBucket {
+            start,
+            end,
+            entries,
+            exits,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum SensorError {
     /// Credentials refused: polling stops (retrying would lock the device's account).

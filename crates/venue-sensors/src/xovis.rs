@@ -245,12 +245,7 @@ pub fn parse_records(device: &str, logic: &Value) -> Result<Vec<HistoryBucket>, 
             let n = |name: &str| {
                 crossing(device, counts, name, &at).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             };
-            Ok(HistoryBucket {
-                start: time("from")?,
-                end: time("to")?,
-                entries: n("fw")?,
-                exits: n("bw")?,
-            })
+            HistoryBucket::read(device, &at, time("from")?, time("to")?, n("fw")?, n("bw")?)
         })
         .collect()
 }
