@@ -195,3 +195,33 @@ async fn a_retry_after_past_the_limit_ends_the_call_with_the_vendors_wait_on_eve
     }
     sim.shutdown().await;
 }
+
+/// A window that ends before it starts is our mistake: Square's request is refused before it is
+/// sent, as a local (setup) error that never counts against the vendor's breaker. (It read as
+/// "malformed response from" the vendor.)
+#[tokio::test]
+async fn a_backwards_window_is_refused_locally_not_blamed_on_the_vendor() {
+    let sim = sim().await;
+    let (from, to) = window(&sim);
+    let client = SquareClient {
+        http: http("sq", std::time::Duration::from_secs(5)),
+        base_url: sim.base_url(),
+        token: Secret::new(sim.config().square_access_token.clone()),
+        context: SquareContext {
+            venue_id: venue_domain::new_id(),
+            source: "sq".into(),
+        },
+        location_ids: vec![sim.locations(Vendor::Square)[0].id.clone()],
+        page_size: 500,
+    };
+    let run = RunContext::new(&RetryPolicy::default());
+    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let error = client
+        .fetch_orders(&run, to, from, &mut sink)
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, FetchError::Setup(_)), "{error}");
+    assert!(error.to_string().contains("not sent"), "{error}");
+    assert_eq!(sim.total_requests(), 0);
+    sim.shutdown().await;
+}
