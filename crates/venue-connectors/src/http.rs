@@ -364,9 +364,7 @@ impl HttpClient {
 
     /// A transport failure, naming the URL reqwest reports or else the one asked for.
     fn transport_error(&self, e: &reqwest::Error, asked: &str) -> ConnectorError {
-        let url = e
-            .url()
-            .map_or_else(|| asked.to_string(), |u| u.to_string());
+        let url = e.url().map_or_else(|| asked.to_string(), |u| u.to_string());
         if e.is_timeout() {
             ConnectorError::Timeout {
                 connector: self.name.clone(),

@@ -113,7 +113,9 @@ impl RetryBudget {
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -236,7 +238,11 @@ mod tests {
         assert_eq!(retry_delay(Some(s(86_400)), Some(s(1)), limit), None);
         assert_eq!(retry_delay(Some(s(u64::MAX)), Some(s(1)), limit), None);
         assert_eq!(retry_delay(None, Some(s(10_000)), limit), Some(limit));
-        assert_eq!(retry_delay(Some(s(1)), None, limit), None, "no attempt left");
+        assert_eq!(
+            retry_delay(Some(s(1)), None, limit),
+            None,
+            "no attempt left"
+        );
     }
 
     proptest! {

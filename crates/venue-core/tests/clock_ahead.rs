@@ -110,9 +110,15 @@ fn init(extra_config: &str, currency: &str) -> tempfile::TempDir {
 fn pos_console(dir: &Path, sim: &BackgroundSim) -> Console {
     let c = sim.config();
     let secrets = MapSecrets(HashMap::from([
-        ("pos-access-token".to_string(), c.square_access_token.clone()),
+        (
+            "pos-access-token".to_string(),
+            c.square_access_token.clone(),
+        ),
         ("pos-client-id".to_string(), c.toast_client_id.clone()),
-        ("pos-client-secret".to_string(), c.toast_client_secret.clone()),
+        (
+            "pos-client-secret".to_string(),
+            c.toast_client_secret.clone(),
+        ),
     ]));
     Console::open(dir)
         .expect("open")
@@ -320,12 +326,7 @@ fn missed(dir: &Path, sim: &BackgroundMewsSim, changed: &[SimChange]) -> Vec<Str
         .filter(|id| {
             let theirs = now.iter().find(|r| &r.id == *id).map(|r| r.updated_utc);
             let ours = store
-                .get::<Reservation>(vendor_row_id(
-                    venue.id,
-                    EntityKind::Reservation,
-                    "mews",
-                    id,
-                ))
+                .get::<Reservation>(vendor_row_id(venue.id, EntityKind::Reservation, "mews", id))
                 .expect("read")
                 .and_then(|r| r.updated_at_source);
             theirs != ours
@@ -412,9 +413,8 @@ fn status_flags_change_log_stamps_from_the_future() {
     }
     let flagged = console.status().expect("status").future_stamps;
     assert_eq!(flagged.change_log_rows, 2, "{flagged:?}");
-    assert!(flagged
-        .newest_change_hlc
-        .as_deref()
-        .is_some_and(|h| h.starts_with(&(now + Duration::days(365)).format("%Y-%m-%d").to_string())));
+    assert!(flagged.newest_change_hlc.as_deref().is_some_and(
+        |h| h.starts_with(&(now + Duration::days(365)).format("%Y-%m-%d").to_string())
+    ));
     assert_eq!(flagged.snapshots, 0);
 }

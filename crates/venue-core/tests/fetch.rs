@@ -369,7 +369,10 @@ fn toast_logs_in_once_and_again_only_when_the_token_expires() {
 }
 
 /// A console over `connectors` whose secret store holds exactly `secrets`.
-fn console_with_secrets(connectors: &str, secrets: &[(&str, &str)]) -> (tempfile::TempDir, Console) {
+fn console_with_secrets(
+    connectors: &str,
+    secrets: &[(&str, &str)],
+) -> (tempfile::TempDir, Console) {
     let dir = tempfile::tempdir().expect("tempdir");
     let options = InitOptions {
         currency: "USD".into(),
@@ -429,18 +432,24 @@ fn a_retry_after_past_the_bound_ends_the_run_partial_with_the_wait_recorded_and_
         );
         let status = console.status().expect("status");
         let last = status.last_snapshot.expect("a snapshot");
-        assert_eq!(last.status, SnapshotStatus::Partial, "{what}: not left running");
-        let held: chrono::DateTime<Utc> = serde_json::from_value(
-            status.connectors[0].breaker["vendor_wait_until"].clone(),
-        )
-        .expect("the vendor's time is kept with the breaker");
+        assert_eq!(
+            last.status,
+            SnapshotStatus::Partial,
+            "{what}: not left running"
+        );
+        let held: chrono::DateTime<Utc> =
+            serde_json::from_value(status.connectors[0].breaker["vendor_wait_until"].clone())
+                .expect("the vendor's time is kept with the breaker");
         assert!(
             held >= before + chrono::Duration::hours(23)
                 && held <= Utc::now() + chrono::Duration::hours(24),
             "{what}: held to at most a day: {held}"
         );
         let next = console.next_fetch_at("sq").expect("next run");
-        assert!(next >= held, "{what}: the schedule waits for the vendor: {next}");
+        assert!(
+            next >= held,
+            "{what}: the schedule waits for the vendor: {next}"
+        );
         // Shown on the Connections screen too.
         let connections = console.connections().expect("connections");
         assert!(connections.connectors[0]
@@ -461,7 +470,12 @@ fn a_retry_after_past_the_bound_ends_the_run_partial_with_the_wait_recorded_and_
         .fetch(None, Some(since(&sim)))
         .expect("fetch")
         .remove(0);
-    assert_eq!(ok.snapshot.status, SnapshotStatus::Ok, "{:?}", ok.snapshot.error);
+    assert_eq!(
+        ok.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        ok.snapshot.error
+    );
     assert_eq!(ok.breaker.vendor_wait_until, None);
 }
 
@@ -475,13 +489,15 @@ fn an_impossible_since_is_refused_locally_and_never_reaches_the_vendor_or_the_br
     let now = Utc::now();
     for since in [
         now + chrono::Duration::hours(1),
-        Utc.with_ymd_and_hms(2999, 1, 1, 0, 0, 0).single().expect("time"),
-        Utc.with_ymd_and_hms(1999, 12, 31, 0, 0, 0).single().expect("time"),
+        Utc.with_ymd_and_hms(2999, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time"),
+        Utc.with_ymd_and_hms(1999, 12, 31, 0, 0, 0)
+            .single()
+            .expect("time"),
     ] {
         for _ in 0..5 {
-            let err = console
-                .fetch(None, Some(since))
-                .expect_err("refused");
+            let err = console.fetch(None, Some(since)).expect_err("refused");
             assert_eq!(err.code, venue_core::ErrorCode::BadInput, "{}", err.message);
             assert!(err.message.contains("--since"), "{}", err.message);
         }
@@ -489,7 +505,10 @@ fn an_impossible_since_is_refused_locally_and_never_reaches_the_vendor_or_the_br
     assert_eq!(sim.total_requests(), 0, "nothing was sent");
     let status = console.status().expect("status");
     assert_eq!(status.counts.snapshots, 0, "nothing was stored");
-    assert!(status.connectors.is_empty(), "the breaker was never touched");
+    assert!(
+        status.connectors.is_empty(),
+        "the breaker was never touched"
+    );
     let report = console
         .fetch(None, Some(since(&sim)))
         .expect("a good fetch still runs")
@@ -558,7 +577,11 @@ fn only_the_vendors_failures_count_against_the_breaker() {
             last = Some(report);
         }
         let last = last.expect("three runs");
-        assert_eq!(last.breaker.state, expected, "{what}: {:?}", last.snapshot.error);
+        assert_eq!(
+            last.breaker.state, expected,
+            "{what}: {:?}",
+            last.snapshot.error
+        );
     }
     sim.clear_faults();
 }

@@ -171,7 +171,11 @@ mod tests {
             run(venue.id, SnapshotStatus::Ok, now - Duration::hours(2)),
             run(venue.id, SnapshotStatus::Ok, now - Duration::hours(1)),
             // Newer, but not complete: never a mark to resume from.
-            run(venue.id, SnapshotStatus::Partial, now - Duration::minutes(10)),
+            run(
+                venue.id,
+                SnapshotStatus::Partial,
+                now - Duration::minutes(10),
+            ),
             run(venue.id, SnapshotStatus::Ok, now + Duration::days(365)),
             run(venue.id, SnapshotStatus::Ok, now + Duration::days(2)),
         ];
@@ -193,8 +197,13 @@ mod tests {
             .expect("stamps");
         assert_eq!(ahead.snapshots, 2);
         assert_eq!(ahead.newest_snapshot_time, Some(now + Duration::days(365)));
-        assert_eq!(ahead.change_log_rows, 0, "the rows were written at the real time");
-        let none = store.high_water_marks(venue.id, "other", now).expect("marks");
+        assert_eq!(
+            ahead.change_log_rows, 0,
+            "the rows were written at the real time"
+        );
+        let none = store
+            .high_water_marks(venue.id, "other", now)
+            .expect("marks");
         assert_eq!(none, HighWaterMarks::default());
     }
 }

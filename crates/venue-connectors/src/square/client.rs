@@ -148,10 +148,7 @@ impl SquareClient {
                 // Our request is wrong (a window ending before it starts...): nothing was sent,
                 // and it is not the vendor's failure.
                 .map_err(|e| {
-                    FetchError::Setup(format!(
-                        "{}: not sent to {url}: {e}",
-                        self.context.source
-                    ))
+                    FetchError::Setup(format!("{}: not sent to {url}: {e}", self.context.source))
                 })?;
             let mut request = Some(first);
             let mut cursors_seen = std::collections::HashSet::new();

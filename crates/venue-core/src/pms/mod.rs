@@ -95,9 +95,17 @@ pub(crate) fn pull_start(
     if full {
         return Ok((first, None));
     }
-    let resume =
-        crate::fetch::resume_point(&store.borrow(), venue, &config.name, config.overlap_minutes, now)?;
-    Ok((resume.from.map_or(first, |from| from.max(first)), resume.note))
+    let resume = crate::fetch::resume_point(
+        &store.borrow(),
+        venue,
+        &config.name,
+        config.overlap_minutes,
+        now,
+    )?;
+    Ok((
+        resume.from.map_or(first, |from| from.max(first)),
+        resume.note,
+    ))
 }
 
 pub(crate) fn restore_breaker(
