@@ -1,6 +1,8 @@
-//! `venue`: the console without a window. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.
+//! `venue`: the console without a window. Exit codes (see `exit`): 0 ok, 1 runtime failure,
+//! 2 bad usage or input, 3 partial (some of the work did not finish), 4 store unavailable.
 
 mod demo;
+mod exit;
 mod output;
 mod staff;
 
@@ -292,7 +294,11 @@ struct Failure {
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         Failure {
-            code: if e.code.is_usage() { 2 } else { 1 },
+            code: if e.code.is_usage() {
+                exit::USAGE
+            } else {
+                exit::FAILURE
+            },
             message: e.message,
         }
     }
@@ -301,7 +307,7 @@ impl From<ApiError> for Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure {
-            code: 1,
+            code: exit::FAILURE,
             message: format!("{e:#}"),
         }
     }
@@ -326,7 +332,7 @@ fn init_logging(data_dir: &Path, force_json: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(exit::OK),
         Err(failure) => {
             eprintln!("venue: error: {}", failure.message.replace('\n', " "));
             ExitCode::from(failure.code)
@@ -440,14 +446,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
             let reports = console.fetch(connector.as_deref(), since)?;
             output::fetch(&reports, json)?;
-            if let Some(failed) = reports.iter().find(|r| r.failed()) {
+            // Exit PARTIAL (3) when any connector did not finish ok, so cron jobs and scripts
+            // notice; what the others fetched is kept.
+            let unfinished: Vec<String> = reports
+                .iter()
+                .filter(|r| r.snapshot.status != venue_core::domain::SnapshotStatus::Ok)
+                .map(|r| {
+                    format!(
+                        "connector {} ended {}: {}",
+                        r.connector,
+                        r.snapshot.status,
+                        r.snapshot.error.as_deref().unwrap_or("no reason given")
+                    )
+                })
+                .collect();
+            if !unfinished.is_empty() {
                 return Err(Failure {
-                    code: 1,
-                    message: format!(
-                        "connector {} failed: {}",
-                        failed.connector,
-                        failed.snapshot.error.as_deref().unwrap_or("unknown error")
-                    ),
+                    code: exit::PARTIAL,
+                    message: unfinished.join("; "),
                 });
             }
         }

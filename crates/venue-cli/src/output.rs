@@ -75,6 +75,38 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
             .map(|h| format!(", last at {h}"))
             .unwrap_or_default()
     );
+    let ahead = &s.future_stamps;
+    if ahead.any() {
+        println!(
+            "Clock     {} snapshots and {} changes are stamped ahead of this machine's clock (newest {}{}): a run with the clock set ahead? Fetches resume from the last mark not in the future",
+            ahead.snapshots,
+            ahead.change_log_rows,
+            ahead
+                .newest_snapshot_time
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "-".into()),
+            ahead
+                .newest_change_hlc
+                .as_deref()
+                .map(|h| format!(", change {h}"))
+                .unwrap_or_default()
+        );
+    }
+    for c in &s.connectors {
+        let wait = c
+            .breaker
+            .get("vendor_wait_until")
+            .and_then(|v| v.as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .filter(|t| *t > chrono::Utc::now());
+        if let Some(until) = wait {
+            println!(
+                "Waiting   {} until {}: the vendor asked us to (HTTP 429 Retry-After)",
+                c.connector,
+                until.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+    }
     if let Some(snap) = &s.last_snapshot {
         println!(
             "Last fetch {} {} at {} ({} written)",

@@ -39,6 +39,10 @@ pub struct BreakerSnapshot {
     pub opened_at: Option<DateTime<Utc>>,
     pub last_transition_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The vendor asked (HTTP 429 Retry-After) not to be called again before this time, for
+    /// longer than a run waits: scheduled runs hold off until then. Cleared by a success.
+    #[serde(default)]
+    pub vendor_wait_until: Option<DateTime<Utc>>,
 }
 
 impl Default for BreakerSnapshot {
@@ -49,6 +53,7 @@ impl Default for BreakerSnapshot {
             opened_at: None,
             last_transition_at: None,
             last_error: None,
+            vendor_wait_until: None,
         }
     }
 }
@@ -115,7 +120,13 @@ impl CircuitBreaker {
 
     pub fn on_success(&mut self, now: DateTime<Utc>) -> Option<Transition> {
         self.snapshot.consecutive_failures = 0;
+        self.snapshot.vendor_wait_until = None;
         self.move_to(BreakerState::Closed, now)
+    }
+
+    /// Records that the vendor asked not to be called again before `until`.
+    pub fn vendor_asked_to_wait(&mut self, until: DateTime<Utc>) {
+        self.snapshot.vendor_wait_until = Some(until);
     }
 
     pub fn on_failure(&mut self, now: DateTime<Utc>, error: &str) -> Option<Transition> {

@@ -4,7 +4,7 @@
 //! the vendor where it accepts one), and metrics.
 
 use crate::metrics::Metrics;
-use crate::retry::{parse_retry_after, RetryBudget, RetryPolicy};
+use crate::retry::{parse_retry_after, retry_delay, RetryBudget, RetryPolicy};
 use backon::Retryable;
 use governor::{DefaultDirectRateLimiter, RateLimiter};
 use serde::de::DeserializeOwned;
@@ -56,6 +56,14 @@ pub enum ConnectorError {
     },
     #[error("{connector}: retry budget for this run is spent; last error: {last}")]
     BudgetSpent { connector: String, last: String },
+    /// The vendor asked (HTTP 429 Retry-After) for a longer wait than a run may sleep: the call
+    /// gives up and the vendor's wait is reported, so the schedule can come back after it.
+    #[error("{connector}: the vendor asked to wait {} s before the next request (HTTP 429 Retry-After), longer than the {} s a run waits", asked.as_secs(), limit.as_secs())]
+    VendorWait {
+        connector: String,
+        asked: Duration,
+        limit: Duration,
+    },
 }
 
 impl ConnectorError {
@@ -64,13 +72,49 @@ impl ConnectorError {
         match self {
             Self::Unreachable { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
             Self::Http { status, .. } => *status == 408 || *status >= 500,
-            Self::Unauthorized { .. } | Self::Malformed { .. } | Self::BudgetSpent { .. } => false,
+            Self::Unauthorized { .. }
+            | Self::Malformed { .. }
+            | Self::BudgetSpent { .. }
+            | Self::VendorWait { .. } => false,
+        }
+    }
+
+    /// Whether the failure is the vendor's (or the network's), so it counts towards the
+    /// circuit breaker; a failure our own request caused must never open it.
+    ///
+    /// The vendor's: no answer (connection refused or reset, DNS, timeouts), 5xx and 408
+    /// (it could not serve a valid request), 429 and a Retry-After we will not sleep through
+    /// (it is overloaded or throttling), a body that is not what its API documents, and a
+    /// spent retry budget (only transient failures spend it).
+    /// Ours: every other 4xx. 400/422 mean our request was invalid (a window starting after
+    /// it ends, as a clock set ahead or a bad `--since` makes); 401/403 mean the credentials we
+    /// hold are wrong or lack a scope; 404/409 name something we configured. Retrying those
+    /// sooner or later changes nothing and the fix is ours, so opening the breaker would only
+    /// delay the first good run after the fix.
+    pub fn is_vendor_fault(&self) -> bool {
+        match self {
+            Self::Unreachable { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. }
+            | Self::Malformed { .. }
+            | Self::BudgetSpent { .. }
+            | Self::VendorWait { .. } => true,
+            Self::Http { status, .. } => *status == 408 || *status >= 500,
+            Self::Unauthorized { .. } => false,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// How long the vendor asked us to wait, when that is longer than a run waits.
+    pub fn vendor_wait(&self) -> Option<Duration> {
+        match self {
+            Self::VendorWait { asked, .. } => Some(*asked),
             _ => None,
         }
     }
@@ -102,7 +146,15 @@ pub struct HttpSettings {
     /// Header the vendor accepts a request id in, if any.
     pub request_id_header: Option<&'static str>,
     pub retry: RetryPolicy,
+    /// Longest single wait between two attempts, whatever the policy plans or the vendor's
+    /// Retry-After asks. A vendor asking for longer ends the call with `VendorWait` instead of
+    /// a sleep that would keep the run (and its snapshot) open for hours or forever.
+    pub max_retry_wait: Duration,
 }
+
+/// The usual `HttpSettings::max_retry_wait`: five minutes. Longer, a scheduled run would hold
+/// the others of its round; the vendor's longer waits are honoured by the schedule instead.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
 
 /// A connector's HTTP client. Cheap to clone; clones share the rate limiter and metrics.
 #[derive(Clone)]
@@ -158,21 +210,26 @@ impl HttpClient {
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
         let attempt = || async { self.attempt::<T>(run, error_message, &build).await };
+        let limit = self.settings.max_retry_wait;
+        let asks_too_long = |e: &ConnectorError| e.retry_after().is_some_and(|a| a > limit);
         attempt
             .retry(self.settings.retry)
-            .when(|e: &ConnectorError| e.is_transient() && run.budget.take())
-            // Never retry sooner than the vendor asked.
-            .adjust(|e: &ConnectorError, planned| match (e.retry_after(), planned) {
-                (Some(asked), Some(planned)) => Some(asked.max(planned)),
-                (_, planned) => planned,
-            })
+            .when(|e: &ConnectorError| e.is_transient() && !asks_too_long(e) && run.budget.take())
+            // Never sooner than the vendor asked, never longer than the limit.
+            .adjust(|e: &ConnectorError, planned| retry_delay(e.retry_after(), planned, limit))
             .notify(|e: &ConnectorError, wait| {
                 self.metrics.retry();
                 tracing::warn!(connector = %self.name, correlation_id = %run.correlation_id, error = %e, wait_ms = wait.as_millis() as u64, "retrying");
             })
             .await
             .map_err(|e| {
-                if e.is_transient() && run.budget.left() == 0 {
+                if let Some(asked) = e.retry_after().filter(|a| *a > limit) {
+                    ConnectorError::VendorWait {
+                        connector: self.name.clone(),
+                        asked,
+                        limit,
+                    }
+                } else if e.is_transient() && run.budget.left() == 0 {
                     ConnectorError::BudgetSpent {
                         connector: self.name.clone(),
                         last: e.to_string(),
@@ -215,7 +272,10 @@ impl HttpClient {
             request = request.header(header, &run.correlation_id);
         }
         let started = Instant::now();
-        let result = self.exchange::<T>(request, error_message).await;
+        let result = match request.build() {
+            Ok(request) => self.exchange::<T>(request, error_message).await,
+            Err(e) => Err(self.transport_error(&e, "")),
+        };
         self.metrics.request(started.elapsed(), result.is_err());
         if let Err(e) = &result {
             if matches!(e, ConnectorError::RateLimited { .. }) {
@@ -228,25 +288,54 @@ impl HttpClient {
 
     async fn exchange<T: DeserializeOwned>(
         &self,
-        request: reqwest::RequestBuilder,
+        request: reqwest::Request,
         error_message: ErrorMessage,
     ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
         let connector = self.name.clone();
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        // The URL asked for names every error, whatever reqwest's error carries (a body cut off
+        // mid-way carries none).
+        let asked = request.url().to_string();
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| self.transport_error(&e, &asked))?;
         let url = response.url().to_string();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let announced = response.content_length();
+        let mut body = Vec::with_capacity(
+            usize::try_from(announced.unwrap_or(0).min(1 << 20)).unwrap_or_default(),
+        );
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(e) => {
+                    let of = announced.map(|n| format!(" of {n}")).unwrap_or_default();
+                    let cut = ConnectorError::Malformed {
+                        connector,
+                        url,
+                        detail: format!(
+                            "the body was cut off after {} bytes{of} ({})",
+                            body.len(),
+                            error_chain(&e)
+                        ),
+                    };
+                    return Err(match self.transport_error(&e, &asked) {
+                        timeout @ ConnectorError::Timeout { .. } => timeout,
+                        _ => cut,
+                    });
+                }
+            }
+        }
         if status.is_success() {
             return serde_json::from_slice::<T>(&body)
                 .map(|parsed| (parsed, headers))
                 .map_err(|e| ConnectorError::Malformed {
                     connector,
                     url,
-                    detail: e.to_string(),
+                    detail: format!("{e} (in a body of {} bytes)", body.len()),
                 });
         }
         let text = String::from_utf8_lossy(&body);
@@ -273,8 +362,9 @@ impl HttpClient {
         })
     }
 
-    fn transport_error(&self, e: &reqwest::Error) -> ConnectorError {
-        let url = e.url().map(|u| u.to_string()).unwrap_or_default();
+    /// A transport failure, naming the URL reqwest reports or else the one asked for.
+    fn transport_error(&self, e: &reqwest::Error, asked: &str) -> ConnectorError {
+        let url = e.url().map_or_else(|| asked.to_string(), |u| u.to_string());
         if e.is_timeout() {
             ConnectorError::Timeout {
                 connector: self.name.clone(),
@@ -295,6 +385,22 @@ impl HttpClient {
             }
         }
     }
+}
+
+/// An error with its causes ("error decoding response body: connection closed before message
+/// completed"), so the message says what really happened.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Longest we wait for a vendor's quota to reset before trying anyway.
@@ -389,6 +495,7 @@ mod tests {
                 jitter: false,
                 ..RetryPolicy::default()
             },
+            max_retry_wait: MAX_RETRY_WAIT,
         }
     }
 

@@ -108,21 +108,41 @@ impl RetryBudget {
     }
 }
 
-/// Parses a Retry-After header: delta seconds or an HTTP date. A date in the past means now.
+/// Parses a Retry-After header: delta seconds or an HTTP date. A date in the past means now; a
+/// number too big for u64 means "longer than anything" (u64::MAX seconds), not "no header".
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// How long to wait before the next attempt: the policy's `planned` delay (None when no attempt
+/// is left), never sooner than the vendor `asked`, and never longer than `limit`. None means no
+/// retry: no attempt left, or the vendor asks for longer than `limit` (the caller then gives
+/// up and reports the vendor's wait rather than sleeping through it).
+pub fn retry_delay(
+    asked: Option<Duration>,
+    planned: Option<Duration>,
+    limit: Duration,
+) -> Option<Duration> {
+    let planned = planned?;
+    match asked {
+        Some(asked) if asked > limit => None,
+        Some(asked) => Some(asked.max(planned).min(limit)),
+        None => Some(planned.min(limit)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{parse_retry_after, RetryBudget, RetryPolicy, Strategy};
+    use super::{parse_retry_after, retry_delay, RetryBudget, RetryPolicy, Strategy};
     use backon::BackoffBuilder;
-    use proptest::prelude::proptest;
+    use proptest::prelude::{proptest, Strategy as _};
     use std::time::{Duration, SystemTime};
 
     fn policy(strategy: Strategy) -> RetryPolicy {
@@ -197,10 +217,63 @@ mod tests {
         assert_eq!(parse_retry_after("-5", now), None);
     }
 
+    #[test]
+    fn huge_and_far_retry_after_values_are_read_as_long_waits_not_as_no_header() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let max = Some(Duration::from_secs(u64::MAX));
+        assert_eq!(parse_retry_after("18446744073709551615", now), max);
+        assert_eq!(parse_retry_after("99999999999999999999999999", now), max);
+        let far = parse_retry_after("Thu, 01 Jan 2099 00:00:00 GMT", now).expect("a date");
+        assert!(far > Duration::from_secs(60 * 365 * 86_400), "{far:?}");
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_limit_is_not_slept_through() {
+        let s = Duration::from_secs;
+        let limit = s(300);
+        assert_eq!(retry_delay(Some(s(2)), Some(s(1)), limit), Some(s(2)));
+        assert_eq!(retry_delay(None, Some(s(1)), limit), Some(s(1)));
+        assert_eq!(retry_delay(Some(s(300)), Some(s(1)), limit), Some(s(300)));
+        assert_eq!(retry_delay(Some(s(301)), Some(s(1)), limit), None);
+        assert_eq!(retry_delay(Some(s(86_400)), Some(s(1)), limit), None);
+        assert_eq!(retry_delay(Some(s(u64::MAX)), Some(s(1)), limit), None);
+        assert_eq!(retry_delay(None, Some(s(10_000)), limit), Some(limit));
+        assert_eq!(
+            retry_delay(Some(s(1)), None, limit),
+            None,
+            "no attempt left"
+        );
+    }
+
     proptest! {
         #[test]
         fn retry_after_never_panics(s in "\\PC{0,40}") {
             let _ = parse_retry_after(&s, SystemTime::now());
+        }
+
+        /// Whatever the vendor sends (seconds of any size, HTTP dates up to the year 9999,
+        /// garbage) and whatever the policy plans, a wait never exceeds the limit and never
+        /// comes sooner than the vendor asked.
+        #[test]
+        fn the_wait_never_exceeds_the_limit(
+            header in proptest::prop_oneof![
+                proptest::num::u64::ANY.prop_map(|n| n.to_string()),
+                (0u64..=253_402_300_799).prop_map(|secs| httpdate::fmt_http_date(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(secs))),
+                "[0-9]{1,40}",
+                "\\PC{0,20}",
+            ],
+            planned_ms in proptest::num::u64::ANY,
+            limit_s in 0u64..100_000,
+        ) {
+            let limit = Duration::from_secs(limit_s);
+            let asked = parse_retry_after(&header, SystemTime::now());
+            if let Some(wait) = retry_delay(asked, Some(Duration::from_millis(planned_ms)), limit) {
+                proptest::prop_assert!(wait <= limit, "{header:?}: {wait:?} > {limit:?}");
+                proptest::prop_assert!(asked.is_none_or(|a| wait >= a));
+            } else {
+                proptest::prop_assert!(asked.is_some_and(|a| a > limit), "{header:?}: gave up");
+            }
         }
     }
 }

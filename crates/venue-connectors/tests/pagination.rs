@@ -23,6 +23,7 @@ fn http(name: &str) -> HttpClient {
             quota: Quota::per_second(NonZeroU32::new(1_000).expect("non-zero")),
             request_id_header: None,
             retry: RetryPolicy::default(),
+            max_retry_wait: venue_connectors::http::MAX_RETRY_WAIT,
         },
     )
     .expect("client")

@@ -6,7 +6,9 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
-use venue_store::{ChangeLogStats, ConnectorState, Counts, SearchHit, Store, DB_FILE};
+use venue_store::{
+    ChangeLogStats, ConnectorState, Counts, FutureStamps, SearchHit, Store, DB_FILE,
+};
 
 /// An open data dir: its config and its store.
 pub struct Console {
@@ -42,6 +44,9 @@ pub struct StatusReport {
     pub connectors: Vec<ConnectorState>,
     /// Today's sales (venue-local day) in the venue's currency; zeros before the first sale.
     pub today: Option<DailySales>,
+    /// Snapshots and change-log rows stamped ahead of this machine's clock (a run with the
+    /// clock set ahead leaves them; fetches resume from the last mark not in the future).
+    pub future_stamps: FutureStamps,
 }
 
 #[derive(Debug, Clone)]
@@ -264,6 +269,9 @@ impl Console {
             },
             counts: self.store.counts()?,
             change_log: self.store.change_log_stats()?,
+            future_stamps: self
+                .store
+                .future_stamps(Utc::now(), crate::fetch::clock_tolerance())?,
             venue,
             last_snapshot,
             connectors,

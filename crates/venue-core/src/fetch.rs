@@ -39,6 +39,118 @@ fn window_start(cursor: &str) -> Option<DateTime<Utc>> {
 /// How far back a connector's first fetch reaches.
 const FIRST_FETCH_DAYS: i64 = 30;
 
+/// How far ahead of this machine's clock a stored time may be before it counts as from the
+/// future (clocks of two machines differ a little; a run never takes this long to start).
+pub fn clock_tolerance() -> Duration {
+    Duration::minutes(5)
+}
+
+/// The longest a vendor's Retry-After holds the schedule. A vendor asking for days (or for
+/// 2099) is broken rather than busy; one request a day to find out costs it nothing.
+fn max_vendor_hold() -> Duration {
+    Duration::hours(24)
+}
+
+/// The earliest `--since` accepted: no point-of-sale holds sales from before it, so an earlier
+/// one is a typo (1926 for 2026) that would ask the vendor for a century.
+fn earliest_since() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or_default() // 2000-01-01T00:00:00Z
+}
+
+/// Refuses a `--since` that cannot be meant, before anything is sent or stored: after now (a
+/// window that ends before it starts, which the vendor refuses) or before 2000.
+pub fn check_since(since: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<()> {
+    let shown = since.format("%Y-%m-%d %H:%M:%S UTC");
+    if since > now {
+        return Err(ApiError::bad_input(format!(
+            "--since {shown} is in the future (now {}): there is nothing to fetch after it",
+            now.format("%Y-%m-%d %H:%M:%S UTC")
+        )));
+    }
+    if since < earliest_since() {
+        return Err(ApiError::bad_input(format!(
+            "--since {shown} is before 2000-01-01: give a time the vendor holds sales for"
+        )));
+    }
+    Ok(())
+}
+
+/// Where an incremental run resumes.
+pub(crate) struct Resume {
+    /// The newest high-water mark of a complete run that is not in the future.
+    pub mark: Option<DateTime<Utc>>,
+    /// `mark` minus the overlap; None before the first complete run.
+    pub from: Option<DateTime<Utc>>,
+    /// Set when a mark ahead of the clock was passed over; kept on the run's snapshot.
+    pub note: Option<String>,
+}
+
+/// Resumes from the last mark not in the future, minus the overlap. A mark ahead of the clock
+/// (left by a run whose clock was set ahead) is logged, noted and passed over: resuming from it
+/// would fetch nothing, or send a window ending before it starts, until the clock caught up.
+pub(crate) fn resume_point(
+    store: &Store,
+    venue: &Venue,
+    name: &str,
+    overlap_minutes: u32,
+    now: DateTime<Utc>,
+) -> ApiResult<Resume> {
+    let marks = store.high_water_marks(venue.id, name, now)?;
+    let from = marks
+        .last_good
+        .map(|mark| mark - Duration::minutes(i64::from(overlap_minutes)));
+    let note = marks.ahead.map(|ahead| {
+        let resumed = from.map_or_else(
+            || "the first-fetch window".to_string(),
+            |f| f.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        );
+        tracing::warn!(connector = %name, mark = %ahead, now = %now, resumed_from = %resumed, "a high-water mark is ahead of the clock (a run with the clock set ahead?); resuming from the last mark not in the future");
+        format!(
+            "note: high-water mark {} is ahead of the clock (now {}; a run with the clock set ahead?); set aside, resumed from {resumed}",
+            ahead.format("%Y-%m-%d %H:%M:%S UTC"),
+            now.format("%Y-%m-%d %H:%M:%S UTC"),
+        )
+    });
+    Ok(Resume {
+        mark: marks.last_good,
+        from,
+        note,
+    })
+}
+
+/// When `config`'s next scheduled run is due: an interval after the newest run that started by
+/// now (runs stamped in the future by a clock set ahead are ignored, or they would hold the
+/// schedule until then), and not before the time the vendor asked us to wait for.
+pub(crate) fn next_run_at(
+    store: &Store,
+    venue: &Venue,
+    config: &ConnectorConfig,
+    now: DateTime<Utc>,
+) -> ApiResult<DateTime<Utc>> {
+    let last = store.last_started_by(venue.id, &config.name, now)?;
+    let interval = Duration::minutes(i64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)));
+    let at = last.map_or(now, |t| t + interval);
+    let vendor_wait = store
+        .connector_states(venue.id)?
+        .into_iter()
+        .find(|s| s.connector == config.name)
+        .and_then(|s| serde_json::from_value::<BreakerSnapshot>(s.breaker).ok())
+        .and_then(|b| b.vendor_wait_until)
+        // A hold further ahead than any we record was written with a clock set ahead.
+        .filter(|until| *until <= now + max_vendor_hold());
+    Ok(vendor_wait.map_or(at, |until| at.max(until)))
+}
+
+/// Appends `note` to a snapshot's error (or makes it the error text of a run that went well).
+fn add_note(error: &mut Option<String>, note: Option<String>) {
+    if let Some(note) = note {
+        *error = Some(match error.take() {
+            Some(e) => format!("{e}; {note}"),
+            None => note,
+        });
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FetchReport {
     pub connector: String,
@@ -71,6 +183,10 @@ fn http_settings(config: &ConnectorConfig) -> HttpSettings {
         ),
         request_id_header: None,
         retry: config.retry,
+        // Never longer than the interval: the schedule would have come back by then.
+        max_retry_wait: venue_connectors::http::MAX_RETRY_WAIT.min(std::time::Duration::from_secs(
+            u64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)) * 60,
+        )),
     }
 }
 
@@ -134,19 +250,18 @@ async fn fetch_one(
     );
     // Where to start: just before the last complete run ended, or, after a run that did not
     // finish, where that run started (re-reading is idempotent; skipping would lose sales).
-    let last_ok = store
-        .borrow()
-        .last_snapshot_of(venue.id, name, &[SnapshotStatus::Ok])?;
-    let latest = store.borrow().last_snapshot_of(venue.id, name, &[])?;
+    // Marks and runs stamped in the future by a clock set ahead are passed over (and noted).
     let until = Utc::now();
-    let after_ok = last_ok
-        .as_ref()
-        .and_then(|s| s.high_water_mark)
-        .map(|mark| mark - Duration::minutes(i64::from(config.overlap_minutes)));
+    let resume = resume_point(&store.borrow(), venue, name, config.overlap_minutes, until)?;
+    let latest = store
+        .borrow()
+        .last_snapshot_started_by(venue.id, name, until)?;
+    let after_ok = resume.from;
     let unfinished = latest
         .filter(|s| s.status != SnapshotStatus::Ok)
         .and_then(|s| s.cursor)
-        .and_then(|c| window_start(&c));
+        .and_then(|c| window_start(&c))
+        .filter(|start| *start <= until);
     let from = since.unwrap_or_else(|| match (after_ok, unfinished) {
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b).unwrap_or(until - Duration::days(FIRST_FETCH_DAYS)),
@@ -162,7 +277,7 @@ async fn fetch_one(
         error: None,
         records_seen: 0,
         records_written: 0,
-        high_water_mark: last_ok.as_ref().and_then(|s| s.high_water_mark),
+        high_water_mark: resume.mark,
         cursor: Some(format!("{WINDOW_START}{}", from.to_rfc3339())),
     };
     save(store, &snapshot)?;
@@ -283,24 +398,54 @@ async fn fetch_one(
             Err(e) => {
                 // Keep the previous high-water mark: the next run fetches this window again
                 // (idempotently) rather than risk skipping what this one missed.
-                snapshot.status = if snapshot.records_written > 0 {
+                let vendor_wait = match e {
+                    FetchError::Connector(c) => c.vendor_wait(),
+                    _ => None,
+                };
+                // A vendor asking us to come back later ends the run partial: nothing failed,
+                // the rest waits for the vendor's time.
+                snapshot.status = if snapshot.records_written > 0 || vendor_wait.is_some() {
                     SnapshotStatus::Partial
                 } else {
                     SnapshotStatus::Failed
                 };
                 snapshot.error = Some(e.to_string());
+                if let Some(asked) = vendor_wait {
+                    let hold = Duration::from_std(asked)
+                        .unwrap_or(Duration::MAX)
+                        .min(max_vendor_hold());
+                    let resume_at = now.checked_add_signed(hold).unwrap_or(now);
+                    breaker.vendor_asked_to_wait(resume_at);
+                    add_note(
+                        &mut snapshot.error,
+                        Some(format!(
+                            "scheduled runs resume after {}{}",
+                            resume_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                            if hold < Duration::from_std(asked).unwrap_or(Duration::MAX) {
+                                " (the vendor's wait, held to at most 24 h)"
+                            } else {
+                                ""
+                            }
+                        )),
+                    );
+                }
             }
         }
         let transition = match &outcome {
             Ok(()) => breaker.on_success(now),
-            Err(FetchError::Connector(e)) => breaker.on_failure(now, &e.to_string()),
+            // Only the vendor's failures count: an error our request caused (a 400 for a
+            // window we got wrong, refused credentials) must not open the breaker.
+            Err(FetchError::Connector(e)) if e.is_vendor_fault() => {
+                breaker.on_failure(now, &e.to_string())
+            }
             // Local problems (a missing secret, the disk) say nothing about the vendor.
-            Err(FetchError::Sink(_) | FetchError::Setup(_)) => None,
+            Err(FetchError::Connector(_) | FetchError::Sink(_) | FetchError::Setup(_)) => None,
         };
         if let Some(t) = transition {
             tracing::warn!(from = ?t.from, to = ?t.to, "circuit breaker changed state");
         }
     }
+    add_note(&mut snapshot.error, resume.note);
     save(store, &snapshot)?;
     let breaker_snapshot = breaker.snapshot().clone();
     let metrics_snapshot = metrics.snapshot();
@@ -339,6 +484,11 @@ impl Console {
         if configs.is_empty() {
             return Err(self.no_such_connector(only));
         }
+        // Bad input is refused here, before anything is sent or stored: the vendor would
+        // refuse it and the refusal would read as the vendor's failure.
+        if let Some(since) = since {
+            check_since(since, Utc::now())?;
+        }
         let store = RefCell::new(&mut self.store);
         runtime()?.block_on(run_all(
             &store,
@@ -348,6 +498,19 @@ impl Console {
             &configs,
             since,
         ))
+    }
+
+    /// When the scheduler (`venue run`, the app) next runs `connector`: an interval after its
+    /// last run, and not before a time the vendor asked us to wait for.
+    pub fn next_fetch_at(&self, connector: &str) -> ApiResult<DateTime<Utc>> {
+        let venue = self.venue()?;
+        let config = self
+            .config
+            .connector
+            .iter()
+            .find(|c| c.name == connector)
+            .ok_or_else(|| self.no_such_connector(Some(connector)))?;
+        next_run_at(&self.store, &venue, config, Utc::now())
     }
 
     /// Checks a "Fetch now" request from a staff member before it goes to the running
@@ -500,10 +663,7 @@ async fn connectors_loop(
         let mut due = Vec::new();
         let mut next_due = now + Duration::minutes(1);
         for config in configs {
-            let last = store.borrow().last_started(venue.id, &config.name)?;
-            let interval =
-                Duration::minutes(i64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)));
-            let at = last.map_or(now, |t| t + interval);
+            let at = next_run_at(&store.borrow(), venue, config, now)?;
             if at <= now {
                 due.push(config.clone());
             } else {

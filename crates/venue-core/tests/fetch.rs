@@ -367,3 +367,221 @@ fn toast_logs_in_once_and_again_only_when_the_token_expires() {
     );
     assert_eq!(sim.toast_logins(), 2);
 }
+
+/// A console over `connectors` whose secret store holds exactly `secrets`.
+fn console_with_secrets(
+    connectors: &str,
+    secrets: &[(&str, &str)],
+) -> (tempfile::TempDir, Console) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = InitOptions {
+        currency: "USD".into(),
+        timezone: "America/New_York".into(),
+        demo: false,
+        ..InitOptions::demo()
+    };
+    drop(Console::init(dir.path(), &options).expect("init"));
+    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
+    std::fs::write(
+        dir.path().join("venue.toml"),
+        format!("{config}\n{connectors}"),
+    )
+    .expect("write config");
+    let secrets = MapSecrets(
+        secrets
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    let console = Console::open(dir.path())
+        .expect("open")
+        .with_secret_store(Box::new(secrets));
+    (dir, console)
+}
+
+/// Retry-After values past any bound: a day, a date in the 2090s, u64::MAX seconds. Before, a
+/// fetch slept through each (forever, for the last) with its snapshot left "running".
+#[test]
+fn a_retry_after_past_the_bound_ends_the_run_partial_with_the_wait_recorded_and_held() {
+    let sim = sim();
+    for (retry_after, what) in [
+        (RetryAfter::Seconds(86_400), "a day"),
+        (
+            RetryAfter::HttpDate(std::time::Duration::from_secs(75 * 365 * 86_400)),
+            "a date in the 2090s",
+        ),
+        (RetryAfter::Seconds(u64::MAX), "u64::MAX seconds"),
+    ] {
+        let (_dir, mut console) = console(&sim, &square(&sim, ""));
+        sim.clear_faults();
+        sim.inject(
+            Endpoint::SquareSearchOrders,
+            Fault::RateLimited(retry_after),
+            Times::UntilCleared,
+        );
+        let before = chrono::Utc::now();
+        let report = console
+            .fetch(None, Some(since(&sim)))
+            .expect("fetch")
+            .remove(0);
+        assert_eq!(report.snapshot.status, SnapshotStatus::Partial, "{what}");
+        let error = report.snapshot.error.clone().unwrap_or_default();
+        assert!(
+            error.contains("asked to wait") && error.contains("scheduled runs resume after"),
+            "{what}: the vendor's wait is recorded: {error}"
+        );
+        let status = console.status().expect("status");
+        let last = status.last_snapshot.expect("a snapshot");
+        assert_eq!(
+            last.status,
+            SnapshotStatus::Partial,
+            "{what}: not left running"
+        );
+        let held: chrono::DateTime<Utc> =
+            serde_json::from_value(status.connectors[0].breaker["vendor_wait_until"].clone())
+                .expect("the vendor's time is kept with the breaker");
+        assert!(
+            held >= before + chrono::Duration::hours(23)
+                && held <= Utc::now() + chrono::Duration::hours(24),
+            "{what}: held to at most a day: {held}"
+        );
+        let next = console.next_fetch_at("sq").expect("next run");
+        assert!(
+            next >= held,
+            "{what}: the schedule waits for the vendor: {next}"
+        );
+        // Shown on the Connections screen too.
+        let connections = console.connections().expect("connections");
+        assert!(connections.connectors[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("asked to wait")));
+    }
+    // Once the vendor answers again, a success lifts the hold.
+    let (_dir, mut console) = console(&sim, &square(&sim, ""));
+    sim.clear_faults();
+    sim.inject(
+        Endpoint::SquareSearchOrders,
+        Fault::RateLimited(RetryAfter::Seconds(86_400)),
+        Times::ONCE,
+    );
+    console.fetch(None, Some(since(&sim))).expect("fetch");
+    let ok = console
+        .fetch(None, Some(since(&sim)))
+        .expect("fetch")
+        .remove(0);
+    assert_eq!(
+        ok.snapshot.status,
+        SnapshotStatus::Ok,
+        "{:?}",
+        ok.snapshot.error
+    );
+    assert_eq!(ok.breaker.vendor_wait_until, None);
+}
+
+/// A future, pre-2000 `--since` is refused before anything is sent or stored; five of them
+/// leave the breaker closed (before, each was sent to Square, refused with a 400 and counted as
+/// a vendor failure: five opened the breaker and blocked the scheduled fetches).
+#[test]
+fn an_impossible_since_is_refused_locally_and_never_reaches_the_vendor_or_the_breaker() {
+    let sim = sim();
+    let (_dir, mut console) = console(&sim, &square(&sim, ""));
+    let now = Utc::now();
+    for since in [
+        now + chrono::Duration::hours(1),
+        Utc.with_ymd_and_hms(2999, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time"),
+        Utc.with_ymd_and_hms(1999, 12, 31, 0, 0, 0)
+            .single()
+            .expect("time"),
+    ] {
+        for _ in 0..5 {
+            let err = console.fetch(None, Some(since)).expect_err("refused");
+            assert_eq!(err.code, venue_core::ErrorCode::BadInput, "{}", err.message);
+            assert!(err.message.contains("--since"), "{}", err.message);
+        }
+    }
+    assert_eq!(sim.total_requests(), 0, "nothing was sent");
+    let status = console.status().expect("status");
+    assert_eq!(status.counts.snapshots, 0, "nothing was stored");
+    assert!(
+        status.connectors.is_empty(),
+        "the breaker was never touched"
+    );
+    let report = console
+        .fetch(None, Some(since(&sim)))
+        .expect("a good fetch still runs")
+        .remove(0);
+    assert_eq!(report.snapshot.status, SnapshotStatus::Ok);
+}
+
+/// The class: failures our own request causes (a 400 for a location we configured wrong, a
+/// 401 for a token we hold wrong) never count against the breaker; the vendor's (5xx, 429,
+/// garbage bodies) do.
+#[test]
+fn only_the_vendors_failures_count_against_the_breaker() {
+    let sim = sim();
+    let token = sim.config().square_access_token.clone();
+    let location = "[connector.breaker]\nfailure_threshold = 2\ncool_down_seconds = 600";
+    let cases: Vec<(&str, String, &str, Option<Fault>, BreakerState)> = vec![
+        (
+            "a location we configured wrong (400)",
+            square(&sim, &format!("location_ids = [\"NOPE\"]\n{location}")),
+            token.as_str(),
+            None,
+            BreakerState::Closed,
+        ),
+        (
+            "a token we hold wrong (401)",
+            square(&sim, location),
+            "not-the-token",
+            None,
+            BreakerState::Closed,
+        ),
+        (
+            "the vendor's 503",
+            square(&sim, location),
+            token.as_str(),
+            Some(Fault::ServerError(503)),
+            BreakerState::Open,
+        ),
+        (
+            "the vendor's 429s",
+            square(&sim, location),
+            token.as_str(),
+            Some(Fault::RateLimited(RetryAfter::Absent)),
+            BreakerState::Open,
+        ),
+        (
+            "the vendor's garbage",
+            square(&sim, location),
+            token.as_str(),
+            Some(Fault::MalformedJson),
+            BreakerState::Open,
+        ),
+    ];
+    for (what, block, secret, fault, expected) in cases {
+        sim.clear_faults();
+        if let Some(fault) = fault {
+            sim.inject(Endpoint::SquareLocations, fault, Times::UntilCleared);
+        }
+        let (_dir, mut console) = console_with_secrets(&block, &[("sq-access-token", secret)]);
+        let mut last = None;
+        for _ in 0..3 {
+            let report = console
+                .fetch(None, Some(since(&sim)))
+                .expect("fetch")
+                .remove(0);
+            assert_ne!(report.snapshot.status, SnapshotStatus::Ok, "{what}");
+            last = Some(report);
+        }
+        let last = last.expect("three runs");
+        assert_eq!(
+            last.breaker.state, expected,
+            "{what}: {:?}",
+            last.snapshot.error
+        );
+    }
+    sim.clear_faults();
+}

@@ -229,6 +229,9 @@ impl PmsConfig {
             // Mews takes no request id header; its responses carry their own RequestId.
             request_id_header: None,
             retry: self.retry,
+            // A Retry-After longer than this fails the pass (the vendor's wait is named in its
+            // error) instead of holding the mirror asleep.
+            max_retry_wait: venue_connectors::http::MAX_RETRY_WAIT,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! ingestion with a change log (outbox) written in the same transaction, search and audit.
 
 mod alerts;
+mod clock;
 mod connector_state;
 mod desk;
 mod error;
@@ -21,6 +22,7 @@ mod summaries;
 mod write;
 
 pub use alerts::{FailedCharge, StoredAlertRule, VipArrival, ALERT_RULES};
+pub use clock::{FutureStamps, HighWaterMarks};
 pub use connector_state::ConnectorState;
 pub use desk::{
     is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,

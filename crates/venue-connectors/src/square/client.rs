@@ -145,10 +145,10 @@ impl SquareClient {
                 .sort_order(SortOrder::Asc)
                 .limit(self.page_size)
                 .build()
-                .map_err(|e| ConnectorError::Malformed {
-                    connector: self.context.source.clone(),
-                    url: url.clone(),
-                    detail: e.to_string(),
+                // Our request is wrong (a window ending before it starts...): nothing was sent,
+                // and it is not the vendor's failure.
+                .map_err(|e| {
+                    FetchError::Setup(format!("{}: not sent to {url}: {e}", self.context.source))
                 })?;
             let mut request = Some(first);
             let mut cursors_seen = std::collections::HashSet::new();

@@ -82,25 +82,30 @@ pub(crate) fn close_stale_runs(
     Ok(())
 }
 
-/// Where an incremental pull starts: the last complete run's mark minus the overlap.
+/// Where an incremental pull starts: the last complete run's mark minus the overlap, passing
+/// over (and noting) marks ahead of the clock, which would leave the window empty.
 pub(crate) fn pull_start(
     store: &RefCell<&mut Store>,
     venue: &Venue,
     config: &PmsConfig,
     full: bool,
     now: DateTime<Utc>,
-) -> ApiResult<DateTime<Utc>> {
+) -> ApiResult<(DateTime<Utc>, Option<String>)> {
     let first = now - Duration::days(i64::from(config.first_sync_days));
     if full {
-        return Ok(first);
+        return Ok((first, None));
     }
-    let last_ok = store
-        .borrow()
-        .last_snapshot_of(venue.id, &config.name, &[SnapshotStatus::Ok])?;
-    Ok(last_ok
-        .and_then(|s| s.high_water_mark)
-        .map(|mark| (mark - Duration::minutes(i64::from(config.overlap_minutes))).max(first))
-        .unwrap_or(first))
+    let resume = crate::fetch::resume_point(
+        &store.borrow(),
+        venue,
+        &config.name,
+        config.overlap_minutes,
+        now,
+    )?;
+    Ok((
+        resume.from.map_or(first, |from| from.max(first)),
+        resume.note,
+    ))
 }
 
 pub(crate) fn restore_breaker(
@@ -152,7 +157,7 @@ pub(crate) async fn pull_once(
     close_stale_runs(store, &venue, &config.name)?;
     let run = RunContext::new(&config.retry);
     let until = Utc::now();
-    let from = pull_start(store, &venue, config, full, until)?;
+    let (from, note) = pull_start(store, &venue, config, full, until)?;
     let mut snapshot = Snapshot {
         id: new_id(),
         venue_id: venue.id,
@@ -201,13 +206,29 @@ pub(crate) async fn pull_once(
             snapshot.high_water_mark = Some(until);
         }
         Err(e) => {
-            snapshot.status = SnapshotStatus::Failed;
+            // A vendor asking us to come back later (longer than a pass waits) ends the pass
+            // partial, its wait named in the error.
+            let vendor_wait = matches!(e, FetchError::Connector(c) if c.vendor_wait().is_some());
+            snapshot.status = if vendor_wait {
+                SnapshotStatus::Partial
+            } else {
+                SnapshotStatus::Failed
+            };
             snapshot.error = Some(e.to_string());
         }
     }
+    if let Some(note) = note {
+        snapshot.error = Some(match snapshot.error.take() {
+            Some(e) => format!("{e}; {note}"),
+            None => note,
+        });
+    }
     let transition = match &outcome {
         Ok(_) => breaker.on_success(now),
-        Err(FetchError::Connector(e)) => breaker.on_failure(now, &e.to_string()),
+        // Only the vendor's failures count (see `ConnectorError::is_vendor_fault`).
+        Err(FetchError::Connector(e)) if e.is_vendor_fault() => {
+            breaker.on_failure(now, &e.to_string())
+        }
         Err(_) => None,
     };
     if let Some(t) = transition {

@@ -1,0 +1,227 @@
+//! How vendor faults read, over real HTTP against the simulator: every malformed or cut-off
+//! body names the URL it came from and the bytes received, on every endpoint; a Retry-After
+//! longer than a run waits ends the call at once with the vendor's wait named.
+
+use chrono::{Duration, TimeZone, Utc};
+use std::num::NonZeroU32;
+use venue_connectors::http::{ConnectorError, HttpClient, HttpSettings, Quota, RunContext};
+use venue_connectors::retry::RetryPolicy;
+use venue_connectors::secrets::Secret;
+use venue_connectors::source::{FetchError, Page};
+use venue_connectors::square::client::SquareClient;
+use venue_connectors::square::SquareContext;
+use venue_connectors::toast::client::{ToastClient, ToastSession};
+use venue_connectors::toast::ToastContext;
+use venue_sim::{Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, SimHandle, Times, Vendor};
+
+fn http(name: &str, max_retry_wait: std::time::Duration) -> HttpClient {
+    HttpClient::new(
+        name,
+        HttpSettings {
+            connect_timeout: std::time::Duration::from_secs(5),
+            request_timeout: std::time::Duration::from_secs(30),
+            quota: Quota::per_second(NonZeroU32::new(1_000).expect("non-zero")),
+            request_id_header: None,
+            retry: RetryPolicy {
+                base_ms: 10,
+                max_attempts: 2,
+                jitter: false,
+                ..RetryPolicy::default()
+            },
+            max_retry_wait,
+        },
+    )
+    .expect("client")
+}
+
+async fn sim() -> SimHandle {
+    PosSimulator::start(SimConfig {
+        days: 1,
+        orders_per_day: 20,
+        weekday_pattern: false,
+        square_locations: 1,
+        toast_restaurants: 1,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator")
+}
+
+fn window(sim: &SimHandle) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let start = Utc.from_utc_datetime(
+        &sim.config()
+            .start_date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight"),
+    );
+    (start - Duration::days(1), sim.now() + Duration::days(1))
+}
+
+/// Fetches through the client whose calls reach `endpoint` (others answer normally), and
+/// returns the fetch's error.
+async fn fetch_through(
+    sim: &SimHandle,
+    endpoint: Endpoint,
+    max_retry_wait: std::time::Duration,
+) -> FetchError {
+    let (from, to) = window(sim);
+    let run = RunContext::new(&RetryPolicy::default());
+    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let result = match endpoint.vendor() {
+        Vendor::Square => {
+            let client = SquareClient {
+                http: http("sq", max_retry_wait),
+                base_url: sim.base_url(),
+                token: Secret::new(sim.config().square_access_token.clone()),
+                context: SquareContext {
+                    venue_id: venue_domain::new_id(),
+                    source: "sq".into(),
+                },
+                // Without ids the client first lists the locations.
+                location_ids: if endpoint == Endpoint::SquareLocations {
+                    Vec::new()
+                } else {
+                    vec![sim.locations(Vendor::Square)[0].id.clone()]
+                },
+                page_size: 500,
+            };
+            if endpoint == Endpoint::SquarePayments {
+                client.fetch_payments(&run, from, to, &mut sink).await
+            } else {
+                client.fetch_orders(&run, from, to, &mut sink).await
+            }
+        }
+        Vendor::Toast => {
+            let mut client = ToastClient::new(
+                http("tt", max_retry_wait),
+                sim.base_url(),
+                Secret::new(sim.config().toast_client_id.clone()),
+                Secret::new(sim.config().toast_client_secret.clone()),
+                ToastContext {
+                    venue_id: venue_domain::new_id(),
+                    source: "tt".into(),
+                    currency: "USD".parse().expect("currency"),
+                    restaurant_guid: Some(sim.locations(Vendor::Toast)[0].id.clone()),
+                },
+                ToastSession::default(),
+            );
+            client.fetch_orders(&run, from, to, &mut sink).await
+        }
+    };
+    result.expect_err("the fault fails the fetch")
+}
+
+#[tokio::test]
+async fn every_malformed_or_cut_off_body_names_its_url_and_the_bytes_received() {
+    let sim = sim().await;
+    for endpoint in Endpoint::ALL {
+        for fault in [Fault::MalformedJson, Fault::TruncatedJson] {
+            sim.clear_faults();
+            sim.inject(endpoint, fault.clone(), Times::UntilCleared);
+            let error = fetch_through(&sim, endpoint, std::time::Duration::from_secs(5)).await;
+            let text = error.to_string();
+            let FetchError::Connector(ConnectorError::Malformed { url, detail, .. }) = &error
+            else {
+                panic!("{endpoint:?} {fault:?}: not a malformed response: {text}");
+            };
+            let path = endpoint.route().1;
+            assert!(
+                url.starts_with(&sim.base_url()) && url.contains(path),
+                "{endpoint:?} {fault:?}: the URL is named: {text}"
+            );
+            assert!(
+                text.contains(&format!("malformed response from {}", sim.base_url())),
+                "{endpoint:?} {fault:?}: {text}"
+            );
+            assert!(
+                detail.contains("bytes"),
+                "{endpoint:?} {fault:?}: the bytes received are named: {text}"
+            );
+            if fault == Fault::TruncatedJson {
+                assert!(
+                    detail.contains("cut off after"),
+                    "{endpoint:?}: a cut-off body says so: {text}"
+                );
+            }
+        }
+    }
+    sim.shutdown().await;
+}
+
+/// Retry-After values no run should sleep through, in every form a vendor may send.
+fn long_waits() -> Vec<(RetryAfter, &'static str)> {
+    vec![
+        (RetryAfter::Seconds(86_400), "a day in seconds"),
+        (
+            RetryAfter::HttpDate(std::time::Duration::from_secs(75 * 365 * 86_400)),
+            "a date in the 2090s",
+        ),
+        (RetryAfter::Seconds(u64::MAX), "u64::MAX seconds"),
+    ]
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_limit_ends_the_call_with_the_vendors_wait_on_every_endpoint() {
+    let sim = sim().await;
+    let limit = std::time::Duration::from_secs(2);
+    for endpoint in Endpoint::ALL {
+        for (retry_after, what) in long_waits() {
+            sim.clear_faults();
+            sim.reset_counters();
+            sim.inject(
+                endpoint,
+                Fault::RateLimited(retry_after),
+                Times::UntilCleared,
+            );
+            let error = fetch_through(&sim, endpoint, limit).await;
+            let FetchError::Connector(connector_error) = &error else {
+                panic!("{endpoint:?} {what}: {error}");
+            };
+            let asked = connector_error
+                .vendor_wait()
+                .unwrap_or_else(|| panic!("{endpoint:?} {what}: the wait is named: {error}"));
+            assert!(asked > limit, "{endpoint:?} {what}: {asked:?}");
+            assert!(
+                error.to_string().contains("asked to wait"),
+                "{endpoint:?} {what}: {error}"
+            );
+            assert!(connector_error.is_vendor_fault());
+            assert_eq!(
+                sim.requests(endpoint),
+                1,
+                "{endpoint:?} {what}: no retry when the vendor asks for longer than the limit"
+            );
+        }
+    }
+    sim.shutdown().await;
+}
+
+/// A window that ends before it starts is our mistake: Square's request is refused before it is
+/// sent, as a local (setup) error that never counts against the vendor's breaker. (It read as
+/// "malformed response from" the vendor.)
+#[tokio::test]
+async fn a_backwards_window_is_refused_locally_not_blamed_on_the_vendor() {
+    let sim = sim().await;
+    let (from, to) = window(&sim);
+    let client = SquareClient {
+        http: http("sq", std::time::Duration::from_secs(5)),
+        base_url: sim.base_url(),
+        token: Secret::new(sim.config().square_access_token.clone()),
+        context: SquareContext {
+            venue_id: venue_domain::new_id(),
+            source: "sq".into(),
+        },
+        location_ids: vec![sim.locations(Vendor::Square)[0].id.clone()],
+        page_size: 500,
+    };
+    let run = RunContext::new(&RetryPolicy::default());
+    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let error = client
+        .fetch_orders(&run, to, from, &mut sink)
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, FetchError::Setup(_)), "{error}");
+    assert!(error.to_string().contains("not sent"), "{error}");
+    assert_eq!(sim.total_requests(), 0);
+    sim.shutdown().await;
+}
