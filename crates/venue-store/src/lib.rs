@@ -2,6 +2,7 @@
 //! ingestion with a change log (outbox) written in the same transaction, search and audit.
 
 mod alerts;
+mod claims;
 mod connector_state;
 mod desk;
 mod error;
@@ -21,6 +22,7 @@ mod summaries;
 mod write;
 
 pub use alerts::{FailedCharge, StoredAlertRule, VipArrival, ALERT_RULES};
+pub use claims::ChargeClaim;
 pub use connector_state::ConnectorState;
 pub use desk::{
     is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,
