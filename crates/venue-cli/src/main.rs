@@ -1,5 +1,5 @@
-//! `venue`: the console without a window. Exit codes (see `exit`): 0 ok, 1 runtime failure,
-//! 2 bad usage or input, 3 partial (some of the work did not finish), 4 store unavailable.
+//! `venue`: the console without a window. Exit codes: see `exit` (0 ok, 1 runtime failure,
+//! 2 bad usage or input, 3 partial, 4 store unavailable).
 
 mod demo;
 mod exit;
@@ -212,7 +212,12 @@ enum PmsCommand {
     Note {
         #[arg(long)]
         reservation: String,
-        text: String,
+        /// The note; one to 4,000 characters, no control characters.
+        #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+        text: Option<String>,
+        /// Remove the note instead.
+        #[arg(long)]
+        clear: bool,
     },
 }
 
@@ -242,10 +247,20 @@ fn pms(data_dir: &Path, command: PmsCommand) -> Result<(), Failure> {
             output::pms_sync(&report, json)?;
             if report.snapshot.status == venue_core::domain::SnapshotStatus::Failed {
                 return Err(Failure {
-                    code: 1,
+                    code: exit::PARTIAL,
                     message: format!(
                         "PMS sync failed: {}",
                         report.snapshot.error.as_deref().unwrap_or("unknown error")
+                    ),
+                });
+            }
+            let c = &report.charges;
+            if c.failed + c.pending > 0 {
+                return Err(Failure {
+                    code: exit::PARTIAL,
+                    message: format!(
+                        "{} charges failed and {} are still pending (see `venue pms charges`)",
+                        c.failed, c.pending
                     ),
                 });
             }
@@ -259,14 +274,24 @@ fn pms(data_dir: &Path, command: PmsCommand) -> Result<(), Failure> {
         } => {
             let charge = console.pms_charge(&reservation, &amount, &currency, &item)?;
             output::charges(std::slice::from_ref(&charge), json)?;
-            if charge.state == venue_core::domain::ChargeState::Failed {
-                return Err(Failure {
-                    code: 1,
-                    message: format!(
-                        "the PMS refused the charge: {}",
-                        charge.last_error.as_deref().unwrap_or("no reason given")
-                    ),
-                });
+            let why = || output::shown(charge.last_error.as_deref().unwrap_or("no reason given"));
+            match charge.state {
+                venue_core::domain::ChargeState::Failed => {
+                    return Err(Failure {
+                        code: exit::PARTIAL,
+                        message: format!("the charge is recorded but failed: {}", why()),
+                    })
+                }
+                venue_core::domain::ChargeState::Pending => {
+                    return Err(Failure {
+                        code: exit::PARTIAL,
+                        message: format!(
+                            "the charge is recorded but not sent yet (it goes out with the next sync): {}",
+                            why()
+                        ),
+                    })
+                }
+                venue_core::domain::ChargeState::Sent => {}
             }
         }
         PmsCommand::Charges { state, json } => {
@@ -277,9 +302,25 @@ fn pms(data_dir: &Path, command: PmsCommand) -> Result<(), Failure> {
                 .map_err(|e| ApiError::bad_input(e.to_string()))?;
             output::charges(&console.pms_charges(state)?, json)?;
         }
-        PmsCommand::Note { reservation, text } => {
-            let note = console.set_desk_note(&reservation, &text)?;
-            println!("note saved on reservation {reservation}: {}", note.text);
+        PmsCommand::Note {
+            reservation,
+            text,
+            clear,
+        } => {
+            let shown_reservation = output::shown(&reservation);
+            match text {
+                Some(text) if !clear => {
+                    let note = console.set_desk_note(&reservation, &text)?;
+                    println!(
+                        "note saved on reservation {shown_reservation}: {}",
+                        output::shown(&note.text)
+                    );
+                }
+                _ => match console.clear_desk_note(&reservation)? {
+                    Some(_) => println!("note cleared on reservation {shown_reservation}"),
+                    None => println!("reservation {shown_reservation} had no note"),
+                },
+            }
         }
     }
     Ok(())
@@ -334,7 +375,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(failure) => {
-            eprintln!("venue: error: {}", failure.message.replace('\n', " "));
+            // One line, and nothing in it (input echoed back, a vendor's message) may steer the
+            // terminal.
+            eprintln!(
+                "venue: error: {}",
+                output::shown(&failure.message.replace('\n', " "))
+            );
             ExitCode::from(failure.code)
         }
     }
@@ -649,14 +695,14 @@ fn print_alerts(alerts: &[venue_core::views::AlertView], as_json: bool) -> anyho
         let by = a
             .acknowledged_by
             .as_deref()
-            .map(|who| format!(" by {who}"))
+            .map(|who| format!(" by {}", output::shown(who)))
             .unwrap_or_default();
         println!(
             "{:<8}  {:<12}  {}  {}{by}",
             a.severity.as_str(),
             a.state.as_str(),
             a.opened_at.format("%F %H:%M"),
-            a.title
+            output::shown(&a.title)
         );
     }
     Ok(())

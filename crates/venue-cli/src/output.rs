@@ -13,6 +13,13 @@ fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Stored or vendor text as it may be printed: anything that could steer a terminal (control
+/// characters, escapes, bidi overrides, line breaks) shown as `\u{…}`. Rows stored before text
+/// was checked at entry, and whatever vendors send, pass through here on their way to a person.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    venue_core::domain::text::printable(text)
+}
+
 fn money(minor: i64, currency: Currency) -> String {
     Money::new(minor, currency).to_string()
 }
@@ -21,7 +28,11 @@ pub fn init(report: &InitReport, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         return json(report);
     }
-    println!("Set up {:?} in {}", report.venue.name, report.data_dir);
+    println!(
+        "Set up \"{}\" in {}",
+        shown(&report.venue.name),
+        report.data_dir
+    );
     println!(
         "  timezone {}, currency {}, capacity {}",
         report.venue.timezone.name(),
@@ -41,7 +52,7 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
     match &s.venue {
         Some(v) => println!(
             "Venue     {} ({}, {}, capacity {})",
-            v.name,
+            shown(&v.name),
             v.timezone.name(),
             v.currency,
             v.capacity
@@ -131,7 +142,7 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         return json(r);
     }
-    println!("{} — {} ({})", r.venue, r.date, r.timezone);
+    println!("{} — {} ({})", shown(&r.venue), r.date, r.timezone);
     if r.sales.is_empty() {
         println!("Sales        none");
     }
@@ -196,10 +207,10 @@ pub fn search(hits: &[SearchHit], as_json: bool) -> anyhow::Result<()> {
         println!(
             "{:<12} {:<28} {:<32} room {:<6} {}",
             h.entity.as_str(),
-            h.name,
-            h.email,
-            h.room,
-            h.number
+            shown(&h.name),
+            shown(&h.email),
+            shown(&h.room),
+            shown(&h.number)
         );
     }
     Ok(())
@@ -226,7 +237,7 @@ pub fn fetch(reports: &[FetchReport], as_json: bool) -> anyhow::Result<()> {
             s.correlation_id
         );
         if let Some(error) = &s.error {
-            println!("{:<16} {error}", "");
+            println!("{:<16} {}", "", shown(error));
         }
     }
     Ok(())
@@ -252,13 +263,21 @@ pub fn pms_sync(report: &venue_core::PmsSyncReport, as_json: bool) -> anyhow::Re
         s.correlation_id
     );
     if let Some(error) = &s.error {
-        println!("{:<16} {error}", "");
+        println!("{:<16} {}", "", shown(error));
     }
     let c = &report.charges;
-    if c.sent + c.failed + c.pending > 0 {
+    if c.sent + c.failed + c.pending + c.busy > 0 {
         println!(
-            "{:<16} charges: {} sent, {} failed, {} pending",
-            "", c.sent, c.failed, c.pending
+            "{:<16} charges: {} sent, {} failed, {} pending{}",
+            "",
+            c.sent,
+            c.failed,
+            c.pending,
+            if c.busy > 0 {
+                format!(", {} being sent by another process", c.busy)
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())
@@ -277,13 +296,13 @@ pub fn charges(charges: &[venue_core::domain::PmsCharge], as_json: bool) -> anyh
             c.id,
             c.state.as_str(),
             money(c.amount_minor, c.currency),
-            c.item,
-            c.reservation_external_id,
-            c.requested_by,
+            shown(&c.item),
+            shown(&c.reservation_external_id),
+            shown(&c.requested_by),
             c.requested_at.format("%Y-%m-%d %H:%M UTC"),
             match (&c.external_order_id, &c.last_error) {
-                (Some(order), _) => format!("  (PMS order {order})"),
-                (None, Some(error)) => format!("  ({error})"),
+                (Some(order), _) => format!("  (PMS order {})", shown(order)),
+                (None, Some(error)) => format!("  ({})", shown(error)),
                 (None, None) => String::new(),
             }
         );
@@ -306,8 +325,8 @@ pub fn sensors(list: &[venue_core::SensorListing], as_json: bool) -> anyhow::Res
                     .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M UTC")))
                     .unwrap_or_default(),
                 st.last_error
-                    .clone()
-                    .map(|e| format!("  ({e})"))
+                    .as_deref()
+                    .map(|e| format!("  ({})", shown(e)))
                     .unwrap_or_default(),
             ),
             None => ("never polled", String::new(), String::new()),
@@ -340,8 +359,8 @@ pub fn sensor_rounds(rounds: &[venue_core::DeviceRound], as_json: bool) -> anyho
                 String::new()
             },
             r.error
-                .as_ref()
-                .map(|e| format!("  error: {e}"))
+                .as_deref()
+                .map(|e| format!("  error: {}", shown(e)))
                 .unwrap_or_default()
         );
     }

@@ -124,7 +124,7 @@ fn print_one(account: &StaffAccount, what: &str, as_json: bool) -> anyhow::Resul
     } else {
         println!(
             "{what} {} ({}){}",
-            account.name,
+            crate::output::shown(&account.name),
             account.role.as_str(),
             if account.active { "" } else { ", inactive" }
         );
@@ -148,7 +148,7 @@ fn print_list(accounts: &[StaffAccount], as_json: bool) -> anyhow::Result<()> {
     }
     let width = accounts
         .iter()
-        .map(|a| a.name.chars().count())
+        .map(|a| crate::output::shown(&a.name).chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
@@ -159,7 +159,7 @@ fn print_list(accounts: &[StaffAccount], as_json: bool) -> anyhow::Result<()> {
     for a in accounts {
         println!(
             "{:<width$}  {:<7}  {:<8}  {}",
-            a.name,
+            crate::output::shown(&a.name),
             a.role.as_str(),
             if a.active { "active" } else { "inactive" },
             a.last_sign_in_at

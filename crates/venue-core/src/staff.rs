@@ -79,21 +79,11 @@ pub fn validate_pin(pin: &str) -> ApiResult<()> {
     }
 }
 
-/// A staff member's name as stored: trimmed, inner runs of spaces folded, 1 to 80 characters.
+/// A staff member's name as stored: inner runs of spaces folded, then the shared text rules
+/// (no control characters, escapes or bidi overrides, 1 to 80 characters).
 fn clean_name(name: &str) -> ApiResult<String> {
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(ApiError::bad_input("a staff member needs a name"));
-    }
-    if name.chars().count() > 80 {
-        return Err(ApiError::bad_input("a staff name is at most 80 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(ApiError::bad_input(
-            "a staff name cannot hold control characters",
-        ));
-    }
-    Ok(name)
+    Ok(venue_domain::text::STAFF_NAME.clean(&name)?)
 }
 
 /// The PIN hasher: Argon2id v19 with the crate's default cost (19 MiB, 2 passes, 1 lane), the

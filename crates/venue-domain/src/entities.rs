@@ -28,13 +28,7 @@ impl Venue {
         currency: &str,
         capacity: u32,
     ) -> Result<Self, DomainError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(DomainError::Invalid {
-                field: "name",
-                reason: "must be 1 to 200 characters".into(),
-            });
-        }
+        let name = crate::text::VENUE_NAME.clean(name)?;
         if capacity == 0 {
             return Err(DomainError::Invalid {
                 field: "capacity",
@@ -43,9 +37,9 @@ impl Venue {
         }
         Ok(Venue {
             id: crate::new_id(),
-            name: name.to_string(),
+            name,
             timezone: parse_timezone(timezone)?,
-            currency: currency.parse()?,
+            currency: Currency::parse_tender(currency)?,
             capacity,
         })
     }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod hlc;
 pub mod ids;
 pub mod money;
+pub mod text;
 
 pub use change::{ChangeOp, ChangeRecord, EntityKind, Origin};
 pub use entities::*;

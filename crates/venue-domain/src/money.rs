@@ -19,6 +19,30 @@ impl Currency {
     pub fn minor_digits(&self) -> u32 {
         self.0.exponent().map(u32::from).unwrap_or(0)
     }
+
+    /// A currency a venue can take money in, from what a person typed. ISO 4217's special codes
+    /// (XXX "no currency", XTS "for testing", the metals XAU/XAG/XPT/XPD, units of account such
+    /// as XDR) and its funds (USN, CHE, CLF, …) are codes, not currencies anyone pays a bill in,
+    /// so they are refused here; stored rows and vendor data are still read with `parse`.
+    pub fn parse_tender(code: &str) -> Result<Currency, DomainError> {
+        let currency: Currency = code.parse()?;
+        let flags = currency.0.flags();
+        let kind = if flags.contains(&iso_currency::Flag::Special) {
+            "a special ISO 4217 code"
+        } else if flags.contains(&iso_currency::Flag::Fund) {
+            "an ISO 4217 fund code"
+        } else {
+            return Ok(currency);
+        };
+        Err(DomainError::Invalid {
+            field: "currency",
+            reason: format!(
+                "{} ({}) is {kind}, not a currency a venue takes payment in; use one such as EUR, GBP or USD",
+                currency.code(),
+                currency.0.name()
+            ),
+        })
+    }
 }
 
 impl FromStr for Currency {
@@ -138,6 +162,30 @@ mod tests {
 
     fn cur(code: &str) -> Currency {
         code.parse().expect("test currency")
+    }
+
+    #[test]
+    fn codes_that_are_not_money_are_refused_where_people_type_them() {
+        for code in [
+            "XXX", "xts", "XAU", "XAG", "XDR", "XUA", "USN", "CHE", "CLF",
+        ] {
+            let err = Currency::parse_tender(code).expect_err(code).to_string();
+            assert!(
+                err.contains("currency") && err.contains(&code.to_ascii_uppercase()),
+                "{err}"
+            );
+            assert!(code.parse::<Currency>().is_ok(), "stored rows still read");
+        }
+        for code in ["EUR", "gbp", "USD", "JPY", "BHD", "CHF", "CLP"] {
+            assert!(Currency::parse_tender(code).is_ok(), "{code}");
+        }
+        assert!(Currency::parse_tender("EURO").is_err());
+        // The whole table: every code is refused exactly when ISO flags it special or a fund.
+        for code in [
+            "XAD", "XBA", "XBB", "XBC", "XBD", "XPD", "XPT", "XSU", "BOV", "COU", "MXV",
+        ] {
+            assert!(Currency::parse_tender(code).is_err(), "{code}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::models::{
     AmountParameters, Limitation, MewsCustomer, MewsOrderItem, MewsPage, MewsRecord,
     MewsReservation, MewsResource, MewsService, TimeInterval,
 };
-use crate::money::minor_to_number;
+use crate::money::{check_charge_amount, minor_to_number};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
@@ -18,6 +18,7 @@ use venue_connectors::http::{ConnectorError, HttpClient, RunContext};
 use venue_connectors::metrics::Metrics;
 use venue_connectors::secrets::{resolve, Secret, SecretError, SecretStore};
 use venue_connectors::source::{windows, FetchError, MAX_PAGES};
+use venue_domain::text::{printable, CHARGE_ITEM};
 use venue_domain::PmsCharge;
 
 /// Most items a page may hold, and most ids one filter may list.
@@ -377,8 +378,26 @@ impl MewsClient {
         service_id: &str,
         account_id: &str,
     ) -> Result<AddOrderRequest, String> {
-        let gross = minor_to_number(charge.amount_minor, charge.currency)
-            .map_err(|e| format!("charge {}: {e}", charge.id))?;
+        // A charge that cannot be sent as it is (rows written before these checks existed) is
+        // refused here, before anything goes out.
+        check_charge_amount(charge.amount_minor, charge.currency)?;
+        let gross = minor_to_number(charge.amount_minor, charge.currency)?;
+        if !CHARGE_ITEM.is_clean(&charge.item) {
+            let why = CHARGE_ITEM
+                .clean(&charge.item)
+                .err()
+                .map_or_else(|| "it has spaces around it".to_string(), |e| e.to_string());
+            let shown: String = charge.item.chars().take(40).collect();
+            let more = if charge.item.chars().nth(40).is_some() {
+                "…"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "the item \"{}{more}\" cannot be sent: {why}",
+                printable(&shown)
+            ));
+        }
         Ok(AddOrderRequest {
             enterprise_id: self.enterprise_id.clone(),
             service_id: service_id.to_string(),
@@ -397,7 +416,12 @@ impl MewsClient {
             }],
             // When it was consumed, which for a charge recorded offline is not when it is sent.
             consumption_utc: Some(charge.requested_at),
-            notes: Some(format!("Venue Console, by {}", charge.requested_by)),
+            // Who asked is whatever the console was told (a staff name, $USER, the configured
+            // actor): shown on the PMS's bill screens, so nothing in it may steer a display.
+            notes: Some(format!(
+                "Venue Console, by {}",
+                printable(&charge.requested_by)
+            )),
             linked_reservation_id: Some(charge.reservation_external_id.clone()),
         })
     }

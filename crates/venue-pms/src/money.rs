@@ -12,6 +12,32 @@ use venue_domain::{parse_decimal_minor, Currency};
 /// Significant decimal digits an `f64` always carries exactly.
 const F64_EXACT_DIGITS: usize = 15;
 
+/// The largest charge, in currency units, the console posts: Mews takes `GrossValue` as a
+/// double and documents no maximum, so this is ours, far above any bill line (a billion of
+/// anything) and far within the 15 digits a double carries exactly with the minor units.
+pub const MAX_CHARGE_UNITS: i64 = 1_000_000_000;
+
+/// Whether `minor` units of `currency` are a charge the PMS can take: more than zero and below
+/// [`MAX_CHARGE_UNITS`]; the message says which bound and gives the amount.
+pub fn check_charge_amount(minor: i64, currency: Currency) -> Result<(), String> {
+    let scale = 10i64
+        .checked_pow(currency.minor_digits())
+        .ok_or_else(|| format!("{currency} has too many decimal places"))?;
+    if minor <= 0 {
+        return Err(format!(
+            "{} must be more than zero",
+            venue_domain::Money::new(minor, currency)
+        ));
+    }
+    if minor / scale >= MAX_CHARGE_UNITS {
+        return Err(format!(
+            "{} is too large: a charge is less than {MAX_CHARGE_UNITS} {currency}",
+            venue_domain::Money::new(minor, currency)
+        ));
+    }
+    Ok(())
+}
+
 /// `minor` units of `currency` as a JSON number in currency units: 1250 EUR → 12.5,
 /// 1000 JPY → 1000. Exact; an amount too long to be exact as a JSON float is refused.
 pub fn minor_to_number(minor: i64, currency: Currency) -> Result<Number, String> {
@@ -132,7 +158,39 @@ mod tests {
         assert!(read("1e300").is_err());
     }
 
+    #[test]
+    fn charges_are_more_than_zero_and_below_a_billion_units() {
+        let eur = cur("EUR");
+        assert!(check_charge_amount(1, eur).is_ok());
+        assert!(
+            check_charge_amount(99_999_999_999, eur).is_ok(),
+            "999,999,999.99"
+        );
+        let err = check_charge_amount(100_000_000_000, eur).expect_err("a billion");
+        assert!(
+            err.contains("too large") && err.contains("1000000000.00 EUR"),
+            "{err}"
+        );
+        assert!(check_charge_amount(1_234_567_890_123_456, eur).is_err());
+        assert!(check_charge_amount(0, eur).is_err());
+        assert!(check_charge_amount(-5, eur).is_err());
+        assert!(check_charge_amount(999_999_999, cur("JPY")).is_ok());
+        assert!(check_charge_amount(1_000_000_000, cur("JPY")).is_err());
+        assert!(check_charge_amount(999_999_999_999, cur("BHD")).is_ok());
+    }
+
     proptest! {
+        #[test]
+        fn every_charge_in_range_goes_out_exactly(units in 0i64..MAX_CHARGE_UNITS, cents in 0i64..100) {
+            let eur = cur("EUR");
+            let minor = units * 100 + cents;
+            if check_charge_amount(minor, eur).is_ok() {
+                let number = minor_to_number(minor, eur).expect("a charge in range is sendable");
+                prop_assert_eq!(number_to_minor(&number, eur), Ok(minor));
+            }
+        }
+
+
         #[test]
         fn every_sendable_amount_reads_back_the_same(minor in -999_999_999_999_999i64..=999_999_999_999_999) {
             for code in ["EUR", "JPY", "BHD"] {

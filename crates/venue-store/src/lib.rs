@@ -3,6 +3,7 @@
 
 mod alerts;
 mod clock;
+mod claims;
 mod connector_state;
 mod desk;
 mod error;
@@ -23,6 +24,7 @@ mod write;
 
 pub use alerts::{FailedCharge, StoredAlertRule, VipArrival, ALERT_RULES};
 pub use clock::{FutureStamps, HighWaterMarks};
+pub use claims::ChargeClaim;
 pub use connector_state::ConnectorState;
 pub use desk::{
     is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,

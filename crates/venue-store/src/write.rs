@@ -10,6 +10,16 @@ use serde::Serialize;
 use uuid::Uuid;
 use venue_domain::{new_id, AuditEntry, HlcClock, NodeId, Origin, Venue};
 
+/// What a guarded save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarded {
+    Written,
+    /// The row was already as given: nothing written.
+    Unchanged,
+    /// The guard said no: nothing written.
+    Refused,
+}
+
 /// What a batch did: re-ingesting the same data reports only `unchanged`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct IngestSummary {
@@ -402,12 +412,33 @@ impl Store {
         action: &str,
         record: &R,
     ) -> Result<bool> {
-        if actor.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "an audited action needs an actor".into(),
-            ));
+        Ok(
+            self.save_guarded(origin, Some((actor, action)), record, |_| Ok(true))?
+                == Guarded::Written,
+        )
+    }
+
+    /// Saves one row (audited as `(actor, action)` when given) in one write transaction, only
+    /// when `guard`, run first inside that transaction, says so: a compare-and-set on local
+    /// bookkeeping (e.g. "this sender still holds the charge's claim").
+    pub(crate) fn save_guarded<R: Record>(
+        &mut self,
+        origin: Origin,
+        audit: Option<(&str, &str)>,
+        record: &R,
+        guard: impl FnOnce(&rusqlite::Connection) -> Result<bool>,
+    ) -> Result<Guarded> {
+        if let Some((actor, _)) = audit {
+            if actor.trim().is_empty() {
+                return Err(StoreError::Invalid(
+                    "an audited action needs an actor".into(),
+                ));
+            }
         }
-        let before = self.get::<R>(record.id())?;
+        let before = match audit {
+            Some(_) => self.get::<R>(record.id())?,
+            None => None,
+        };
         let venue = self.venue_if_needed::<R>(record.venue_id())?;
         let Store {
             conn,
@@ -417,6 +448,9 @@ impl Store {
             ..
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !guard(&tx)? {
+            return Ok(Guarded::Refused);
+        }
         catch_up_clock(&tx, clock)?;
         let mut changed = Vec::new();
         let summary = write_records(
@@ -430,33 +464,38 @@ impl Store {
             &mut changed,
         )?;
         if summary.written() == 0 {
-            return Ok(false);
+            tx.commit()?;
+            return Ok(Guarded::Unchanged);
         }
-        let entry = AuditEntry {
-            id: new_id(),
-            venue_id: record.venue_id(),
-            at: Utc::now(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            entity: Some(R::KIND),
-            entity_id: changed.first().copied(),
-            before: before.map(|b| serde_json::to_value(&b)).transpose()?,
-            after: Some(serde_json::to_value(record)?),
-        };
-        write_records(
-            &tx,
-            clock,
-            *node,
-            None,
-            origin,
-            None,
-            &[entry],
-            &mut changed,
-        )?;
+        let mut kinds = vec![R::KIND.as_str()];
+        if let Some((actor, action)) = audit {
+            let entry = AuditEntry {
+                id: new_id(),
+                venue_id: record.venue_id(),
+                at: Utc::now(),
+                actor: actor.to_string(),
+                action: action.to_string(),
+                entity: Some(R::KIND),
+                entity_id: changed.first().copied(),
+                before: before.map(|b| serde_json::to_value(&b)).transpose()?,
+                after: Some(serde_json::to_value(record)?),
+            };
+            write_records(
+                &tx,
+                clock,
+                *node,
+                None,
+                origin,
+                None,
+                &[entry],
+                &mut changed,
+            )?;
+            kinds.push(AuditEntry::KIND.as_str());
+        }
         tx.commit()?;
         // A venue edit changes how later sales map to business dates.
         venues.remove(&record.venue_id());
-        self.notify(&[R::KIND.as_str(), AuditEntry::KIND.as_str()]);
-        Ok(true)
+        self.notify(&kinds);
+        Ok(Guarded::Written)
     }
 }

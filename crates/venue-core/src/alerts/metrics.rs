@@ -137,7 +137,8 @@ pub fn observe(
                     1.0,
                     format!(
                         "Charge failed to post: {} {}.{:02} {}",
-                        c.item,
+                        // Rows from before items were checked at entry may hold anything.
+                        shortened(&venue_domain::text::printable(&c.item), 80),
                         minor / 100,
                         (minor % 100).abs(),
                         c.currency
@@ -146,7 +147,10 @@ pub fn observe(
                         "To reservation {} in {}. {}",
                         c.reservation_number.as_deref().unwrap_or("?"),
                         c.source,
-                        c.last_error.as_deref().unwrap_or("")
+                        shortened(
+                            &venue_domain::text::printable(c.last_error.as_deref().unwrap_or("")),
+                            500
+                        )
                     ),
                 )
             })
@@ -247,5 +251,13 @@ fn connector_observation(
             ))
         }
         _ => None,
+    }
+}
+
+/// `text` cut to at most `max` characters, with an ellipsis when cut.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }

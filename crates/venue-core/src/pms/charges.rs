@@ -1,27 +1,61 @@
 //! The charge outbox: a charge is recorded locally first (pending) and sent to the PMS when it
-//! can be reached. The attempt count is saved before each post, so after a crash or an
-//! ambiguous failure (a timeout, a 5xx, a lost reply) we first ask the PMS whether the earlier
-//! attempt landed — by the idempotency key carried in the order item — and never post twice.
+//! can be reached. A sender claims each charge in the store before sending it (one write
+//! transaction, so of any number of processes, screens and loops flushing at once exactly one
+//! sends it) and re-reads it under the claim. The attempt count is saved before each post, so
+//! after a crash or an ambiguous failure (a timeout, a 5xx, a lost reply) the next sender first
+//! asks the PMS whether the earlier attempt landed — by the idempotency key carried in the order
+//! item — and never posts twice.
 
 use chrono::Utc;
 use std::cell::RefCell;
+use std::time::Duration;
 use venue_connectors::http::{ConnectorError, RunContext};
-use venue_domain::{ChargeState, Origin, PmsCharge, Venue};
+use venue_domain::{new_id, ChargeState, PmsCharge, Venue};
 use venue_pms::client::MewsClient;
-use venue_store::Store;
+use venue_store::{ChargeClaim, Store};
 
 /// Who charge state changes made by the sync itself are audited as.
 pub(crate) const SYNC_ACTOR: &str = "pms-sync";
+
+/// How long one charge's send (the check for an earlier attempt, then the post) may take.
+/// Past it the request is abandoned; the attempt was counted, so whoever sends next asks the
+/// PMS first.
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a sender's claim on a charge lasts: well past [`SEND_TIMEOUT`], so a live sender is
+/// never overtaken; a sender that stopped mid-send (killed, crashed) lets another take over
+/// after it.
+pub(crate) const CLAIM_LEASE: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ChargeOutcome {
     pub sent: u64,
     pub failed: u64,
+    /// Left pending: the PMS could not be reached, or its answer left it unclear whether the
+    /// charge landed (the next attempt asks first).
     pub pending: u64,
+    /// Being sent by another sender (another process, the app's screens or its background
+    /// loop) during this pass: theirs to finish.
+    pub busy: u64,
 }
 
-/// Whether the PMS certainly did not act on the request (so a retry cannot double-post and
-/// no check is needed), and whether it refused for good.
+/// Whether an error means the PMS is out of reach, so every later charge would meet it too and
+/// they wait for the next pass. Anything else (a refusal, an error answer about this charge, a
+/// reply we cannot read) is this charge's own and never holds the others back.
+fn out_of_reach(e: &ConnectorError) -> bool {
+    match e {
+        ConnectorError::Unreachable { .. }
+        | ConnectorError::Timeout { .. }
+        | ConnectorError::RateLimited { .. }
+        | ConnectorError::Unauthorized { .. }
+        | ConnectorError::BudgetSpent { .. } => true,
+        // Gateways and an overloaded or down service; a 500 may be about this one request.
+        ConnectorError::Http { status, .. } => matches!(status, 408 | 502 | 503 | 504),
+        ConnectorError::Malformed { .. } => false,
+    }
+}
+
+/// Whether the PMS certainly did not act on the request (so the next attempt need not check
+/// first), and whether it refused the charge for good.
 fn classify(e: &ConnectorError) -> (bool, bool) {
     match e {
         // A 4xx answer other than timeout/throttling: the PMS read the request and refused it.
@@ -33,6 +67,18 @@ fn classify(e: &ConnectorError) -> (bool, bool) {
     }
 }
 
+/// Where one charge's send ended.
+enum Step {
+    Sent,
+    Failed,
+    /// Still pending; `out_of_reach` when the rest of this pass would fail the same way.
+    Pending {
+        out_of_reach: bool,
+    },
+    /// Our claim lapsed and another sender took the charge over: theirs now.
+    Lost,
+}
+
 pub(crate) struct Outbox<'s, 'a> {
     pub store: &'s RefCell<&'a mut Store>,
     pub venue: Venue,
@@ -42,21 +88,17 @@ pub(crate) struct Outbox<'s, 'a> {
 }
 
 impl Outbox<'_, '_> {
-    fn save(&self, charge: &PmsCharge, action: Option<&str>) -> Result<(), String> {
-        let mut store = self.store.borrow_mut();
-        let result = match action {
-            Some(action) => store
-                .save_audited(Origin::Pms, SYNC_ACTOR, action, charge)
-                .map(|_| ()),
-            None => store
-                .ingest(Origin::Pms, None, std::slice::from_ref(charge))
-                .map(|_| ()),
-        };
-        result.map_err(|e| e.to_string())
+    /// Saves the charge while `holder` still holds its claim; Ok(false) when it does not.
+    fn save(&self, holder: &str, charge: &PmsCharge, action: Option<&str>) -> Result<bool, String> {
+        self.store
+            .borrow_mut()
+            .save_claimed_charge(holder, action.map(|a| (SYNC_ACTOR, a)), charge)
+            .map_err(|e| e.to_string())
     }
 
-    /// Sends every pending charge of this PMS (or only `only`), oldest first. Stops at the
-    /// first failure that says the PMS is out of reach; the rest wait for the next round.
+    /// Sends every pending charge of this PMS (or only `only`), oldest first, each under a claim
+    /// so no other sender posts it meanwhile. Stops at the first failure that says the PMS is
+    /// out of reach; the rest wait for the next round.
     pub async fn flush(
         &self,
         run: &RunContext,
@@ -67,26 +109,89 @@ impl Outbox<'_, '_> {
             .borrow()
             .charges(self.venue.id, Some(ChargeState::Pending), None)
             .map_err(|e| e.to_string())?;
+        // Unique per pass: two passes of one process are two senders.
+        let holder = format!("pid {} pass {}", std::process::id(), new_id());
         let mut outcome = ChargeOutcome::default();
         let mut unreachable = false;
-        for mut charge in pending.into_iter().filter(|c| c.source == self.source) {
-            if only.is_some_and(|id| id != charge.id) || unreachable {
+        for listed in pending.into_iter().filter(|c| c.source == self.source) {
+            if only.is_some_and(|id| id != listed.id) || unreachable {
                 outcome.pending += 1;
                 continue;
             }
-            match self.send(run, &mut charge).await? {
-                ChargeState::Sent => outcome.sent += 1,
-                ChargeState::Failed => outcome.failed += 1,
-                ChargeState::Pending => {
-                    outcome.pending += 1;
-                    unreachable = true;
+            let claim = self
+                .store
+                .borrow_mut()
+                .claim_charge(listed.id, &holder, CLAIM_LEASE)
+                .map_err(|e| e.to_string())?;
+            let mut charge = match claim {
+                ChargeClaim::Claimed { charge, taken_over } => {
+                    if let Some(stopped) = taken_over {
+                        tracing::warn!(charge = %charge.id, %stopped, "taking over a charge whose sender stopped mid-send");
+                    }
+                    charge
                 }
+                ChargeClaim::Busy { holder: other } => {
+                    tracing::debug!(charge = %listed.id, %other, "another sender has this charge");
+                    outcome.busy += 1;
+                    continue;
+                }
+                // Sent or failed by another sender since the list was read.
+                ChargeClaim::Settled(_) => continue,
+            };
+            let id = charge.id;
+            let finished =
+                tokio::time::timeout(SEND_TIMEOUT, self.send(run, &holder, &mut charge)).await;
+            let step = match finished {
+                Ok(step) => step,
+                Err(_) => self.timed_out(&holder, id),
+            };
+            let released = self
+                .store
+                .borrow()
+                .release_charge(id, &holder)
+                .map_err(|e| e.to_string());
+            match step? {
+                Step::Sent => outcome.sent += 1,
+                Step::Failed => outcome.failed += 1,
+                Step::Pending { out_of_reach } => {
+                    outcome.pending += 1;
+                    unreachable = out_of_reach;
+                }
+                Step::Lost => outcome.busy += 1,
             }
+            released?;
         }
         Ok(outcome)
     }
 
-    async fn send(&self, run: &RunContext, charge: &mut PmsCharge) -> Result<ChargeState, String> {
+    /// A send that took longer than [`SEND_TIMEOUT`] was abandoned: say so on the charge as
+    /// stored (its attempt, if it got that far, was counted before the post).
+    fn timed_out(&self, holder: &str, id: uuid::Uuid) -> Result<Step, String> {
+        tracing::warn!(charge = %id, "sending a charge took too long; abandoned");
+        let stored = self
+            .store
+            .borrow()
+            .get::<PmsCharge>(id)
+            .map_err(|e| e.to_string())?;
+        let Some(mut charge) = stored else {
+            return Ok(Step::Lost);
+        };
+        charge.last_error = Some(format!(
+            "no answer within {} s; the PMS is asked whether it landed before any re-send",
+            SEND_TIMEOUT.as_secs()
+        ));
+        if !self.save(holder, &charge, None)? {
+            return Ok(Step::Lost);
+        }
+        Ok(Step::Pending { out_of_reach: true })
+    }
+
+    async fn send(
+        &self,
+        run: &RunContext,
+        holder: &str,
+        charge: &mut PmsCharge,
+    ) -> Result<Step, String> {
         if charge.attempts > 0 {
             // An earlier attempt may have landed: look before posting again.
             match self
@@ -96,53 +201,62 @@ impl Outbox<'_, '_> {
             {
                 Ok(Some(order)) => {
                     tracing::info!(charge = %charge.id, "an earlier attempt had landed; not posting again");
-                    return self.mark_sent(charge, order);
+                    return self.mark_sent(holder, charge, order);
                 }
                 Ok(None) => {}
                 Err(e) => {
                     charge.last_error = Some(format!("could not check an earlier attempt: {e}"));
-                    self.save(charge, None)?;
-                    return Ok(ChargeState::Pending);
+                    if !self.save(holder, charge, None)? {
+                        return Ok(Step::Lost);
+                    }
+                    return Ok(Step::Pending {
+                        out_of_reach: out_of_reach(&e),
+                    });
                 }
             }
         }
-        let Some((service, account)) = self.targets(charge)? else {
-            return Ok(charge.state);
+        let (service, account) = match self.targets(charge)? {
+            Ok(targets) => targets,
+            Err(why) => return self.mark_failed(holder, charge, why),
         };
         charge.attempts += 1;
         charge.last_error = None;
         // Saved before the post: a crash after it must lead to a check, never a blind repost.
-        self.save(charge, None)?;
+        if !self.save(holder, charge, None)? {
+            return Ok(Step::Lost);
+        }
         match self
             .client
             .add_charge(run, charge, &service, &account)
             .await
         {
-            Ok(order) => self.mark_sent(charge, order),
+            Ok(order) => self.mark_sent(holder, charge, order),
             Err(e) => {
                 let (not_acted, refused) = classify(&e);
                 if refused {
-                    charge.state = ChargeState::Failed;
-                    charge.last_error = Some(e.to_string());
-                    self.save(charge, Some("pms.charge.failed"))?;
                     tracing::warn!(charge = %charge.id, error = %e, "the PMS refused a charge");
-                    return Ok(ChargeState::Failed);
+                    return self.mark_failed(holder, charge, e.to_string());
                 }
                 if not_acted {
                     // Nothing landed: the next attempt need not check first.
                     charge.attempts -= 1;
                 }
                 charge.last_error = Some(format!("{e}; will retry"));
-                self.save(charge, None)?;
+                if !self.save(holder, charge, None)? {
+                    return Ok(Step::Lost);
+                }
                 tracing::warn!(charge = %charge.id, error = %e, "charge not sent yet");
-                Ok(ChargeState::Pending)
+                Ok(Step::Pending {
+                    out_of_reach: out_of_reach(&e),
+                })
             }
         }
     }
 
-    /// The PMS service and guest account the charge is posted to; a charge that cannot have
-    /// them fails with the reason.
-    fn targets(&self, charge: &mut PmsCharge) -> Result<Option<(String, String)>, String> {
+    /// The PMS service and guest account the charge is posted to, with the request checked
+    /// before anything is sent; Err(reason) when the PMS could never take the charge.
+    #[allow(clippy::type_complexity)]
+    fn targets(&self, charge: &PmsCharge) -> Result<Result<(String, String), String>, String> {
         let store = self.store.borrow();
         let service = match &self.service_id {
             Some(id) => Some(id.clone()),
@@ -161,23 +275,46 @@ impl Outbox<'_, '_> {
             None => None,
         };
         drop(store);
-        let why = match (&service, &account) {
-            (None, _) => "no PMS service to post charges to: set charge_service_id in [pms] or sync the PMS first",
-            (_, None) => "the reservation has no guest account in the PMS",
-            (Some(s), Some(a)) => return Ok(Some((s.clone(), a.clone()))),
+        let (service, account) = match (service, account) {
+            (None, _) => return Ok(Err("no PMS service to post charges to: set charge_service_id in [pms] or sync the PMS first".into())),
+            (_, None) => return Ok(Err("the reservation has no guest account in the PMS".into())),
+            (Some(s), Some(a)) => (s, a),
         };
-        charge.state = ChargeState::Failed;
-        charge.last_error = Some(why.to_string());
-        self.save(charge, Some("pms.charge.failed"))?;
-        Ok(None)
+        // An amount or item the PMS can never take (rows queued before the checks at entry).
+        if let Err(why) = self.client.charge_request(charge, &service, &account) {
+            return Ok(Err(why));
+        }
+        Ok(Ok((service, account)))
     }
 
-    fn mark_sent(&self, charge: &mut PmsCharge, order: String) -> Result<ChargeState, String> {
+    /// Fails a charge for good, with the reason (which raises the `pms.charge_failed` alert).
+    fn mark_failed(
+        &self,
+        holder: &str,
+        charge: &mut PmsCharge,
+        why: String,
+    ) -> Result<Step, String> {
+        charge.state = ChargeState::Failed;
+        charge.last_error = Some(why);
+        if !self.save(holder, charge, Some("pms.charge.failed"))? {
+            return Ok(Step::Lost);
+        }
+        Ok(Step::Failed)
+    }
+
+    fn mark_sent(
+        &self,
+        holder: &str,
+        charge: &mut PmsCharge,
+        order: String,
+    ) -> Result<Step, String> {
         charge.state = ChargeState::Sent;
         charge.external_order_id = Some(order);
         charge.sent_at = Some(Utc::now());
         charge.last_error = None;
-        self.save(charge, Some("pms.charge.sent"))?;
-        Ok(ChargeState::Sent)
+        if !self.save(holder, charge, Some("pms.charge.sent"))? {
+            return Ok(Step::Lost);
+        }
+        Ok(Step::Sent)
     }
 }

@@ -151,6 +151,8 @@ impl<'s, 'a> Live<'s, 'a> {
             high_water_mark: Some(at),
             cursor: Some("socket".into()),
         };
+        // Leased while the socket is up, so pulls (ours and other processes') leave it running.
+        self.mirror.leases.hold(self.store(), session.id)?;
         save_snapshot(self.store(), &session)?;
         self.session = Some(session);
         self.session_saved = std::time::Instant::now();
@@ -162,6 +164,7 @@ impl<'s, 'a> Live<'s, 'a> {
             session.finished_at = Some(Utc::now());
             session.status = SnapshotStatus::Ok;
             session.error = reason.map(|r| format!("socket closed: {r}"));
+            self.mirror.leases.end(session.id);
             save_snapshot(self.store(), &session)?;
         }
         Ok(())
@@ -249,8 +252,9 @@ pub(crate) async fn pms_live(
     let socket = run_socket(settings, tx, async move {
         let _ = socket_stop.wait_for(|s| *s).await;
     });
+    let leases = super::RunLeases::new();
     let mut live = Live {
-        mirror: Mirror::new(store, venue.clone(), client.clone(), &config.name),
+        mirror: Mirror::new(store, &leases, venue.clone(), client.clone(), &config.name),
         outbox: Outbox {
             store,
             venue: venue.clone(),
@@ -342,6 +346,12 @@ pub(crate) async fn pms_live(
         live.socket.state = "down".into();
         live.persist_state()?;
         Ok::<(), ApiError>(())
+    };
+    let engine = async {
+        tokio::select! {
+            result = engine => result,
+            never = leases.keep_alive(store) => match never {},
+        }
     };
     let (result, ()) = tokio::join!(engine, socket);
     result?;

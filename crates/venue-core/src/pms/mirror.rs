@@ -81,6 +81,8 @@ struct Prepared {
 
 pub(crate) struct Mirror<'s, 'a> {
     pub store: &'s RefCell<&'a mut Store>,
+    /// The leases of the runs (snapshots) this process has running.
+    pub leases: &'s super::RunLeases,
     pub venue: Venue,
     pub client: MewsClient,
     pub ctx: MewsContext,
@@ -91,6 +93,7 @@ pub(crate) struct Mirror<'s, 'a> {
 impl<'s, 'a> Mirror<'s, 'a> {
     pub fn new(
         store: &'s RefCell<&'a mut Store>,
+        leases: &'s super::RunLeases,
         venue: Venue,
         client: MewsClient,
         source: &str,
@@ -101,6 +104,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
         };
         Mirror {
             store,
+            leases,
             venue,
             client,
             ctx,

@@ -20,6 +20,7 @@ use venue_connectors::http::RunContext;
 use venue_connectors::metrics::MetricsSnapshot;
 use venue_connectors::secrets::{resolve, SecretStore};
 use venue_connectors::source::FetchError;
+use venue_domain::text::{printable, CHARGE_ITEM, DESK_NOTE};
 use venue_domain::{
     new_id, parse_decimal_minor, ChargeState, Currency, DeskNote, PmsCharge, ReservationState,
     Snapshot, SnapshotStatus, Venue,
@@ -27,6 +28,10 @@ use venue_domain::{
 use venue_pms::client::{MewsClient, MewsCredentials};
 use venue_pms::config::PmsConfig;
 use venue_store::Store;
+
+/// How long posting a charge waits for another sender that claimed it first (a sync, the
+/// background loop) before answering with the charge as it is.
+const OTHER_SENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What `venue pms sync` did.
 #[derive(Debug, Clone, Serialize)]
@@ -62,22 +67,74 @@ pub(crate) fn save_snapshot(store: &RefCell<&mut Store>, snapshot: &Snapshot) ->
     Ok(())
 }
 
-/// Closes runs a dead process left "running", so they neither block nor mislead.
+/// How long a running PMS snapshot's lease lasts, and how often its owner renews it: a run whose
+/// owner stopped (killed, crashed) is closed as interrupted by the next pull after the lease.
+const RUN_LEASE: std::time::Duration = std::time::Duration::from_secs(90);
+const RUN_RENEW: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// This process's running PMS snapshots (its pulls and its socket connection) and their leases
+/// in the store, renewed by [`RunLeases::keep_alive`] beside the work, so that neither another
+/// pull of this process nor another process's `pms sync` closes them as interrupted.
+pub(crate) struct RunLeases {
+    holder: String,
+    running: RefCell<std::collections::BTreeSet<uuid::Uuid>>,
+}
+
+impl RunLeases {
+    pub fn new() -> Self {
+        RunLeases {
+            holder: format!("pid {}", std::process::id()),
+            running: RefCell::default(),
+        }
+    }
+
+    /// Leases a run that is running here from now on (call before saving it as running, so it
+    /// is never seen running without a lease).
+    pub fn hold(&self, store: &RefCell<&mut Store>, run: uuid::Uuid) -> ApiResult<()> {
+        store.borrow().lease_run(run, &self.holder, RUN_LEASE)?;
+        self.running.borrow_mut().insert(run);
+        Ok(())
+    }
+
+    /// Stops renewing a run that ended (saving it closed ends its lease in the store).
+    pub fn end(&self, run: uuid::Uuid) {
+        self.running.borrow_mut().remove(&run);
+    }
+
+    /// Renews the held leases every [`RUN_RENEW`], for as long as it is polled: run it beside
+    /// the work (select or join), never instead of it.
+    pub async fn keep_alive(&self, store: &RefCell<&mut Store>) -> std::convert::Infallible {
+        loop {
+            tokio::time::sleep(RUN_RENEW).await;
+            let running: Vec<uuid::Uuid> = self.running.borrow().iter().copied().collect();
+            // The work may be mid-write on this connection; renewing next time is early enough.
+            let Ok(store) = store.try_borrow() else {
+                continue;
+            };
+            for run in running {
+                if let Err(e) = store.lease_run(run, &self.holder, RUN_LEASE) {
+                    tracing::warn!(error = %e, %run, "could not renew a PMS run's lease");
+                }
+            }
+        }
+    }
+}
+
+/// Closes runs left "running" by a process that stopped (no live lease), so they neither block
+/// nor mislead; runs whose owner is alive, here or in another process, are left alone.
 pub(crate) fn close_stale_runs(
     store: &RefCell<&mut Store>,
     venue: &Venue,
     name: &str,
 ) -> ApiResult<()> {
-    let stale = store.borrow().running_snapshots(venue.id, name)?;
-    for mut run in stale {
-        run.status = if run.records_written > 0 {
-            SnapshotStatus::Partial
-        } else {
-            SnapshotStatus::Failed
-        };
-        run.error = Some("interrupted: the process stopped during this run".into());
-        run.finished_at = Some(Utc::now());
-        save_snapshot(store, &run)?;
+    let closed = store.borrow_mut().close_abandoned_runs(
+        venue_domain::Origin::Pms,
+        venue.id,
+        name,
+        "interrupted: the process stopped during this run",
+    )?;
+    for run in closed {
+        tracing::warn!(snapshot = %run.id, started_at = %run.started_at, "closed a PMS run whose process had stopped");
     }
     Ok(())
 }
@@ -172,6 +229,7 @@ pub(crate) async fn pull_once(
         high_water_mark: None,
         cursor: Some(format!("pull:{}", from.to_rfc3339())),
     };
+    mirror.leases.hold(store, snapshot.id)?;
     save_snapshot(store, &snapshot)?;
     let span = tracing::info_span!("pms_pull", connector = %config.name, correlation_id = %run.correlation_id);
     let _enter = span.enter();
@@ -234,6 +292,8 @@ pub(crate) async fn pull_once(
     if let Some(t) = transition {
         tracing::warn!(from = ?t.from, to = ?t.to, "PMS circuit breaker changed state");
     }
+    // No renewals from here: saved closed, the run ends its lease; unsaved, the lease lapses.
+    mirror.leases.end(snapshot.id);
     save_snapshot(store, &snapshot)?;
     tracing::info!(status = %snapshot.status, seen = counts.seen, written = counts.written, "PMS pull finished");
     Ok((snapshot, counts))
@@ -256,10 +316,11 @@ impl Console {
         let client =
             MewsClient::new(&config, creds).map_err(|e| ApiError::bad_input(e.to_string()))?;
         let store = RefCell::new(&mut self.store);
-        crate::fetch::runtime()?.block_on(async {
+        let leases = RunLeases::new();
+        let pass = async {
             let mut breaker = restore_breaker(&store, &venue, &config)?;
             let mut mirror =
-                mirror::Mirror::new(&store, venue.clone(), client.clone(), &config.name);
+                mirror::Mirror::new(&store, &leases, venue.clone(), client.clone(), &config.name);
             let (snapshot, records) = pull_once(&mut mirror, &mut breaker, &config, full).await?;
             let outbox = charges::Outbox {
                 store: &store,
@@ -301,6 +362,12 @@ impl Console {
                 breaker: breaker.snapshot().clone(),
                 metrics,
             })
+        };
+        crate::fetch::runtime()?.block_on(async {
+            tokio::select! {
+                report = pass => report,
+                never = leases.keep_alive(&store) => match never {},
+            }
         })
     }
 
@@ -315,18 +382,14 @@ impl Console {
     ) -> ApiResult<PmsCharge> {
         let venue = self.venue()?;
         let config = self.pms_config()?;
-        let currency: Currency = currency.trim().parse()?;
+        // Everything is checked before anything is stored: a charge the PMS could never take
+        // is refused here, naming the field, rather than failing later.
+        let currency = Currency::parse_tender(currency)?;
         let amount_minor = parse_decimal_minor(amount.trim(), currency)
-            .map_err(|e| ApiError::bad_input(format!("amount {amount:?}: {e}")))?;
-        if amount_minor <= 0 {
-            return Err(ApiError::bad_input(format!(
-                "amount {amount:?} must be more than zero"
-            )));
-        }
-        let item = item.trim();
-        if item.is_empty() {
-            return Err(ApiError::bad_input("a charge needs an item name (--item)"));
-        }
+            .map_err(|e| ApiError::bad_input(format!("amount {:?}: {e}", printable(amount))))?;
+        venue_pms::money::check_charge_amount(amount_minor, currency)
+            .map_err(|e| ApiError::bad_input(format!("amount {:?}: {e}", printable(amount))))?;
+        let item = CHARGE_ITEM.clean(item)?;
         let stay = self
             .store
             .find_reservation(venue.id, reservation)?
@@ -353,7 +416,7 @@ impl Console {
             source: config.name.clone(),
             reservation_id: stay.id,
             reservation_external_id: stay.external_id.clone(),
-            item: item.to_string(),
+            item,
             amount_minor,
             currency,
             state: ChargeState::Pending,
@@ -381,10 +444,19 @@ impl Console {
                     service_id: config.charge_service_id.clone(),
                 };
                 let run = RunContext::new(&config.retry);
-                if let Err(e) =
-                    crate::fetch::runtime()?.block_on(outbox.flush(&run, Some(charge.id)))
-                {
-                    tracing::warn!(error = %e, "charge kept pending");
+                match crate::fetch::runtime()?.block_on(outbox.flush(&run, Some(charge.id))) {
+                    // Another sender (a sync, the background loop) claimed it first: give it a
+                    // moment to finish, so the answer says what happened to the charge.
+                    Ok(outcome) if outcome.busy > 0 => {
+                        let deadline = std::time::Instant::now() + OTHER_SENDER_WAIT;
+                        while store.borrow().charge_claim(charge.id)?.is_some()
+                            && std::time::Instant::now() < deadline
+                        {
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "charge kept pending"),
                 }
             }
             Err(e) => {
@@ -400,24 +472,45 @@ impl Console {
         Ok(self.store.charges(venue.id, state, None)?)
     }
 
-    /// Sets (or with empty text, clears to empty) the front-desk note on a reservation.
+    /// Sets the front-desk note on a reservation. The text is checked like all free text
+    /// (`venue_domain::text`): empty or whitespace-only text is refused (use
+    /// [`Self::clear_desk_note`]), and so are control characters, escapes and bidi overrides.
     pub fn set_desk_note(&mut self, reservation: &str, text: &str) -> ApiResult<DeskNote> {
+        let text = DESK_NOTE.clean(text)?;
+        self.write_desk_note(reservation, text)
+    }
+
+    /// Clears the front-desk note on a reservation (kept as an empty note, so the clearing
+    /// syncs like any edit); `None` when there was none.
+    pub fn clear_desk_note(&mut self, reservation: &str) -> ApiResult<Option<DeskNote>> {
         let venue = self.venue()?;
-        let stay = self
-            .store
+        let stay = self.stay(&venue, reservation)?;
+        if self.store.desk_note(stay.id)?.is_none() {
+            return Ok(None);
+        }
+        self.write_desk_note(reservation, String::new()).map(Some)
+    }
+
+    fn stay(&self, venue: &Venue, reservation: &str) -> ApiResult<venue_domain::Reservation> {
+        self.store
             .find_reservation(venue.id, reservation)?
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::NotFound,
                     format!("no reservation {reservation:?} (by id or number)"),
                 )
-            })?;
+            })
+    }
+
+    fn write_desk_note(&mut self, reservation: &str, text: String) -> ApiResult<DeskNote> {
+        let venue = self.venue()?;
+        let stay = self.stay(&venue, reservation)?;
         let existing = self.store.desk_note(stay.id)?;
         let note = DeskNote {
             id: existing.map_or_else(new_id, |n| n.id),
             venue_id: venue.id,
             reservation_id: stay.id,
-            text: text.trim().to_string(),
+            text,
             written_by: self.actor().to_string(),
             written_at: Utc::now(),
         };

@@ -11,9 +11,6 @@ use uuid::Uuid;
 use venue_domain::{ChargeState, Currency, Customer, DeskNote, Money, PmsCharge};
 use venue_store::StayFilter;
 
-/// The longest desk note accepted, in characters.
-pub const DESK_NOTE_MAX_CHARS: usize = 4_000;
-
 /// Which stays a list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,15 +222,21 @@ impl Console {
         Ok(charge.into())
     }
 
-    /// Sets the front-desk note on a reservation (empty text clears it), audited as
-    /// `reservation.note` under the signed-in staff member.
+    /// Sets the front-desk note on a reservation, audited as `reservation.note` under the
+    /// signed-in staff member. Saving the editor emptied clears the note; any other text is
+    /// checked like all free text (length, control characters, escapes, bidi overrides).
     pub fn desk_note_write(&mut self, reservation_id: &str, text: &str) -> ApiResult<DeskNoteView> {
         self.authorize(Role::Staff)?;
-        let length = text.trim().chars().count();
-        if length > DESK_NOTE_MAX_CHARS {
-            return Err(ApiError::bad_input(format!(
-                "a desk note is at most {DESK_NOTE_MAX_CHARS} characters (this one has {length})"
-            )));
+        if text.trim().is_empty() {
+            let cleared = self.clear_desk_note(reservation_id)?;
+            return Ok(cleared.map_or_else(
+                || DeskNoteView {
+                    text: String::new(),
+                    written_by: self.actor().to_string(),
+                    written_at: Utc::now(),
+                },
+                DeskNoteView::from,
+            ));
         }
         Ok(self.set_desk_note(reservation_id, text)?.into())
     }
