@@ -207,11 +207,13 @@ sensor_readings_days = 90
 # occupancy.critical (>= 0.95), connector.breaker_open, connector.snapshot_failed (latest run
 # failed or partial), connector.rate_limited (rate_limit_ratio >= 0.2), pms.socket_down
 # (pms_socket_down_seconds > 120), sensor.offline, sensor.auth_failed, pms.charge_failed and
-# pms.vip_arrival (info, once per VIP stay arriving today). A block with a built-in's id changes
+# pms.vip_arrival (info, once per VIP stay arriving today) and console.task_failing (critical: one of
+# `venue run`'s tasks, e.g. recording door counts, has been failing for more than threshold = 60
+# seconds; it resolves when the task recovers). A block with a built-in's id changes
 # only what it sets; a block with a new id is a rule of its own (metric, condition, threshold
 # required). Metrics: occupancy_share, occupancy, breaker_open, snapshot_failed,
 # rate_limit_ratio, pms_socket_down_seconds, sensor_offline, sensor_auth_failed, charge_failed,
-# vip_arrival. Conditions: >=, >, <=, <, ==. window_seconds, cool_down_seconds
+# vip_arrival, task_failing_seconds. Conditions: >=, >, <=, <, ==. window_seconds, cool_down_seconds
 # and clear_after_seconds are 0 to 604800 (a week); threshold any finite number.
 # [[alert_rule]]
 # id = "occupancy.warning"

@@ -33,6 +33,10 @@ pub enum Metric {
     ChargeFailed,
     /// 1 per VIP guest's reservation starting today (venue-local).
     VipArrival,
+    /// Seconds one of `venue run`'s tasks (connectors, pms, sensors, alerts) has been failing
+    /// (its store writes refused, or the task dying). Read from the running process, not the
+    /// store: only the engine of `venue run` or the app's background work sees it.
+    TaskFailingSeconds,
 }
 
 impl Metric {
@@ -47,6 +51,7 @@ impl Metric {
         Metric::SensorAuthFailed,
         Metric::ChargeFailed,
         Metric::VipArrival,
+        Metric::TaskFailingSeconds,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +66,7 @@ impl Metric {
             Metric::SensorAuthFailed => "sensor_auth_failed",
             Metric::ChargeFailed => "charge_failed",
             Metric::VipArrival => "vip_arrival",
+            Metric::TaskFailingSeconds => "task_failing_seconds",
         }
     }
 
@@ -79,6 +85,8 @@ impl Metric {
                 Origin::Connector
             }
             Metric::PmsSocketDownSeconds | Metric::ChargeFailed | Metric::VipArrival => Origin::Pms,
+            // The console's own health: recorded as the console's (the local user's) doing.
+            Metric::TaskFailingSeconds => Origin::User,
         }
     }
 }
