@@ -232,7 +232,8 @@ export type AlertMetric =
   | "sensor_offline"
   | "sensor_auth_failed"
   | "charge_failed"
-  | "vip_arrival";
+  | "vip_arrival"
+  | "task_failing_seconds";
 export type AlertCondition = ">=" | ">" | "<=" | "<" | "==";
 /** Where a rule comes from: built in, venue.toml, or made in the app (only those are edited here). */
 export type RuleSource = "builtin" | "config" | "custom";

@@ -357,9 +357,18 @@ impl From<anyhow::Error> for Failure {
 fn init_logging(data_dir: &Path, force_json: bool) {
     // A broken venue.toml is reported by the command itself; logging just falls back to defaults.
     let config = Config::load(data_dir).unwrap_or_default();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VENUE_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `[log] level` was checked when the config loaded; a bad VENUE_LOG is said, not hidden.
+    let configured = || {
+        tracing_subscriber::EnvFilter::try_new(&config.log.level)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    let filter = match std::env::var("VENUE_LOG") {
+        Ok(value) => tracing_subscriber::EnvFilter::try_new(&value).unwrap_or_else(|e| {
+            eprintln!("venue: warning: VENUE_LOG={value:?} is not a log filter ({e}); using [log] level {:?}", config.log.level);
+            configured()
+        }),
+        Err(_) => configured(),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -531,14 +540,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
             tracing::info!(
                 connectors = console.config().connector.len(),
-                "running until Ctrl-C"
+                "running until Ctrl-C or SIGTERM"
             );
-            console.run_scheduler(async {
-                // Without a signal handler, run until killed.
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            })?;
+            console.run_scheduler(stop_requested())?;
         }
         Command::Secret(SecretCommand::Set { name }) => {
             let mut value = String::new();
@@ -676,6 +680,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what `systemctl stop` and `kill` send): `venue run`
+/// then stops its tasks cleanly, closing its runs, and exits 0. A signal that cannot be
+/// listened for is waited for never (the process runs until killed).
+async fn stop_requested() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: stopping"),
+        () = terminate => tracing::info!("SIGTERM: stopping"),
+    }
 }
 
 /// `venue alerts list`: JSON for scripts, one line per alert for people.

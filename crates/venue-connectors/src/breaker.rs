@@ -14,7 +14,7 @@ pub enum BreakerState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BreakerConfig {
     /// Consecutive failed calls that open the breaker.
     pub failure_threshold: u32,
@@ -28,6 +28,18 @@ impl Default for BreakerConfig {
             failure_threshold: 5,
             cool_down_seconds: 60,
         }
+    }
+}
+
+impl BreakerConfig {
+    /// Every numeric key and its accepted range: 1 to 1,000 failures, a cool-down of 1 s to a
+    /// day. A threshold of 0 would open the breaker on no failure at all.
+    pub fn numbers(&self) -> Vec<crate::config::NumericKey> {
+        use crate::config::NumericKey;
+        vec![
+            NumericKey::u32("failure_threshold", self.failure_threshold, 1..=1_000),
+            NumericKey::u32("cool_down_seconds", self.cool_down_seconds, 1..=86_400),
+        ]
     }
 }
 

@@ -7,6 +7,73 @@ use serde::{Deserialize, Serialize};
 /// No connector runs more often than this, so a restart loop cannot hammer a vendor.
 pub const MIN_INTERVAL_MINUTES: u32 = 5;
 
+/// One numeric key of venue.toml with its value and the range it must be in. Every config
+/// lists its numbers (`numbers()`), so validation, the documented ranges and the tests that
+/// try every out-of-range value all read one table: a number outside its range would
+/// otherwise overflow a date sum (a panic) or be clamped in silence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumericKey {
+    /// The key as written in its table, dotted inside a sub-table ("retry.base_ms").
+    pub key: String,
+    /// None when an optional key is left out.
+    pub value: Option<u64>,
+    pub range: std::ops::RangeInclusive<u64>,
+    /// The largest value the key's type holds (u32::MAX or u64::MAX).
+    pub type_max: u64,
+}
+
+impl NumericKey {
+    pub fn u32(key: &str, value: u32, range: std::ops::RangeInclusive<u32>) -> Self {
+        Self::optional_u32(key, Some(value), range)
+    }
+
+    pub fn optional_u32(
+        key: &str,
+        value: Option<u32>,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Self {
+        NumericKey {
+            key: key.to_string(),
+            value: value.map(u64::from),
+            range: u64::from(*range.start())..=u64::from(*range.end()),
+            type_max: u64::from(u32::MAX),
+        }
+    }
+
+    pub fn u64(key: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Self {
+        NumericKey {
+            key: key.to_string(),
+            value: Some(value),
+            range,
+            type_max: u64::MAX,
+        }
+    }
+
+    /// The same key inside a sub-table: `prefixed("retry.")`.
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        self.key = format!("{prefix}{}", self.key);
+        self
+    }
+
+    /// Names the key, its value and the range when the value is outside it.
+    pub fn check(&self) -> Result<(), String> {
+        match self.value {
+            Some(value) if !self.range.contains(&value) => Err(format!(
+                "{} = {value} is out of range: must be from {} to {}",
+                self.key,
+                self.range.start(),
+                self.range.end()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checks every key of a config's table of numbers; the first one out of range is named.
+pub fn check_numbers(numbers: &[NumericKey]) -> Result<(), String> {
+    numbers.iter().try_for_each(NumericKey::check)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectorKind {
@@ -62,6 +129,33 @@ fn default_overlap() -> u32 {
 }
 
 impl ConnectorConfig {
+    /// Every numeric key and its accepted range: interval 5 minutes to a week, overlap up to a
+    /// week, 1 to 10,000 requests a second, and the retry and breaker ranges.
+    pub fn numbers(&self) -> Vec<NumericKey> {
+        let mut numbers = vec![
+            NumericKey::u32(
+                "interval_minutes",
+                self.interval_minutes,
+                MIN_INTERVAL_MINUTES..=10_080,
+            ),
+            NumericKey::u32("overlap_minutes", self.overlap_minutes, 0..=10_080),
+            NumericKey::optional_u32("requests_per_second", self.requests_per_second, 1..=10_000),
+        ];
+        numbers.extend(
+            self.retry
+                .numbers()
+                .into_iter()
+                .map(|n| n.prefixed("retry.")),
+        );
+        numbers.extend(
+            self.breaker
+                .numbers()
+                .into_iter()
+                .map(|n| n.prefixed("breaker.")),
+        );
+        numbers
+    }
+
     /// Checks what serde cannot; the message names the connector and the field.
     pub fn validate(&self) -> Result<(), String> {
         let bad = |field: &str, why: &str| Err(format!("connector {:?}: {field} {why}", self.name));
@@ -77,15 +171,7 @@ impl ConnectorConfig {
             Ok(url) if matches!(url.scheme(), "http" | "https") => {}
             _ => return bad("base_url", "must be an http(s) URL"),
         }
-        if self.interval_minutes < MIN_INTERVAL_MINUTES {
-            return bad(
-                "interval_minutes",
-                &format!("must be at least {MIN_INTERVAL_MINUTES}"),
-            );
-        }
-        if self.retry.max_attempts == 0 {
-            return bad("retry.max_attempts", "must be at least 1");
-        }
+        check_numbers(&self.numbers()).map_err(|e| format!("connector {:?}: {e}", self.name))?;
         match self.kind {
             ConnectorKind::Square => {
                 if self.location_ids.len() > 10 {
@@ -155,7 +241,10 @@ mod tests {
             "kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ninterval_minutes = 1\n",
         )
         .unwrap_err();
-        assert!(err.contains("at least 5"), "{err}");
+        assert!(
+            err.contains("interval_minutes = 1 is out of range: must be from 5 to 10080"),
+            "{err}"
+        );
         let err = parse(
             "kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\ntoken = \"secret!\"\n",
         )

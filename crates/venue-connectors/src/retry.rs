@@ -41,6 +41,20 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// Every numeric key and its accepted range: a first delay of 1 ms to a minute, delays up
+    /// to 10 minutes, 1 to 20 attempts per request, up to 10,000 retries per run.
+    pub fn numbers(&self) -> Vec<crate::config::NumericKey> {
+        use crate::config::NumericKey;
+        vec![
+            NumericKey::u64("base_ms", self.base_ms, 1..=60_000),
+            NumericKey::u64("max_delay_ms", self.max_delay_ms, 1..=600_000),
+            NumericKey::u32("max_attempts", self.max_attempts, 1..=20),
+            NumericKey::u32("budget_per_run", self.budget_per_run, 0..=10_000),
+        ]
+    }
+}
+
 /// The delays between attempts, as backon consumes them.
 #[derive(Debug, Clone)]
 pub struct Delays {

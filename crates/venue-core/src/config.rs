@@ -4,7 +4,7 @@
 use crate::{ApiError, ApiResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use venue_connectors::config::ConnectorConfig;
+use venue_connectors::config::{check_numbers, ConnectorConfig, NumericKey};
 
 pub const CONFIG_FILE: &str = "venue.toml";
 
@@ -80,6 +80,35 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+impl LogConfig {
+    /// Checks `level` as the logger reads it (tracing's `EnvFilter`), so a typo is an error here
+    /// instead of a silent fall back to "info". A bare word must be a level: `EnvFilter` would
+    /// take "verbose" for a crate name and log almost nothing.
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |why: String| Err(format!("[log] level = {:?}: {why}", self.level));
+        let level = self.level.trim();
+        if level.is_empty() {
+            return bad("is empty: use a level such as \"info\"".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(level) {
+            return bad(format!("is not a log filter ({e})"));
+        }
+        for directive in level.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let bare = !directive.contains('=') && !directive.contains('[');
+            if bare
+                && directive
+                    .parse::<tracing::level_filters::LevelFilter>()
+                    .is_err()
+            {
+                return bad(format!(
+                    "{directive:?} is not a level (trace, debug, info, warn, error or off); for one crate write e.g. \"venue_store=debug\""
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -113,23 +142,23 @@ format = "text"
 # kind = "square"                  # or "toast"
 # name = "square-main"             # letters, digits, '-' and '_'
 # base_url = "https://connect.squareup.com"
-# interval_minutes = 180           # at least 5
-# overlap_minutes = 30             # each fetch re-reads this much before the last one ended
+# interval_minutes = 180           # 5 to 10080 (a week)
+# overlap_minutes = 30             # 0 to 10080; each fetch re-reads this much before the last one ended
 # location_ids = []                # Square: empty means every active location
 # square_source = "orders"         # Square: "orders" (tax, discounts) or "payments"
 # restaurant_guid = "..."          # Toast: required
 # currency = "USD"                 # Toast: required
-# requests_per_second = 10         # overrides the vendor's documented rate
+# requests_per_second = 10         # 1 to 10000; overrides the vendor's documented rate
 # [connector.retry]                # strategy = "exponential" | "linear" | "fixed"
 # strategy = "exponential"
-# base_ms = 500
-# max_delay_ms = 30000
-# max_attempts = 4
+# base_ms = 500                    # 1 to 60000
+# max_delay_ms = 30000             # 1 to 600000
+# max_attempts = 4                 # 1 to 20, the first included
 # jitter = true
-# budget_per_run = 20
+# budget_per_run = 20              # 0 to 10000 retries per run
 # [connector.breaker]
-# failure_threshold = 5
-# cool_down_seconds = 60
+# failure_threshold = 5            # 1 to 1000 failures in a row open it
+# cool_down_seconds = 60           # 1 to 86400
 
 # The property-management system (Mews Connector API): reservations, guests, rooms and
 # services mirrored live over its websocket; charges posted to stays. Secrets:
@@ -141,9 +170,15 @@ format = "text"
 # api_url = "https://api.mews-demo.com"
 # ws_url = "wss://ws.mews-demo.com/ws/connector"
 # charge_service_id = "..."        # default: the first active "Additional" service
-# poll_interval_minutes = 5        # polling while the socket is down
-# overlap_minutes = 10             # each pull re-reads this much before the last one ended
-# first_sync_days = 90             # how far back the first (and --full) sync reaches
+# poll_interval_minutes = 5        # 1 to 1440; polling while the socket is down
+# overlap_minutes = 10             # 0 to 10080; each pull re-reads this much before the last one ended
+# first_sync_days = 90             # 1 to 3650; how far back the first (and --full) sync reaches
+# event_batch_ms = 5               # 0 to 10000
+# ping_interval_seconds = 15       # 1 to 300
+# dead_after_seconds = 45          # 2 to 3600, longer than the ping interval
+# requests_per_window = 200        # 1 to 1000000 requests ...
+# window_seconds = 30              # ... per 1 to 86400 s
+# [pms.retry] and [pms.breaker]: as for a connector
 
 # Door counters (one [[sensor]] block each). Password secret: sensor-<name>.
 #
@@ -152,9 +187,11 @@ format = "text"
 # name = "front-door"
 # url = "http://192.168.1.40"      # HTTP devices; https needs cert_sha256 for self-signed certificates
 # zone = "bar"
-# interval_seconds = 60
+# interval_seconds = 60            # 1 to 3600
+# timeout_ms = 5000                # 10 to 120000
+# offline_after = 3                # 1 to 1000 failed polls in a row
 # username = "root"
-# daily_reset_hour = 4             # venue-local hour occupancy goes back to zero (closing)
+# daily_reset_hour = 4             # 0 to 23: venue-local hour occupancy goes back to zero (closing)
 # [[sensor]]
 # kind = "mqtt"                    # devices that push (Xovis logics) to a broker
 # name = "terrace"
@@ -163,18 +200,21 @@ format = "text"
 # zone = "terrace"
 
 [retention]
-# Raw sensor readings are kept this long; 15-minute, hour and day rollups stay.
+# Raw sensor readings are kept this long (1 to 3650 days); 15-minute, hour and day rollups stay.
 sensor_readings_days = 90
 
 # Alert rules. Built-in rules are on by default (ids): occupancy.warning (occupancy_share >= 0.8),
 # occupancy.critical (>= 0.95), connector.breaker_open, connector.snapshot_failed (latest run
 # failed or partial), connector.rate_limited (rate_limit_ratio >= 0.2), pms.socket_down
 # (pms_socket_down_seconds > 120), sensor.offline, sensor.auth_failed, pms.charge_failed and
-# pms.vip_arrival (info, once per VIP stay arriving today). A block with a built-in's id changes
+# pms.vip_arrival (info, once per VIP stay arriving today) and console.task_failing (critical: one of
+# `venue run`'s tasks, e.g. recording door counts, has been failing for more than threshold = 60
+# seconds; it resolves when the task recovers). A block with a built-in's id changes
 # only what it sets; a block with a new id is a rule of its own (metric, condition, threshold
 # required). Metrics: occupancy_share, occupancy, breaker_open, snapshot_failed,
 # rate_limit_ratio, pms_socket_down_seconds, sensor_offline, sensor_auth_failed, charge_failed,
-# vip_arrival. Conditions: >=, >, <=, <, ==.
+# vip_arrival, task_failing_seconds. Conditions: >=, >, <=, <, ==. window_seconds, cool_down_seconds
+# and clear_after_seconds are 0 to 604800 (a week); threshold any finite number.
 # [[alert_rule]]
 # id = "occupancy.warning"
 # threshold = 0.85
@@ -198,8 +238,8 @@ impl Config {
     /// Loads the data dir's config; a missing file means defaults.
     pub fn load(data_dir: &Path) -> ApiResult<Config> {
         let path = data_dir.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => {
                 return Err(ApiError::new(
@@ -208,7 +248,33 @@ impl Config {
                 ))
             }
         };
-        Self::parse(&text).map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            ApiError::bad_input(format!(
+                "{}: not valid UTF-8 at byte {}: save the file as UTF-8",
+                path.display(),
+                e.valid_up_to()
+            ))
+        })?;
+        Self::parse(text).map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))
+    }
+
+    /// The numeric keys of `[console]` and `[retention]` and their ranges: the inactivity lock
+    /// from 30 s to a day, raw sensor readings kept 1 day to 10 years.
+    pub fn numbers(&self) -> Vec<NumericKey> {
+        vec![
+            NumericKey::u32(
+                "lock_after_seconds",
+                self.console.lock_after_seconds,
+                ConsoleConfig::LOCK_AFTER_RANGE,
+            )
+            .prefixed("[console] "),
+            NumericKey::u32(
+                "sensor_readings_days",
+                self.retention.sensor_readings_days,
+                1..=3_650,
+            )
+            .prefixed("[retention] "),
+        ]
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
@@ -230,19 +296,10 @@ impl Config {
                 ));
             }
         }
-        let lock = config.console.lock_after_seconds;
-        if !ConsoleConfig::LOCK_AFTER_RANGE.contains(&lock) {
-            return Err(format!(
-                "[console] lock_after_seconds = {lock}: must be between {} and {} seconds",
-                ConsoleConfig::LOCK_AFTER_RANGE.start(),
-                ConsoleConfig::LOCK_AFTER_RANGE.end()
-            ));
-        }
-        if config.retention.sensor_readings_days == 0 {
-            return Err("[retention] sensor_readings_days must be at least 1".into());
-        }
+        check_numbers(&config.numbers())?;
+        config.log.validate()?;
         if let Some(pms) = &config.pms {
-            pms.validate().map_err(|e| format!("[pms]: {e}"))?;
+            pms.validate()?;
             // Rows are keyed by source: a PMS and a POS connector must not share a name.
             if names.contains(pms.name.as_str()) {
                 return Err(format!(

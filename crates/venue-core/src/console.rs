@@ -170,6 +170,12 @@ impl Console {
         &self.data_dir
     }
 
+    /// How long the store waits for another process's write lock before an operation fails
+    /// as busy (5 s by default). Tests shorten it to provoke a busy store.
+    pub fn set_store_busy_timeout(&mut self, timeout: std::time::Duration) -> ApiResult<()> {
+        Ok(self.store.set_busy_timeout(timeout)?)
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

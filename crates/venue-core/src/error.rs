@@ -26,6 +26,9 @@ pub enum ErrorCode {
     /// An app update could not be checked, downloaded or verified (server unreachable, bad
     /// manifest, a signature that does not match the app's public key); nothing was installed.
     UpdateFailed,
+    /// The store did not answer for a passing reason (another process holds its write lock
+    /// past the busy timeout, an I/O hiccup, a full disk): worth trying again shortly.
+    StoreBusy,
     Io,
     Internal,
 }
@@ -64,6 +67,11 @@ impl ApiError {
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadInput, message)
     }
+
+    /// Whether trying again shortly may succeed (see [`ErrorCode::StoreBusy`]).
+    pub fn is_transient(&self) -> bool {
+        self.code == ErrorCode::StoreBusy
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -77,6 +85,7 @@ impl std::error::Error for ApiError {}
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let code = match &e {
+            e if e.is_transient() => ErrorCode::StoreBusy,
             StoreError::NotADatabase { .. }
             | StoreError::ForeignDatabase { .. }
             | StoreError::NewerSchema { .. }

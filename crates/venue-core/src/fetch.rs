@@ -2,10 +2,12 @@
 //! high-water mark minus an overlap, keeps what it got if it fails part-way (marked partial),
 //! and updates the connector's breaker and metrics.
 
+use crate::supervisor::{retry_delays, retry_store, stopped, supervise, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use tracing::Instrument;
 use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
@@ -206,9 +208,9 @@ async fn run_one(
     venue: &Venue,
     config: &ConnectorConfig,
     since: Option<DateTime<Utc>>,
+    run: RunContext,
 ) -> ApiResult<FetchReport> {
     // Every log line of the run carries its connector and correlation id.
-    let run = RunContext::new(&config.retry);
     let span = tracing::info_span!("fetch", connector = %config.name, correlation_id = %run.correlation_id);
     fetch_one(store, secrets, sessions, venue, config, since, run)
         .instrument(span)
@@ -552,10 +554,17 @@ impl Console {
 
     /// `run_scheduler`, also running a connector at once whenever its name arrives on
     /// `fetch_now` (the app's "Fetch now" button), so a manual fetch never races a scheduled one.
+    ///
+    /// Four tasks run under a supervisor ([`crate::supervisor`]): the connectors' schedule, the
+    /// PMS mirror, the door counters and the alert rules. A store that refuses a write for a
+    /// passing reason is retried with backoff; a task that dies is restarted, and an alert
+    /// opens when one has failed for longer than the `console.task_failing` rule allows. Only
+    /// `stop` ends them: fetches under way are then abandoned and their snapshots closed as
+    /// interrupted, the PMS socket's run is closed, pending door counts are written.
     pub fn run_scheduler_with(
         &mut self,
         stop: impl std::future::Future<Output = ()>,
-        fetch_now: Option<&mut FetchNowReceiver>,
+        mut fetch_now: Option<&mut FetchNowReceiver>,
     ) -> ApiResult<()> {
         let venue = self.venue()?;
         let configs = self.config.connector.clone();
@@ -564,106 +573,125 @@ impl Console {
         let retention_days = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
         let sessions = &self.sessions;
+        let rules = crate::alerts::configured_rules(&self.config).map_err(ApiError::bad_input)?;
+        let health = TaskHealth::default();
         // Alert rules (issue 7): evaluated as data arrives, woken by a store listener added
         // next to any already registered, which are put back when the loop ends.
-        let mut alert_engine = crate::alerts::AlertEngine::new(
-            venue.clone(),
-            crate::alerts::configured_rules(&self.config).map_err(ApiError::bad_input)?,
-        );
         let alerts_wake = std::sync::Arc::new(tokio::sync::Notify::new());
         let listeners_before = self.store.replace_change_listener(None);
         self.store.replace_change_listener(listeners_before.clone());
         self.store
             .add_change_listener(crate::alerts::wake_listener(&alerts_wake));
-        // End of the alert-rules setup.
         let store = RefCell::new(&mut self.store);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let result = runtime()?.block_on(async {
-            let connectors = async {
-                let result = connectors_loop(
-                    &store,
-                    secrets,
-                    sessions,
-                    &venue,
-                    &configs,
-                    stop_rx.clone(),
-                    fetch_now,
-                )
-                .await;
-                let _ = stop_tx.send(true);
-                result
-            };
-            let pms_loop = async {
-                let result = match &pms {
+        let result = runtime().map(|runtime| {
+            runtime.block_on(async {
+                let connectors = supervise(Task::Connectors, &health, &stop_rx, async || {
+                    connectors_loop(
+                        &store,
+                        secrets,
+                        sessions,
+                        &venue,
+                        &configs,
+                        &health,
+                        &stop_rx,
+                        fetch_now.as_deref_mut(),
+                    )
+                    .await
+                });
+                let pms_loop = supervise(Task::Pms, &health, &stop_rx, async || match &pms {
                     Some(config) => {
-                        crate::pms::pms_live(&store, secrets, &venue, config, stop_rx.clone())
-                            .await
-                            .map(|_| ())
+                        crate::pms::pms_live(
+                            &store,
+                            secrets,
+                            &venue,
+                            config,
+                            &health,
+                            stop_rx.clone(),
+                        )
+                        .await?;
+                        Ok(())
                     }
                     None => Ok(()),
+                });
+                let sensors_loop = supervise(Task::Sensors, &health, &stop_rx, async || {
+                    crate::sensors::sensors_live(
+                        &store,
+                        secrets,
+                        &venue,
+                        &sensors,
+                        retention_days,
+                        &health,
+                        stop_rx.clone(),
+                    )
+                    .await?;
+                    Ok(())
+                });
+                let alerts_loop = supervise(Task::Alerts, &health, &stop_rx, async || {
+                    let mut engine = crate::alerts::AlertEngine::new(venue.clone(), rules.clone())
+                        .with_task_health(health.clone());
+                    crate::alerts::alerts_live(
+                        &store,
+                        &mut engine,
+                        alerts_wake.clone(),
+                        crate::alerts::TICK,
+                        crate::alerts::DEBOUNCE,
+                        &health,
+                        stop_rx.clone(),
+                    )
+                    .await;
+                    Ok(())
+                });
+                let trigger = async {
+                    stop.await;
+                    tracing::info!("stopping: finishing the tasks' last writes");
+                    let _ = stop_tx.send(true);
                 };
-                if result.is_err() {
-                    let _ = stop_tx.send(true);
-                }
-                result
-            };
-            let sensors_loop = async {
-                let result = crate::sensors::sensors_live(
-                    &store,
-                    secrets,
-                    &venue,
-                    &sensors,
-                    retention_days,
-                    stop_rx.clone(),
-                )
-                .await
-                .map(|_| ());
-                if result.is_err() {
-                    let _ = stop_tx.send(true);
-                }
-                result
-            };
-            let trigger = async {
-                let mut stopped = stop_rx.clone();
-                tokio::select! {
-                    _ = stop => {}
-                    _ = stopped.wait_for(|s| *s) => {}
-                }
-                let _ = stop_tx.send(true);
-            };
-            // Alert rules (issue 7): the 4th task; it ends when `stop_rx` flips.
-            let alerts_loop = crate::alerts::alerts_live(
-                &store,
-                &mut alert_engine,
-                alerts_wake.clone(),
-                crate::alerts::TICK,
-                crate::alerts::DEBOUNCE,
-                stop_rx.clone(),
-            );
-            let (a, b, c, (), ()) =
                 tokio::join!(connectors, pms_loop, sensors_loop, alerts_loop, trigger);
-            c.and(b).and(a)
+            })
         });
         store.into_inner().replace_change_listener(listeners_before);
         result
     }
 }
 
+/// A connector whose last run ended with an error: when to try it again.
+struct Held {
+    delays: backon::ExponentialBackoff,
+    retry_at: DateTime<Utc>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn connectors_loop(
     store: &RefCell<&mut Store>,
     secrets: Option<&dyn SecretStore>,
     sessions: &Sessions,
     venue: &Venue,
     configs: &[ConnectorConfig],
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    health: &TaskHealth,
+    stop: &tokio::sync::watch::Receiver<bool>,
     mut fetch_now: Option<&mut FetchNowReceiver>,
 ) -> ApiResult<()> {
+    let mut held: HashMap<String, Held> = HashMap::new();
     loop {
         let now = Utc::now();
         let mut due = Vec::new();
         let mut next_due = now + Duration::minutes(1);
         for config in configs {
-            let at = next_run_at(&store.borrow(), venue, config, now)?;
+            let at = match held.get(&config.name) {
+                // A run that failed is tried again on its own backoff, not a whole interval on.
+                Some(h) => h.retry_at,
+                None => {
+                    retry_store(
+                        health,
+                        Task::Connectors,
+                        stop,
+                        "reading the connectors' last runs",
+                        || -> ApiResult<_> { next_run_at(&store.borrow(), venue, config, now) },
+                    )
+                    .await?
+                }
+            };
             if at <= now {
                 due.push(config.clone());
             } else {
@@ -671,14 +699,22 @@ async fn connectors_loop(
             }
         }
         if !due.is_empty() {
-            for report in run_all(store, secrets, sessions, venue, &due, None).await? {
-                tracing::info!(connector = %report.connector, status = %report.snapshot.status, "scheduled fetch done");
+            let runs = ScheduledRuns {
+                store,
+                secrets,
+                sessions,
+                venue,
+                health,
+                stop,
+            };
+            if !runs.run(&due, &mut held, "scheduled fetch").await {
+                return Ok(());
             }
             continue;
         }
         let wait = (next_due - Utc::now()).to_std().unwrap_or_default();
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => return Ok(()),
+            () = stopped(stop) => return Ok(()),
             _ = tokio::time::sleep(wait) => {}
             requested = next_request(&mut fetch_now) => {
                 let wanted: Vec<ConnectorConfig> =
@@ -686,9 +722,126 @@ async fn connectors_loop(
                 if wanted.is_empty() {
                     tracing::warn!(connector = %requested, "fetch now asked for an unknown connector");
                 }
-                for report in run_all(store, secrets, sessions, venue, &wanted, None).await? {
-                    tracing::info!(connector = %report.connector, status = %report.snapshot.status, "fetch now done");
+                let runs = ScheduledRuns { store, secrets, sessions, venue, health, stop };
+                if !runs.run(&wanted, &mut held, "fetch now").await {
+                    return Ok(());
                 }
+            }
+        }
+    }
+}
+
+/// What the connectors task runs fetches with.
+struct ScheduledRuns<'r, 's, 'a> {
+    store: &'r RefCell<&'s mut Store>,
+    secrets: Option<&'a dyn SecretStore>,
+    sessions: &'r Sessions,
+    venue: &'r Venue,
+    health: &'r TaskHealth,
+    stop: &'r tokio::sync::watch::Receiver<bool>,
+}
+
+impl ScheduledRuns<'_, '_, '_> {
+    /// Runs `configs` now, concurrently. A run that ends with an error (the store refused its
+    /// snapshot, a setting it cannot use) is logged, counted in the task's health and tried
+    /// again with backoff, up to the connector's interval. False when a stop came first: the
+    /// runs are abandoned and their snapshots closed as interrupted.
+    async fn run(
+        &self,
+        configs: &[ConnectorConfig],
+        held: &mut HashMap<String, Held>,
+        why: &str,
+    ) -> bool {
+        let runs: Vec<(&ConnectorConfig, RunContext)> = configs
+            .iter()
+            .map(|c| (c, RunContext::new(&c.retry)))
+            .collect();
+        let started: Vec<(String, String)> = runs
+            .iter()
+            .map(|(c, run)| (c.name.clone(), run.correlation_id.clone()))
+            .collect();
+        let all = futures_util::future::join_all(runs.into_iter().map(|(c, run)| {
+            run_one(
+                self.store,
+                self.secrets,
+                self.sessions,
+                self.venue,
+                c,
+                None,
+                run,
+            )
+        }));
+        let results = tokio::select! {
+            results = all => results,
+            () = stopped(self.stop) => {
+                self.close_interrupted(&started);
+                return false;
+            }
+        };
+        for (config, result) in configs.iter().zip(results) {
+            let name = config.name.as_str();
+            match result {
+                Ok(report) => {
+                    held.remove(name);
+                    tracing::info!(connector = %report.connector, status = %report.snapshot.status, "{why} done");
+                }
+                Err(e) => {
+                    let interval = std::time::Duration::from_secs(
+                        u64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)) * 60,
+                    );
+                    let h = held.entry(name.to_string()).or_insert_with(|| Held {
+                        delays: retry_delays(interval),
+                        retry_at: Utc::now(),
+                    });
+                    let wait = h.delays.next().unwrap_or(interval);
+                    h.retry_at =
+                        Utc::now() + Duration::from_std(wait).unwrap_or(Duration::minutes(5));
+                    let failing = self.health.failed(
+                        Task::Connectors,
+                        &format!("connector {name}: {}", e.message),
+                    );
+                    tracing::error!(
+                        connector = name,
+                        error = %e,
+                        failures = failing.failures,
+                        failing_since = %failing.since,
+                        "{why} of {name} failed: {e}; trying again in {:.0} s",
+                        wait.as_secs_f64()
+                    );
+                }
+            }
+        }
+        if held.is_empty() {
+            self.health.recovered(Task::Connectors);
+        }
+        true
+    }
+
+    /// Closes the snapshots of runs abandoned at a stop (found by their correlation ids, so
+    /// another process's run of the same connector is left alone): partial when they wrote
+    /// something, failed otherwise; the next run starts again where they started.
+    fn close_interrupted(&self, started: &[(String, String)]) {
+        for (name, correlation_id) in started {
+            let closed = (|| -> ApiResult<()> {
+                let running = self.store.borrow().running_snapshots(self.venue.id, name)?;
+                for mut snapshot in running
+                    .into_iter()
+                    .filter(|s| &s.correlation_id == correlation_id)
+                {
+                    snapshot.status = if snapshot.records_written > 0 {
+                        SnapshotStatus::Partial
+                    } else {
+                        SnapshotStatus::Failed
+                    };
+                    snapshot.error =
+                        Some("interrupted: the console was stopped during this fetch".into());
+                    snapshot.finished_at = Some(Utc::now());
+                    save(self.store, &snapshot)?;
+                }
+                Ok(())
+            })();
+            if let Err(e) = closed {
+                tracing::error!(connector = %name, error = %e, "could not close the run interrupted by the stop; the next run closes it");
             }
         }
     }
@@ -717,9 +870,10 @@ async fn run_all(
     configs: &[ConnectorConfig],
     since: Option<DateTime<Utc>>,
 ) -> ApiResult<Vec<FetchReport>> {
-    let runs = configs
-        .iter()
-        .map(|c| run_one(store, secrets, sessions, venue, c, since));
+    let runs = configs.iter().map(|c| {
+        let run = RunContext::new(&c.retry);
+        run_one(store, secrets, sessions, venue, c, since, run)
+    });
     futures_util::future::join_all(runs)
         .await
         .into_iter()

@@ -16,6 +16,7 @@ mod report;
 mod secrets;
 mod sensors;
 mod staff;
+pub mod supervisor;
 pub mod views;
 
 pub use access::{Access, Role, SessionInfo};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::time::Duration;
 use venue_connectors::breaker::BreakerConfig;
+use venue_connectors::config::{check_numbers, NumericKey};
 use venue_connectors::http::{HttpSettings, Quota};
 use venue_connectors::retry::RetryPolicy;
 
@@ -128,7 +129,44 @@ impl PmsConfig {
         }
     }
 
-    /// Checks what serde cannot; the message names the field.
+    /// Every numeric key and its accepted range: polling every minute to every day, overlaps
+    /// up to a week, a first sync of 1 day to 10 years, batches up to 10 s, pings every 1 s to
+    /// 5 minutes, a dead socket after 2 s to an hour, and the retry and breaker ranges.
+    pub fn numbers(&self) -> Vec<NumericKey> {
+        let mut numbers = vec![
+            NumericKey::u32(
+                "poll_interval_minutes",
+                self.poll_interval_minutes,
+                1..=1_440,
+            ),
+            NumericKey::u32("overlap_minutes", self.overlap_minutes, 0..=10_080),
+            NumericKey::u32("first_sync_days", self.first_sync_days, 1..=3_650),
+            NumericKey::u64("event_batch_ms", self.event_batch_ms, 0..=MAX_BATCH_MS),
+            NumericKey::u64("ping_interval_seconds", self.ping_interval_seconds, 1..=300),
+            NumericKey::u64("dead_after_seconds", self.dead_after_seconds, 2..=3_600),
+            NumericKey::u32(
+                "requests_per_window",
+                self.requests_per_window,
+                1..=1_000_000,
+            ),
+            NumericKey::u64("window_seconds", self.window_seconds, 1..=86_400),
+        ];
+        numbers.extend(
+            self.retry
+                .numbers()
+                .into_iter()
+                .map(|n| n.prefixed("retry.")),
+        );
+        numbers.extend(
+            self.breaker
+                .numbers()
+                .into_iter()
+                .map(|n| n.prefixed("breaker.")),
+        );
+        numbers
+    }
+
+    /// Checks what serde cannot; the message names the field (and starts with "[pms]").
     pub fn validate(&self) -> Result<(), String> {
         let bad = |field: &str, why: &str| Err(format!("[pms] {field} {why}"));
         if self.name.is_empty()
@@ -156,32 +194,12 @@ impl PmsConfig {
         if self.charge_service_id.as_deref().is_some_and(str::is_empty) {
             return bad("charge_service_id", "must not be empty when set");
         }
-        if self.poll_interval_minutes < 1 {
-            return bad("poll_interval_minutes", "must be at least 1");
-        }
-        if self.first_sync_days < 1 {
-            return bad("first_sync_days", "must be at least 1");
-        }
-        if self.event_batch_ms > MAX_BATCH_MS {
-            return bad("event_batch_ms", &format!("must be at most {MAX_BATCH_MS}"));
-        }
-        if self.ping_interval_seconds < 1 {
-            return bad("ping_interval_seconds", "must be at least 1");
-        }
+        check_numbers(&self.numbers()).map_err(|e| format!("[pms] {e}"))?;
         if self.dead_after_seconds <= self.ping_interval_seconds {
             return bad(
                 "dead_after_seconds",
                 "must be longer than ping_interval_seconds (a pong needs time to come back)",
             );
-        }
-        if self.requests_per_window < 1 {
-            return bad("requests_per_window", "must be at least 1");
-        }
-        if self.window_seconds < 1 {
-            return bad("window_seconds", "must be at least 1");
-        }
-        if self.retry.max_attempts == 0 {
-            return bad("retry.max_attempts", "must be at least 1");
         }
         Ok(())
     }

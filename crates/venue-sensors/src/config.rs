@@ -2,6 +2,7 @@
 //! (`sensor-<name>`, resolved through `venue_connectors::secrets::resolve`).
 
 use serde::{Deserialize, Serialize};
+use venue_connectors::config::{check_numbers, NumericKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SensorKind {
@@ -97,6 +98,18 @@ impl SensorConfig {
         }
     }
 
+    /// Every numeric key (but `logic_id`, an id) and its accepted range: polling every 1 s to
+    /// every hour, a timeout of 10 ms to 2 minutes, offline after 1 to 1,000 failures, a reset
+    /// hour of 0 to 23.
+    pub fn numbers(&self) -> Vec<NumericKey> {
+        vec![
+            NumericKey::u32("interval_seconds", self.interval_seconds, 1..=3_600),
+            NumericKey::u64("timeout_ms", self.timeout_ms, 10..=120_000),
+            NumericKey::u32("offline_after", self.offline_after, 1..=1_000),
+            NumericKey::optional_u32("daily_reset_hour", self.daily_reset_hour, 0..=23),
+        ]
+    }
+
     /// Checks what serde cannot; the message names the sensor and the field.
     pub fn validate(&self) -> Result<(), String> {
         let bad = |field: &str, why: &str| Err(format!("sensor {:?}: {field} {why}", self.name));
@@ -106,18 +119,7 @@ impl SensorConfig {
         if !valid_name(&self.zone) {
             return bad("zone", "must be letters, digits, '-' or '_'");
         }
-        if self.interval_seconds == 0 {
-            return bad("interval_seconds", "must be at least 1");
-        }
-        if self.timeout_ms == 0 {
-            return bad("timeout_ms", "must be at least 1");
-        }
-        if self.offline_after == 0 {
-            return bad("offline_after", "must be at least 1");
-        }
-        if self.daily_reset_hour.is_some_and(|h| h > 23) {
-            return bad("daily_reset_hour", "must be an hour from 0 to 23");
-        }
+        check_numbers(&self.numbers()).map_err(|e| format!("sensor {:?}: {e}", self.name))?;
         if let Some(pin) = &self.cert_sha256 {
             if let Err(why) = crate::http::parse_pin(pin) {
                 return bad("cert_sha256", &why);

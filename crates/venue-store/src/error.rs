@@ -43,4 +43,21 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the operation may succeed if tried again shortly: the write lock held by another
+    /// connection past the busy timeout, an I/O error, a full disk. Long-running tasks retry
+    /// these with backoff instead of giving up.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode as Code;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                Code::DatabaseBusy | Code::DatabaseLocked | Code::SystemIoFailure | Code::DiskFull
+            ),
+            StoreError::Io { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -99,6 +99,13 @@ impl Store {
         &self.path
     }
 
+    /// How long a statement waits for another connection's write lock before failing with
+    /// "database is locked" (5 s from `open`). Tests shorten it to provoke that failure.
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout)?;
+        Ok(())
+    }
+
     /// This installation's node id, stamped on every change it writes.
     pub fn node_id(&self) -> NodeId {
         self.node

@@ -92,6 +92,7 @@ export function demoAlertRules(): AlertRuleView[] {
     rule("sensor.auth_failed", "sensor_auth_failed", ">=", 1, "critical", 600),
     rule("pms.charge_failed", "charge_failed", ">=", 1, "warning", 3600, 0),
     rule("pms.vip_arrival", "vip_arrival", ">=", 1, "info", 86_400, 0),
+    rule("console.task_failing", "task_failing_seconds", ">", 60, "critical", 0, 0),
     { ...rule("terrace-busy", "occupancy", ">", 60, "warning", 900), window_seconds: 300, active_hours: "18:00-02:00", title: "Terrace is filling up", source: "custom" },
   ];
 }

@@ -15,6 +15,7 @@ export const METRICS: ReadonlyArray<{ id: AlertMetric; label: string; unit: Unit
   { id: "sensor_auth_failed", label: "Door sensor refuses its credentials", unit: "count" },
   { id: "charge_failed", label: "Room charge failed to post", unit: "count" },
   { id: "vip_arrival", label: "VIP arriving today", unit: "count" },
+  { id: "task_failing_seconds", label: "Console task failing (door counts not recorded, sales not fetched…)", unit: "seconds" },
 ];
 
 export const CONDITIONS: ReadonlyArray<{ id: AlertCondition; label: string }> = [

@@ -129,5 +129,17 @@ pub fn builtin_rules() -> Vec<AlertRule> {
             86_400,
             0,
         ),
+        // A task of `venue run` failing for over a minute (door counts not recorded, sales not
+        // fetched...). It resolves as soon as the task works again; a failure that ended
+        // before the alert could be written (the store itself refused) is recorded resolved.
+        rule(
+            crate::supervisor::TASK_FAILING_RULE,
+            TaskFailingSeconds,
+            Above,
+            60.0,
+            Severity::Critical,
+            0,
+            0,
+        ),
     ]
 }

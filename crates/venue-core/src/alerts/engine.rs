@@ -6,6 +6,7 @@
 
 use super::metrics::{observe, Observation};
 use super::rules::{AlertRule, Metric};
+use crate::supervisor::TaskHealth;
 use crate::ApiResult;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -39,6 +40,10 @@ pub struct AlertEngine {
     custom: Vec<AlertRule>,
     holding_since: HashMap<String, DateTime<Utc>>,
     clear_since: HashMap<String, DateTime<Utc>>,
+    /// The health of this process's long-running tasks, for `task_failing_seconds`; without
+    /// it (a one-off evaluation) rules on that metric are left alone, neither opened nor
+    /// resolved, since only the process running the tasks knows.
+    tasks: Option<TaskHealth>,
 }
 
 impl AlertEngine {
@@ -49,7 +54,14 @@ impl AlertEngine {
             custom: Vec::new(),
             holding_since: HashMap::new(),
             clear_since: HashMap::new(),
+            tasks: None,
         }
+    }
+
+    /// Watches `health` for the `task_failing_seconds` metric (`venue run`, the app).
+    pub fn with_task_health(mut self, health: TaskHealth) -> Self {
+        self.tasks = Some(health);
+        self
     }
 
     /// Every rule the engine evaluates (disabled ones included).
@@ -86,15 +98,20 @@ impl AlertEngine {
         let rules: Vec<AlertRule> = self.rules().filter(|r| r.enabled).cloned().collect();
         let mut cache: HashMap<Metric, Vec<Observation>> = HashMap::new();
         let mut report = Evaluation::default();
+        self.record_outages(store, &rules, now, &mut report)?;
         for rule in &rules {
+            if rule.metric == Metric::TaskFailingSeconds && self.tasks.is_none() {
+                continue;
+            }
             let active = rule.active_hours.is_none_or(|h| h.contains(local));
             // Outside its active hours a rule's condition counts as clear.
             let holding: Vec<Observation> = if active {
                 let all = match cache.entry(rule.metric) {
                     Entry::Occupied(seen) => seen.into_mut(),
-                    Entry::Vacant(slot) => {
-                        slot.insert(observe(store, &self.venue, rule.metric, now)?)
-                    }
+                    Entry::Vacant(slot) => slot.insert(match rule.metric {
+                        Metric::TaskFailingSeconds => self.task_observations(now),
+                        metric => observe(store, &self.venue, metric, now)?,
+                    }),
                 };
                 all.iter()
                     .filter(|o| rule.condition.holds(o.value, rule.threshold))
@@ -107,6 +124,99 @@ impl AlertEngine {
         }
         self.resolve_orphans(store, &rules, now, &mut report)?;
         Ok(report)
+    }
+
+    /// One observation per failing task: how long it has failed, in seconds.
+    fn task_observations(&self, now: DateTime<Utc>) -> Vec<Observation> {
+        let Some(health) = &self.tasks else {
+            return Vec::new();
+        };
+        health
+            .failing()
+            .into_iter()
+            .map(|(task, failing)| Observation {
+                subject: task.name().to_string(),
+                value: (now - failing.since).num_seconds().max(0) as f64,
+                title: format!(
+                    "{} since {}",
+                    task.what_stops(),
+                    self.local_time(failing.since)
+                ),
+                body: format!(
+                    "{} failed attempts; the last: {}. The console keeps trying, and this alert resolves once it works again.",
+                    failing.failures, failing.last_error
+                ),
+            })
+            .collect()
+    }
+
+    fn local_time(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.venue.timezone)
+            .format("%H:%M")
+            .to_string()
+    }
+
+    /// Records the task failures that ended before an alert could open (the store itself was
+    /// refusing writes, so the engine could not write one) and lasted long enough for one: as
+    /// an alert already resolved, so the failure is on the record. A failure whose alert is
+    /// still unresolved is left to the rule, which resolves it.
+    fn record_outages(
+        &mut self,
+        store: &mut Store,
+        rules: &[AlertRule],
+        now: DateTime<Utc>,
+        report: &mut Evaluation,
+    ) -> ApiResult<()> {
+        let Some(health) = self.tasks.clone() else {
+            return Ok(());
+        };
+        let watching: Vec<&AlertRule> = rules
+            .iter()
+            .filter(|r| r.metric == Metric::TaskFailingSeconds)
+            .collect();
+        for outage in health.ended() {
+            let lasted = outage.lasted().num_seconds().max(0) as f64;
+            for rule in &watching {
+                let key = dedupe_key(&rule.id, outage.task.name());
+                if !rule.condition.holds(lasted, rule.threshold)
+                    || store.open_alert(self.venue.id, &key)?.is_some()
+                {
+                    continue;
+                }
+                let alert = Alert {
+                    id: new_id(),
+                    venue_id: self.venue.id,
+                    rule: rule.id.clone(),
+                    dedupe_key: key,
+                    severity: rule.severity,
+                    title: rule.title.clone().unwrap_or_else(|| {
+                        format!(
+                            "{} from {} to {}",
+                            outage.task.what_stopped(),
+                            self.local_time(outage.from),
+                            self.local_time(outage.to)
+                        )
+                    }),
+                    body: format!(
+                        "For {} s, {} failed attempts; the last: {}. It works again since {}.",
+                        lasted,
+                        outage.failures,
+                        outage.last_error,
+                        self.local_time(outage.to)
+                    ),
+                    state: AlertState::Resolved,
+                    opened_at: outage.from,
+                    acknowledged_at: None,
+                    acknowledged_by: None,
+                    resolved_at: Some(outage.to.min(now)),
+                };
+                store.save_audited(rule.metric.origin(), ENGINE_ACTOR, "alert.open", &alert)?;
+                tracing::warn!(rule = %rule.id, task = outage.task.name(), seconds = lasted, "alert recorded for a task failure that has ended");
+                report.resolved.push(alert);
+            }
+            health.settle(&outage);
+        }
+        Ok(())
     }
 
     /// Resolves the alerts of rules that were disabled or deleted since they opened: no

@@ -155,6 +155,8 @@ pub fn observe(
                 )
             })
             .collect(),
+        // Not in the store: the engine reads it from its process's task health.
+        Metric::TaskFailingSeconds => Vec::new(),
         Metric::VipArrival => {
             let (start, end) = venue.day_bounds(venue.local_date(now));
             store

@@ -25,6 +25,7 @@ pub use rules::{
 };
 
 use crate::config::Config;
+use crate::supervisor::{stopped, Task, TaskHealth};
 use crate::views::AlertView;
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use chrono::Utc;
@@ -74,6 +75,8 @@ pub struct AlertRuleView {
 /// How often the live loop evaluates without new data, for conditions time alone makes true
 /// (a socket down past its grace period, active hours starting, the day's VIP arrivals).
 pub const TICK: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the live loop evaluates while one of `venue run`'s tasks is failing.
+const FAILING_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long the live loop lets a burst of writes land before evaluating.
 pub const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -82,30 +85,62 @@ const QUIET_TOPICS: &[&str] = &["alert", "audit"];
 
 /// Runs the engine until `stop`: at once, after data arrives (woken by the store's listener,
 /// then `debounce` to let a burst of writes land), and every `tick` for time-based conditions.
-/// An evaluation that fails is logged and retried on the next wake; it never stops the loop.
+/// An evaluation that fails is logged, counted in `health` and tried again with backoff (or at
+/// the next wake); it never stops the loop.
 pub(crate) async fn alerts_live(
     store: &RefCell<&mut Store>,
     engine: &mut AlertEngine,
     wake: Arc<tokio::sync::Notify>,
     tick: std::time::Duration,
     debounce: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    health: &TaskHealth,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut retries = None;
     loop {
-        {
+        let evaluated = {
             let mut guard = store.borrow_mut();
-            if let Err(e) = engine.evaluate(&mut guard, Utc::now()) {
-                tracing::warn!(error = %e, "alert evaluation failed");
+            engine.evaluate(&mut guard, Utc::now())
+        };
+        let next = match evaluated {
+            Ok(_) => {
+                retries = None;
+                health.recovered(Task::Alerts);
+                // A failing task writes nothing that would wake the loop: look again soon,
+                // so its alert opens once it has failed long enough.
+                if health.failing().is_empty() {
+                    tick
+                } else {
+                    tick.min(FAILING_TICK)
+                }
             }
-        }
+            Err(e) => {
+                let failing = health.failed(Task::Alerts, &e.message);
+                let wait = retries
+                    .get_or_insert_with(|| crate::supervisor::retry_delays(tick))
+                    .next()
+                    .unwrap_or(tick)
+                    .min(tick);
+                tracing::warn!(
+                    task = "alerts",
+                    failures = failing.failures,
+                    failing_since = %failing.since,
+                    retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    error = %e,
+                    "alert evaluation failed; retrying"
+                );
+                wait
+            }
+        };
         let woken = tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
+            () = stopped(&stop) => return,
             _ = wake.notified() => true,
-            _ = tokio::time::sleep(tick) => false,
+            () = health.changed() => true,
+            _ = tokio::time::sleep(next) => false,
         };
         if woken {
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => return,
+                () = stopped(&stop) => return,
                 _ = tokio::time::sleep(debounce) => {}
             }
         }

@@ -204,7 +204,8 @@ pub fn screen_for(rule: &str, metric: Option<Metric>) -> &'static str {
             Metric::BreakerOpen
             | Metric::SnapshotFailed
             | Metric::RateLimitRatio
-            | Metric::PmsSocketDownSeconds,
+            | Metric::PmsSocketDownSeconds
+            | Metric::TaskFailingSeconds,
         ) => "connections",
         Some(Metric::SensorOffline | Metric::SensorAuthFailed) => "sensors",
         // A failed charge is retried from the stay; VIPs are on the arrivals list.

@@ -6,6 +6,7 @@
 use chrono::{NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use venue_connectors::config::NumericKey;
 use venue_domain::{Origin, Severity};
 
 /// What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
@@ -32,6 +33,10 @@ pub enum Metric {
     ChargeFailed,
     /// 1 per VIP guest's reservation starting today (venue-local).
     VipArrival,
+    /// Seconds one of `venue run`'s tasks (connectors, pms, sensors, alerts) has been failing
+    /// (its store writes refused, or the task dying). Read from the running process, not the
+    /// store: only the engine of `venue run` or the app's background work sees it.
+    TaskFailingSeconds,
 }
 
 impl Metric {
@@ -46,6 +51,7 @@ impl Metric {
         Metric::SensorAuthFailed,
         Metric::ChargeFailed,
         Metric::VipArrival,
+        Metric::TaskFailingSeconds,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +66,7 @@ impl Metric {
             Metric::SensorAuthFailed => "sensor_auth_failed",
             Metric::ChargeFailed => "charge_failed",
             Metric::VipArrival => "vip_arrival",
+            Metric::TaskFailingSeconds => "task_failing_seconds",
         }
     }
 
@@ -78,6 +85,8 @@ impl Metric {
                 Origin::Connector
             }
             Metric::PmsSocketDownSeconds | Metric::ChargeFailed | Metric::VipArrival => Origin::Pms,
+            // The console's own health: recorded as the console's (the local user's) doing.
+            Metric::TaskFailingSeconds => Origin::User,
         }
     }
 }
@@ -257,7 +266,28 @@ pub const DEFAULT_COOL_DOWN_SECONDS: u32 = 900;
 /// A condition must be clear this long before its alert resolves itself (flapping damping).
 pub const DEFAULT_CLEAR_AFTER_SECONDS: u32 = 60;
 
+/// The longest window, cool-down and clear-after accepted.
+pub const WEEK_SECONDS: u32 = 7 * 86_400;
+
 impl AlertRuleConfig {
+    /// The block's numeric keys and their ranges (0 to a week); `threshold` is any finite
+    /// number, its sense depending on the metric.
+    pub fn numbers(&self) -> Vec<NumericKey> {
+        vec![
+            NumericKey::optional_u32("window_seconds", self.window_seconds, 0..=WEEK_SECONDS),
+            NumericKey::optional_u32(
+                "cool_down_seconds",
+                self.cool_down_seconds,
+                0..=WEEK_SECONDS,
+            ),
+            NumericKey::optional_u32(
+                "clear_after_seconds",
+                self.clear_after_seconds,
+                0..=WEEK_SECONDS,
+            ),
+        ]
+    }
+
     /// Checks the block into a rule. With `base` (the built-in of the same id) every field is
     /// optional and overrides the built-in's; without, `metric`, `condition` and `threshold`
     /// are required. Errors name the rule and the field.
@@ -328,15 +358,14 @@ impl AlertRuleConfig {
             .clear_after_seconds
             .or(base.map(|b| b.clear_after_seconds))
             .unwrap_or(DEFAULT_CLEAR_AFTER_SECONDS);
-        const DAY: u32 = 86_400;
-        for (field, value) in [
-            ("window_seconds", window_seconds),
-            ("cool_down_seconds", cool_down_seconds),
-            ("clear_after_seconds", clear_after_seconds),
+        for number in [
+            NumericKey::u32("window_seconds", window_seconds, 0..=WEEK_SECONDS),
+            NumericKey::u32("cool_down_seconds", cool_down_seconds, 0..=WEEK_SECONDS),
+            NumericKey::u32("clear_after_seconds", clear_after_seconds, 0..=WEEK_SECONDS),
         ] {
-            if value > 7 * DAY {
-                return Err(err(field, format!("{value} is more than a week")));
-            }
+            number
+                .check()
+                .map_err(|e| format!("alert_rule {id:?}: {e}"))?;
         }
         let title = match &self.title {
             Some(t) if t.trim().is_empty() => None,
@@ -466,7 +495,7 @@ mod tests {
             ),
             (
                 custom("occupancy", ">", "1", "window_seconds = 9999999"),
-                "window_seconds:",
+                "window_seconds = 9999999 is out of range: must be from 0 to 604800",
             ),
         ];
         for (text, expected) in cases {

@@ -46,6 +46,7 @@ fn out_of_reach(e: &ConnectorError) -> bool {
         ConnectorError::Unreachable { .. }
         | ConnectorError::Timeout { .. }
         | ConnectorError::RateLimited { .. }
+        | ConnectorError::VendorWait { .. }
         | ConnectorError::Unauthorized { .. }
         | ConnectorError::BudgetSpent { .. } => true,
         // Gateways and an overloaded or down service; a 500 may be about this one request.
@@ -62,7 +63,11 @@ fn classify(e: &ConnectorError) -> (bool, bool) {
         ConnectorError::Http { status, .. } if (400..500).contains(status) && *status != 408 => {
             (true, true)
         }
-        ConnectorError::RateLimited { .. } | ConnectorError::Unauthorized { .. } => (true, false),
+        // Throttled (answered at once or asked to wait past what a run waits) or not let in:
+        // the PMS did not act on the request.
+        ConnectorError::RateLimited { .. }
+        | ConnectorError::VendorWait { .. }
+        | ConnectorError::Unauthorized { .. } => (true, false),
         _ => (false, false),
     }
 }

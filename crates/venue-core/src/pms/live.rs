@@ -6,6 +6,7 @@
 use super::charges::Outbox;
 use super::mirror::Mirror;
 use super::{credentials, pull_once, restore_breaker, save_snapshot, save_state};
+use crate::supervisor::{retry_delays, retry_store, stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,12 @@ struct Live<'s, 'a> {
     /// Socket connections so far; every one after the first is a reconnect.
     session_count: u64,
     report: LiveReport,
+    health: TaskHealth,
+    stop: watch::Receiver<bool>,
+    /// Delays of the next pulls while the store refuses them.
+    pull_retries: Option<backon::ExponentialBackoff>,
+    /// A pull wanted within this long (what events named could not be fetched or stored).
+    pull_within: Option<Duration>,
 }
 
 impl<'s, 'a> Live<'s, 'a> {
@@ -108,6 +115,58 @@ impl<'s, 'a> Live<'s, 'a> {
             &self.client.metrics().snapshot(),
             &self.socket,
         )
+    }
+
+    /// Runs a write of the mirror's own bookkeeping (its socket run, its state), retrying with
+    /// backoff while the store is busy.
+    async fn retrying(
+        &mut self,
+        what: &str,
+        mut op: impl FnMut(&mut Self) -> ApiResult<()>,
+    ) -> ApiResult<()> {
+        let (health, stop) = (self.health.clone(), self.stop.clone());
+        retry_store(&health, Task::Pms, &stop, what, || op(self)).await
+    }
+
+    /// A pull, and whether the task works: a store that refused for a passing reason is
+    /// logged and counted, and the pull tried again after `retry` (pulls re-read from the last
+    /// complete one, so a later pull loses nothing); other errors end the task.
+    async fn pull_or_later(&mut self, max_wait: Duration) -> ApiResult<Option<Duration>> {
+        match self.pull().await {
+            Ok(()) => {
+                self.pull_retries = None;
+                self.health.recovered(Task::Pms);
+                Ok(None)
+            }
+            Err(e) if e.is_transient() => {
+                let failing = self.health.failed(Task::Pms, &e.message);
+                let wait = self.next_retry().min(max_wait);
+                tracing::warn!(
+                    task = "pms",
+                    failures = failing.failures,
+                    failing_since = %failing.since,
+                    retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    error = %e,
+                    "PMS pull failed on the store; retrying"
+                );
+                Ok(Some(wait))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How often the mirror polls while the socket is down.
+    fn poll_every(&self) -> Duration {
+        Duration::from_secs(u64::from(self.config.poll_interval_minutes.max(1)) * 60)
+    }
+
+    /// The wait before the next attempt after a failure: growing, up to the poll interval.
+    fn next_retry(&mut self) -> Duration {
+        let most = self.poll_every();
+        self.pull_retries
+            .get_or_insert_with(|| retry_delays(most))
+            .next()
+            .unwrap_or(most)
     }
 
     async fn pull(&mut self) -> ApiResult<()> {
@@ -160,12 +219,15 @@ impl<'s, 'a> Live<'s, 'a> {
     }
 
     fn close_session(&mut self, reason: Option<&str>) -> ApiResult<()> {
-        if let Some(mut session) = self.session.take() {
-            session.finished_at = Some(Utc::now());
-            session.status = SnapshotStatus::Ok;
-            session.error = reason.map(|r| format!("socket closed: {r}"));
-            self.mirror.leases.end(session.id);
-            save_snapshot(self.store(), &session)?;
+        if let Some(session) = &self.session {
+            let mut closed = session.clone();
+            closed.finished_at = Some(Utc::now());
+            closed.status = SnapshotStatus::Ok;
+            closed.error = reason.map(|r| format!("socket closed: {r}"));
+            // Forgotten only once saved, so a retry after a busy store still closes it.
+            save_snapshot(self.store(), &closed)?;
+            self.mirror.leases.end(closed.id);
+            self.session = None;
         }
         Ok(())
     }
@@ -205,8 +267,14 @@ impl<'s, 'a> Live<'s, 'a> {
                 }
             }
             Err(e) => {
-                // The records stay unfetched; the next gap-fill (or poll) reads them.
-                tracing::warn!(error = %e, "fetching what events named failed");
+                // The records stay unfetched: a pull soon reads them (pulls re-read from the
+                // last complete one), sooner than the next poll, later while it keeps failing.
+                if let venue_connectors::source::FetchError::Sink(why) = &e {
+                    self.health.failed(Task::Pms, why);
+                }
+                let wait = self.next_retry();
+                tracing::warn!(error = %e, retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "fetching what events named failed; pulling soon");
+                self.pull_within = Some(wait);
                 self.socket.last_error = Some(e.to_string());
                 if let Some(session) = self.session.as_mut() {
                     session.error = Some(e.to_string());
@@ -214,11 +282,15 @@ impl<'s, 'a> Live<'s, 'a> {
             }
         }
         if self.session_saved.elapsed() >= SESSION_SAVE {
-            if let Some(session) = &self.session {
-                save_snapshot(self.store(), session)?;
+            if let Some(session) = self.session.clone() {
+                self.retrying("saving the PMS socket's run", |live| {
+                    save_snapshot(live.store(), &session)
+                })
+                .await?;
             }
             self.session_saved = std::time::Instant::now();
-            self.persist_state()?;
+            self.retrying("saving the PMS state", Self::persist_state)
+                .await?;
         }
         Ok(())
     }
@@ -232,7 +304,8 @@ impl Console {
         let config = self.pms_config()?;
         let secrets = self.secrets.as_deref();
         let store = RefCell::new(&mut self.store);
-        crate::fetch::runtime()?.block_on(pms_live(&store, secrets, &venue, &config, stop))
+        let health = TaskHealth::default();
+        crate::fetch::runtime()?.block_on(pms_live(&store, secrets, &venue, &config, &health, stop))
     }
 }
 
@@ -241,16 +314,27 @@ pub(crate) async fn pms_live(
     secrets: Option<&dyn venue_connectors::secrets::SecretStore>,
     venue: &Venue,
     config: &PmsConfig,
-    mut stop: watch::Receiver<bool>,
+    health: &TaskHealth,
+    stop: watch::Receiver<bool>,
 ) -> ApiResult<LiveReport> {
     let creds = credentials(secrets, config)?;
     let client =
         MewsClient::new(config, creds.clone()).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    let breaker = retry_store(health, Task::Pms, &stop, "reading the PMS breaker", || {
+        restore_breaker(store, venue, config)
+    })
+    .await?;
     let settings = SocketSettings::from_config(config, &creds);
     let (tx, mut rx) = mpsc::channel::<SocketSignal>(4096);
-    let mut socket_stop = stop.clone();
+    // The socket stops when asked to, or when the mirror has ended (on an error): a socket
+    // kept open with nobody storing its events would only look alive.
+    let (engine_ended, mut ended) = watch::channel(false);
+    let socket_stop = stop.clone();
     let socket = run_socket(settings, tx, async move {
-        let _ = socket_stop.wait_for(|s| *s).await;
+        tokio::select! {
+            () = stopped(&socket_stop) => {}
+            _ = ended.wait_for(|e| *e) => {}
+        }
     });
     let leases = super::RunLeases::new();
     let mut live = Live {
@@ -263,7 +347,7 @@ pub(crate) async fn pms_live(
             service_id: config.charge_service_id.clone(),
         },
         config: config.clone(),
-        breaker: restore_breaker(store, venue, config)?,
+        breaker,
         client,
         socket: SocketStatus {
             state: "down".into(),
@@ -274,17 +358,22 @@ pub(crate) async fn pms_live(
         session_saved: std::time::Instant::now(),
         session_count: 0,
         report: LiveReport::default(),
+        health: health.clone(),
+        stop: stop.clone(),
+        pull_retries: None,
+        pull_within: None,
     };
     let engine = async {
-        live.pull().await?;
-        let poll_every =
-            Duration::from_secs(u64::from(live.config.poll_interval_minutes.max(1)) * 60);
-        let mut next_poll = tokio::time::Instant::now() + poll_every;
+        let poll_every = live.poll_every();
+        let later = |wait: Option<Duration>, otherwise: Duration| {
+            tokio::time::Instant::now() + wait.unwrap_or(otherwise)
+        };
+        let mut next_poll = later(live.pull_or_later(poll_every).await?, poll_every);
         let mut next_charges = tokio::time::Instant::now() + CHARGE_RETRY;
         let mut connected = false;
         loop {
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => break,
+                () = stopped(&stop) => break,
                 signal = rx.recv() => {
                     let Some(signal) = signal else { break };
                     live.report.max_backlog = live.report.max_backlog.max(rx.len() + 1);
@@ -297,10 +386,10 @@ pub(crate) async fn pms_live(
                             live.session_count += 1;
                             live.socket.state = "connected".into();
                             live.socket.since = Some(at);
-                            live.open_session(at)?;
+                            live.retrying("opening the PMS socket's run", |l| l.open_session(at))
+                                .await?;
                             // Whatever changed while we were away.
-                            live.pull().await?;
-                            next_poll = tokio::time::Instant::now() + poll_every * 6;
+                            next_poll = later(live.pull_or_later(poll_every).await?, poll_every * 6);
                         }
                         SocketSignal::Events(mut events) => {
                             let received = Utc::now();
@@ -314,6 +403,9 @@ pub(crate) async fn pms_live(
                             }
                             live.socket.events += events.len() as u64;
                             live.on_events(events, received).await?;
+                            if let Some(wait) = live.pull_within.take() {
+                                next_poll = next_poll.min(tokio::time::Instant::now() + wait);
+                            }
                             for other in deferred {
                                 if handle_other(&mut live, other, &mut connected).await? {
                                     next_poll = next_poll.min(tokio::time::Instant::now() + poll_every);
@@ -330,28 +422,36 @@ pub(crate) async fn pms_live(
                 // Polling goes on while connected too, less often: guests have no event of
                 // their own in Mews, so a guest without a stay changes only through pulls.
                 _ = tokio::time::sleep_until(next_poll) => {
-                    live.pull().await?;
-                    next_poll = tokio::time::Instant::now() + if connected { poll_every * 6 } else { poll_every };
+                    let wait = live.pull_or_later(poll_every).await?;
+                    next_poll = later(wait, if connected { poll_every * 6 } else { poll_every });
                 }
                 _ = tokio::time::sleep_until(next_charges) => {
-                    let pending = live.store().borrow().charges(live.venue().id, Some(ChargeState::Pending), None)?;
-                    if !pending.is_empty() {
-                        live.flush_charges().await;
+                    let pending = live.store().borrow().charges(live.venue().id, Some(ChargeState::Pending), None);
+                    match pending {
+                        Ok(pending) if !pending.is_empty() => live.flush_charges().await,
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "reading pending charges failed; trying again later"),
                     }
                     next_charges = tokio::time::Instant::now() + CHARGE_RETRY;
                 }
             }
         }
-        live.close_session(Some("stopped"))?;
+        live.retrying("closing the PMS socket's run", |l| {
+            l.close_session(Some("stopped"))
+        })
+        .await?;
         live.socket.state = "down".into();
-        live.persist_state()?;
+        live.retrying("saving the PMS state", Live::persist_state)
+            .await?;
         Ok::<(), ApiError>(())
     };
     let engine = async {
-        tokio::select! {
+        let result = tokio::select! {
             result = engine => result,
             never = leases.keep_alive(store) => match never {},
-        }
+        };
+        let _ = engine_ended.send(true);
+        result
     };
     let (result, ()) = tokio::join!(engine, socket);
     result?;
@@ -379,8 +479,12 @@ async fn handle_other(
             live.socket.state = "down".into();
             live.socket.since = Some(at);
             live.socket.last_error = Some(reason.clone());
-            live.close_session(Some(&reason))?;
-            live.persist_state()?;
+            live.retrying("closing the PMS socket's run", |l| {
+                l.close_session(Some(&reason))
+            })
+            .await?;
+            live.retrying("saving the PMS state", Live::persist_state)
+                .await?;
             return Ok(true);
         }
         SocketSignal::Connected { .. } | SocketSignal::Events(_) => {}

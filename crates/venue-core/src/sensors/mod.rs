@@ -6,6 +6,7 @@ mod recorder;
 
 pub use recorder::DeviceRound;
 
+use crate::supervisor::{retry_store, stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::Utc;
 use serde::Serialize;
@@ -86,38 +87,61 @@ fn polled(
 }
 
 /// Polls every HTTP sensor until `stop` turns true and takes MQTT pushes, writing readings.
+/// A write the store refuses for a passing reason (another process holding its write lock) is
+/// retried with backoff, the readings kept meanwhile; if recording ends with an error, polling
+/// and pushes stop with it, so devices never look alive while nothing is recorded.
 pub(crate) async fn sensors_live(
     store: &RefCell<&mut Store>,
     secrets: Option<&dyn SecretStore>,
     venue: &Venue,
     configs: &[SensorConfig],
     retention_days: u32,
-    mut stop: watch::Receiver<bool>,
+    health: &TaskHealth,
+    stop: watch::Receiver<bool>,
 ) -> ApiResult<PollStats> {
     if configs.is_empty() {
         return Ok(PollStats::default());
     }
-    let mut recorder = recorder::Recorder::new(store, venue, configs)?;
+    let mut recorder = retry_store(
+        health,
+        Task::Sensors,
+        &stop,
+        "registering the sensors",
+        || recorder::Recorder::new(store, venue, configs),
+    )
+    .await?;
     let devices = polled(configs, secrets, venue, &mut recorder);
-    recorder.flush()?;
+    retry_store(
+        health,
+        Task::Sensors,
+        &stop,
+        "saving the sensors' state",
+        || recorder.flush(),
+    )
+    .await?;
+    // Polling and pushes stop when asked to, or when recording has ended.
+    let (recording_ended, ended) = watch::channel(false);
+    let stop_or_ended = || {
+        let (stop, mut ended) = (stop.clone(), ended.clone());
+        async move {
+            tokio::select! {
+                () = stopped(&stop) => {}
+                _ = ended.wait_for(|e| *e) => {}
+            }
+        }
+    };
     let (tx, mut rx) = mpsc::channel(1024);
     let (push_tx, mut push_rx) = mpsc::channel(256);
-    let mut poll_stop = stop.clone();
-    let poller = Poller::run(devices, tx, async move {
-        let _ = poll_stop.wait_for(|s| *s).await;
-    });
+    let poller = Poller::run(devices, tx, stop_or_ended());
     let push_configs: Vec<SensorConfig> = configs
         .iter()
         .filter(|c| !c.kind.is_polled())
         .cloned()
         .collect();
-    let mut push_stop = stop.clone();
+    let push_stop = stop_or_ended();
     let pushes = async move {
         if !push_configs.is_empty() {
-            venue_sensors::subscribe(push_configs, push_tx, async move {
-                let _ = push_stop.wait_for(|s| *s).await;
-            })
-            .await;
+            venue_sensors::subscribe(push_configs, push_tx, push_stop).await;
         }
     };
     let prune = |store: &RefCell<&mut Store>| {
@@ -133,11 +157,13 @@ pub(crate) async fn sensors_live(
     prune(store);
     let record = async {
         let mut next_prune = tokio::time::Instant::now() + Duration::from_secs(24 * 3600);
+        let mut polls_open = true;
         let mut pushes_open = true;
         loop {
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => break,
-                event = rx.recv() => match event {
+                () = stopped(&stop) => break,
+                // The poller's channel closes when it has no device to poll.
+                event = rx.recv(), if polls_open => match event {
                     Some(event) => {
                         recorder.on_event(event)?;
                         // Polls are spread over the interval: gather what arrives in the next
@@ -147,16 +173,16 @@ pub(crate) async fn sensors_live(
                         while let Ok(more) = rx.try_recv() {
                             recorder.on_event(more)?;
                         }
-                        recorder.flush()?;
+                        record_pending(&mut recorder, health, &stop).await?;
                     }
-                    None => break,
+                    None => polls_open = false,
                 },
                 // Once the push side has ended (or there was none) its channel is closed;
                 // polling it again would spin.
                 push = push_rx.recv(), if pushes_open => match push {
                     Some(Ok(batch)) => {
                         recorder.on_push(&batch.device, &batch.buckets, batch.occupancy)?;
-                        recorder.flush()?;
+                        record_pending(&mut recorder, health, &stop).await?;
                     }
                     Some(Err(reason)) => tracing::warn!(%reason, "sensor push skipped"),
                     None => pushes_open = false,
@@ -167,8 +193,13 @@ pub(crate) async fn sensors_live(
                 }
             }
         }
-        recorder.flush()?;
-        Ok::<(), ApiError>(())
+        // Asked to stop: one last write of what is pending.
+        recorder.flush()
+    };
+    let record = async {
+        let result = record.await;
+        let _ = recording_ended.send(true);
+        result
     };
     let (stats, (), result) = tokio::join!(poller, pushes, record);
     tracing::info!(
@@ -181,6 +212,21 @@ pub(crate) async fn sensors_live(
     result.map(|()| stats)
 }
 
+/// Writes what the recorder holds, retrying while the store is busy (the readings stay pending
+/// meanwhile: nothing is lost).
+async fn record_pending(
+    recorder: &mut recorder::Recorder<'_, '_>,
+    health: &TaskHealth,
+    stop: &watch::Receiver<bool>,
+) -> ApiResult<()> {
+    retry_store(health, Task::Sensors, stop, "recording door counts", || {
+        recorder.flush()
+    })
+    .await?;
+    health.recovered(Task::Sensors);
+    Ok(())
+}
+
 impl Console {
     /// Polls the sensors (and takes pushes) until `stop` turns true: what `venue run` does,
     /// on its own, for tests.
@@ -190,8 +236,9 @@ impl Console {
         let retention = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
         let store = RefCell::new(&mut self.store);
+        let health = TaskHealth::default();
         crate::fetch::runtime()?.block_on(sensors_live(
-            &store, secrets, &venue, &configs, retention, stop,
+            &store, secrets, &venue, &configs, retention, &health, stop,
         ))
     }
 

@@ -224,32 +224,39 @@ impl<'s, 'a> Recorder<'s, 'a> {
 
     /// Writes what is pending: the readings in one transaction, then the devices' states
     /// (after the readings, so a crash in between re-counts nothing: the saved sample is older
-    /// and the readings' natural key makes the re-count an update, not a second row).
+    /// and the readings' natural key makes the re-count an update, not a second row). What the
+    /// store refuses stays pending for the next flush: a busy store delays counts, never loses
+    /// them.
     pub fn flush(&mut self) -> ApiResult<()> {
         if !self.pending.is_empty() {
-            let readings = std::mem::take(&mut self.pending);
             // Most polls find nobody came through: stored and synced like any reading, but
             // telling the screens would have them re-read and repaint every few seconds all
             // night for nothing. A flow, a changed count or a new curve period is shown.
-            let seen = screens_see(&mut self.shown, &readings);
+            let seen = screens_see(&mut self.shown, &self.pending);
             let mut store = self.store.borrow_mut();
-            if seen {
-                store.ingest(Origin::Sensor, None, &readings)?;
+            let written = if seen {
+                store.ingest(Origin::Sensor, None, &self.pending)
             } else {
-                store.ingest_unannounced(Origin::Sensor, None, &readings)?;
-            }
-        }
-        for device in std::mem::take(&mut self.dirty) {
-            let zones = &self.zones;
-            let Some(d) = self.devices.get_mut(&device) else {
-                continue;
+                store.ingest_unannounced(Origin::Sensor, None, &self.pending)
             };
-            d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
-            d.state.occupancy = zones.get(&d.config.zone).copied();
-            d.state.updated_at = Utc::now();
-            self.store
-                .borrow()
-                .save_sensor_state(self.venue.id, &d.state)?;
+            if let Err(e) = written {
+                // The screens have not seen these yet: the write that lands announces them.
+                self.shown.clear();
+                return Err(e.into());
+            }
+            self.pending.clear();
+        }
+        while let Some(device) = self.dirty.first().cloned() {
+            let zones = &self.zones;
+            if let Some(d) = self.devices.get_mut(&device) {
+                d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
+                d.state.occupancy = zones.get(&d.config.zone).copied();
+                d.state.updated_at = Utc::now();
+                self.store
+                    .borrow()
+                    .save_sensor_state(self.venue.id, &d.state)?;
+            }
+            self.dirty.remove(&device);
         }
         Ok(())
     }
@@ -311,7 +318,10 @@ impl<'s, 'a> Recorder<'s, 'a> {
             PollEvent::AuthFailed { device, error } => {
                 tracing::error!(device, %error, "sensor refused our credentials; polling it stopped");
                 self.set_status(&device, "auth_failed", Some(error.to_string()), 0);
-                self.raise_auth_alert(&device, &error.to_string())?;
+                if let Err(e) = self.raise_auth_alert(&device, &error.to_string()) {
+                    // The sensor.auth_failed rule opens it from the device's state instead.
+                    tracing::warn!(device, error = %e, "could not open the credentials alert now");
+                }
                 self.save(&device)
             }
             PollEvent::Failed { device, error } => {
