@@ -443,7 +443,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 )?,
                 None => {
                     console.venue()?;
-                    let mut stdout = output::WatchedStdout::new();
+                    let mut stdout = venue_core::PipeWatch::new(std::io::stdout().lock());
                     let mut out = std::io::BufWriter::new(&mut stdout);
                     let written = console
                         .export_at(
@@ -544,9 +544,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ApiError::bad_input(format!("no value for {name} on standard input")).into(),
                 );
             }
-            // Through the core: validated, stored in the keyring, audited by name (never value).
-            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
-            let saved = console.set_secret(&name, value)?;
+            // Through the core: validated, stored in the keyring, audited by name (never value);
+            // before `venue init` (no store to audit in, and none is created) only stored.
+            let saved = match Console::open(&data_dir) {
+                Ok(console) => console
+                    .with_secret_store(Box::new(OsKeyring))
+                    .set_secret(&name, value)?,
+                Err(e) if e.code == venue_core::ErrorCode::NotInitialized => {
+                    venue_core::store_secret(Some(&OsKeyring), &name, value)?
+                }
+                Err(e) => return Err(e.into()),
+            };
             eprintln!("stored {} in the OS keyring", saved.name);
         }
         Command::Staff(command) => staff::run(&data_dir, command)?,

@@ -28,41 +28,6 @@ pub fn write_line(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
     }
 }
 
-/// Standard output that remembers whether its reader went away, for writers (exports) whose
-/// errors reach us as text only.
-pub struct WatchedStdout {
-    out: std::io::StdoutLock<'static>,
-    pub closed: bool,
-}
-
-impl WatchedStdout {
-    pub fn new() -> Self {
-        WatchedStdout {
-            out: std::io::stdout().lock(),
-            closed: false,
-        }
-    }
-
-    fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
-        if let Err(e) = &result {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        }
-        result
-    }
-}
-
-impl std::io::Write for WatchedStdout {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let result = self.out.write(buf);
-        self.watch(result)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let result = self.out.flush();
-        self.watch(result)
-    }
-}
-
 use anyhow::Context as _;
 use serde::Serialize;
 use venue_core::domain::{Currency, Money};

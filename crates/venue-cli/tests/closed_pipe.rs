@@ -111,6 +111,17 @@ fn every_printing_command_ends_quietly_when_its_reader_goes() {
             (vec!["export", "transactions", "--format", "json"], true),
             (vec!["export", "changes", "--format", "json"], true),
             (
+                vec![
+                    "export",
+                    "customers",
+                    "--format",
+                    "csv",
+                    "-o",
+                    "/dev/stdout",
+                ],
+                true,
+            ),
+            (
                 vec!["pms", "note", "--reservation", &reservation, "late"],
                 true,
             ),

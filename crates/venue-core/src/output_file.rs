@@ -176,11 +176,16 @@ impl Console {
             Ok(count)
         };
         if let Existing::Stream = target.existing {
-            let mut stream = std::fs::OpenOptions::new()
+            let stream = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&target.requested)
                 .map_err(|e| io_error("open", &target.requested, e))?;
-            return export(&mut stream);
+            let mut stream = PipeWatch::new(stream);
+            return match export(&mut stream) {
+                // `-o /dev/stdout | head`: the reader has all it wanted.
+                Err(_) if stream.closed => Ok(0),
+                written => written,
+            };
         }
         let mut temp = self.temp_beside(&target)?;
         let count = export(temp.as_file_mut())?;
@@ -247,6 +252,42 @@ impl Console {
         builder
             .tempfile_in(parent_of(&target.path))
             .map_err(|e| io_error("write to", &target.requested, e))
+    }
+}
+
+/// A writer that remembers whether its reader went away (a closed pipe), for writers whose
+/// errors reach the caller as text only: `venue export | head` ends quietly, not as a failure.
+pub struct PipeWatch<W> {
+    inner: W,
+    /// Set once a write met a closed pipe.
+    pub closed: bool,
+}
+
+impl<W: Write> PipeWatch<W> {
+    pub fn new(inner: W) -> Self {
+        PipeWatch {
+            inner,
+            closed: false,
+        }
+    }
+
+    fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.watch(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.watch(result)
     }
 }
 

@@ -291,7 +291,8 @@ fn a_damaged_store_refuses_every_write_and_salvage_reads_what_it_can() {
         .expect("the check runs")
         .is_some_and(|d| d.contains("integrity")));
     let venue = store.venue().expect("page 1 still reads").expect("venue");
-    let writes: Vec<(&str, Box<dyn Fn(&mut Store) -> bool>)> = vec![
+    type Write = Box<dyn Fn(&mut Store) -> bool>;
+    let writes: Vec<(&str, Write)> = vec![
         (
             "ingest",
             Box::new(|s: &mut Store| {
