@@ -11,5 +11,4 @@ pub const USAGE: u8 = 2;
 /// was done is kept.
 pub const PARTIAL: u8 = 3;
 /// The store cannot be used: damaged, locked by another process, no permission, or missing.
-#[allow(dead_code)] // for the store's own checks when it is opened
 pub const STORE_UNAVAILABLE: u8 = 4;

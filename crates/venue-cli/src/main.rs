@@ -1,9 +1,11 @@
-//! `venue`: the console without a window. Exit codes: see `exit` (0 ok, 1 runtime failure,
+//! `venue`: the console without a window. Exit codes: see [`exit`] (0 ok, 1 runtime failure,
 //! 2 bad usage or input, 3 partial, 4 store unavailable).
 
+// First, so its `say!` macro is seen by the modules after it.
+#[macro_use]
+mod output;
 mod demo;
 mod exit;
-mod output;
 mod staff;
 
 use anyhow::Context as _;
@@ -40,6 +42,16 @@ enum Command {
     },
     /// Write an entity as CSV or JSON to stdout or a file.
     Export(ExportArgs),
+    /// Write a consistent copy of the store to FILE (while it stays in use); restore by putting
+    /// a copy back as venue.sqlite3 while nothing runs.
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Reports.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -138,9 +150,13 @@ struct ExportArgs {
     /// sensor-readings only: rolled up per 15m, 1h or 1d (venue-local days) instead of raw.
     #[arg(long, value_parser = ["1m", "15m", "1h", "1d"])]
     resolution: Option<String>,
-    /// Write to a file instead of stdout.
+    /// Write to a file instead of stdout (never over the store or venue.toml; an existing file
+    /// only when it is an earlier export of the same entity and format, or with --force).
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Replace an existing output file that is not an earlier export of the same kind.
+    #[arg(long, requires = "output")]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -311,14 +327,14 @@ fn pms(data_dir: &Path, command: PmsCommand) -> Result<(), Failure> {
             match text {
                 Some(text) if !clear => {
                     let note = console.set_desk_note(&reservation, &text)?;
-                    println!(
+                    say!(
                         "note saved on reservation {shown_reservation}: {}",
                         output::shown(&note.text)
                     );
                 }
                 _ => match console.clear_desk_note(&reservation)? {
-                    Some(_) => println!("note cleared on reservation {shown_reservation}"),
-                    None => println!("reservation {shown_reservation} had no note"),
+                    Some(_) => say!("note cleared on reservation {shown_reservation}"),
+                    None => say!("reservation {shown_reservation} had no note"),
                 },
             }
         }
@@ -326,20 +342,34 @@ fn pms(data_dir: &Path, command: PmsCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A failure with the exit code it maps to.
+/// A failure with the exit code it maps to (see [`exit`]).
 struct Failure {
     code: u8,
     message: String,
 }
 
+impl Failure {
+    /// Standard output's reader went away during an export (its only work): the command ends
+    /// quietly with [`exit::OK`], like `cat` under `head`.
+    fn closed_pipe() -> Self {
+        Failure {
+            code: exit::OK,
+            message: String::new(),
+        }
+    }
+}
+
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
+        let code = if e.code.is_store_unavailable() {
+            exit::STORE_UNAVAILABLE
+        } else if e.code.is_usage() {
+            exit::USAGE
+        } else {
+            exit::FAILURE
+        };
         Failure {
-            code: if e.code.is_usage() {
-                exit::USAGE
-            } else {
-                exit::FAILURE
-            },
+            code,
             message: e.message,
         }
     }
@@ -382,7 +412,8 @@ fn init_logging(data_dir: &Path, force_json: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::from(exit::OK),
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) if failure.code == exit::OK => ExitCode::SUCCESS,
         Err(failure) => {
             // One line, and nothing in it (input echoed back, a vendor's message) may steer the
             // terminal.
@@ -424,8 +455,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
             output::init(&report, args.json)?;
         }
         Command::Status { json } => {
-            let console = Console::open(&data_dir)?;
-            output::status(&console.status()?, json)?;
+            let console = Console::open_for_reading(&data_dir)?;
+            let status = console.status()?;
+            output::status(&status, json)?;
+            if let Some(damage) = status.store.damage {
+                return Err(Failure {
+                    code: exit::STORE_UNAVAILABLE,
+                    message: format!(
+                        "{} is damaged ({damage}); writes are refused — restore it from a backup",
+                        status.store.path
+                    ),
+                });
+            }
+        }
+        Command::Backup { file, force, json } => {
+            let console = Console::open_for_reading(&data_dir)?;
+            output::backup(&console.backup(&file, force)?, json)?;
         }
         Command::Export(args) => {
             let entity: ExportEntity = args.entity.parse()?;
@@ -440,36 +485,41 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .as_deref()
                 .map(str::parse::<TimeBound>)
                 .transpose()?;
-            let console = Console::open(&data_dir)?;
-            // Refuse before creating an output file, so a bad request leaves nothing behind.
-            console.venue()?;
+            let console = Console::open_for_reading(&data_dir)?;
             let count = match &args.output {
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
-                    let mut out = std::io::BufWriter::new(file);
-                    console.export_at(
-                        entity,
-                        format,
-                        since,
-                        until,
-                        args.resolution.as_deref(),
-                        &mut out,
-                    )?
-                }
+                // Checked, written beside the file and renamed into place (see export_to_file).
+                Some(path) => console.export_to_file(
+                    entity,
+                    format,
+                    since,
+                    until,
+                    args.resolution.as_deref(),
+                    path,
+                    args.force,
+                )?,
                 None => {
-                    let stdout = std::io::stdout();
-                    let mut out = std::io::BufWriter::new(stdout.lock());
-                    let count = console.export_at(
-                        entity,
-                        format,
-                        since,
-                        until,
-                        args.resolution.as_deref(),
-                        &mut out,
-                    )?;
-                    out.flush().context("cannot write to stdout")?;
-                    count
+                    console.venue()?;
+                    let mut stdout = venue_core::PipeWatch::new(std::io::stdout().lock());
+                    let mut out = std::io::BufWriter::new(&mut stdout);
+                    let written = console
+                        .export_at(
+                            entity,
+                            format,
+                            since,
+                            until,
+                            args.resolution.as_deref(),
+                            &mut out,
+                        )
+                        .map_err(Failure::from)
+                        .and_then(|count| {
+                            out.flush().context("cannot write to stdout")?;
+                            Ok(count)
+                        });
+                    drop(out);
+                    match written {
+                        Err(_) if stdout.closed => return Err(Failure::closed_pipe()),
+                        written => written?,
+                    }
                 }
             };
             tracing::info!(count, entity = args.entity, "exported");
@@ -482,7 +532,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     })
                 })
                 .transpose()?;
-            let console = Console::open(&data_dir)?;
+            let console = Console::open_for_reading(&data_dir)?;
             output::daily(&console.daily_report(date)?, json)?;
         }
         Command::Fetch {
@@ -524,11 +574,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Pms(command) => pms(&data_dir, command)?,
         Command::Alerts(AlertsCommand::List { json, all }) => {
-            let console = Console::open(&data_dir)?;
+            let console = Console::open_for_reading(&data_dir)?;
             print_alerts(&console.alerts_list(all)?, json)?;
         }
         Command::Sensors(SensorsCommand::List { json }) => {
-            let console = Console::open(&data_dir)?;
+            let console = Console::open_for_reading(&data_dir)?;
             output::sensors(&console.sensors_list()?, json)?;
         }
         Command::Sensors(SensorsCommand::Poll { once: _, json }) => {
@@ -555,9 +605,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ApiError::bad_input(format!("no value for {name} on standard input")).into(),
                 );
             }
-            // Through the core: validated, stored in the keyring, audited by name (never value).
-            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
-            let saved = console.set_secret(&name, value)?;
+            // Through the core: validated, stored in the keyring, audited by name (never value);
+            // before `venue init` (no store to audit in, and none is created) only stored.
+            let saved = match Console::open(&data_dir) {
+                Ok(console) => console
+                    .with_secret_store(Box::new(OsKeyring))
+                    .set_secret(&name, value)?,
+                Err(e) if e.code == venue_core::ErrorCode::NotInitialized => {
+                    venue_core::store_secret(Some(&OsKeyring), &name, value)?
+                }
+                Err(e) => return Err(e.into()),
+            };
             eprintln!("stored {} in the OS keyring", saved.name);
         }
         Command::Staff(command) => staff::run(&data_dir, command)?,
@@ -569,8 +627,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             seed,
             days,
         } => {
-            // Serve in the venue's currency and timezone when there is one (the demo's data).
-            let venue = Console::open(&data_dir).ok().and_then(|c| c.venue().ok());
+            // Serve in the venue's currency and timezone when there is one (the demo's data),
+            // read without creating, migrating or locking anything in the data dir.
+            let venue = Console::peek_venue(&data_dir);
             let (currency, timezone) = venue
                 .map_or(("GBP".to_string(), chrono_tz::Europe::London), |v| {
                     (v.currency.code().to_string(), v.timezone)
@@ -582,16 +641,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     message: format!("the simulator did not start: {e}"),
                 })?,
             );
-            println!("Square and Toast simulators on {}", sim.base_url());
-            println!("  Square token:      {}", sim.config().square_access_token);
-            println!(
+            say!("Square and Toast simulators on {}", sim.base_url());
+            say!("  Square token:      {}", sim.config().square_access_token);
+            say!(
                 "  Toast credentials: {} / {}",
                 sim.config().toast_client_id,
                 sim.config().toast_client_secret
             );
             for vendor in [venue_sim::Vendor::Square, venue_sim::Vendor::Toast] {
                 for location in sim.locations(vendor) {
-                    println!("  {vendor:?} location {} ({})", location.id, location.name);
+                    say!("  {vendor:?} location {} ({})", location.id, location.name);
                 }
             }
             let mews = venue_sim::MewsSimulator::start_in_background(demo::mews_sim_config(
@@ -601,12 +660,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 code: 1,
                 message: format!("the Mews simulator did not start: {e}"),
             })?;
-            println!(
+            say!(
                 "Mews simulator on {} and {}",
                 mews.base_url(),
                 mews.ws_url()
             );
-            println!(
+            say!(
                 "  Mews tokens:       {} / {}",
                 mews.config().client_token,
                 mews.config().access_token
@@ -624,12 +683,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             doors.start_traffic();
             for name in doors.device_names() {
-                println!(
+                say!(
                     "Door counter {name} on {}",
                     doors.base_url(&name).unwrap_or_default()
                 );
             }
-            println!(
+            say!(
                 "  Door counters:     {} / {}",
                 doors.config().username,
                 doors.config().password
@@ -646,7 +705,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                             "cannot listen on 127.0.0.1:{control_port} for the simulator control"
                         )
                     })?;
-                println!("Simulator control on http://127.0.0.1:{control_port}");
+                say!("Simulator control on http://127.0.0.1:{control_port}");
                 let targets = venue_sim::control::ControlTargets {
                     pos: std::sync::Arc::clone(&sim),
                     doors: std::sync::Arc::clone(&doors),
@@ -675,7 +734,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             sim.shutdown();
         }
         Command::Search { query, limit, json } => {
-            let console = Console::open(&data_dir)?;
+            let console = Console::open_for_reading(&data_dir)?;
             output::search(&console.search(&query, limit)?, json)?;
         }
     }
@@ -712,14 +771,14 @@ async fn stop_requested() {
 /// `venue alerts list`: JSON for scripts, one line per alert for people.
 fn print_alerts(alerts: &[venue_core::views::AlertView], as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(alerts).context("cannot render JSON")?
         );
         return Ok(());
     }
     if alerts.is_empty() {
-        println!("No alerts.");
+        say!("No alerts.");
         return Ok(());
     }
     for a in alerts {
@@ -728,7 +787,7 @@ fn print_alerts(alerts: &[venue_core::views::AlertView], as_json: bool) -> anyho
             .as_deref()
             .map(|who| format!(" by {}", output::shown(who)))
             .unwrap_or_default();
-        println!(
+        say!(
             "{:<8}  {:<12}  {}  {}{by}",
             a.severity.as_str(),
             a.state.as_str(),

@@ -1,12 +1,40 @@
 //! What the CLI prints: JSON for scripts, aligned text for people.
 
+/// `println!` that does not panic when standard output is a pipe its reader closed
+/// (`venue status | head -c1`): the rest of the output is dropped and the command goes on to
+/// its own end and exit code, as if the reader had read it all.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))?
+    };
+}
+
+/// Set once standard output's reader has gone: nothing more is written.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes one line to standard output; a closed pipe is not an error (see [`say!`]).
+pub fn write_line(line: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    match writeln!(std::io::stdout().lock(), "{line}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        written => written.context("cannot write to standard output"),
+    }
+}
+
 use anyhow::Context as _;
 use serde::Serialize;
 use venue_core::domain::{Currency, Money};
 use venue_core::{DailyReport, FetchReport, InitReport, SearchHit, StatusReport};
 
 fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!(
+    say!(
         "{}",
         serde_json::to_string_pretty(value).context("cannot render JSON")?
     );
@@ -24,23 +52,35 @@ fn money(minor: i64, currency: Currency) -> String {
     Money::new(minor, currency).to_string()
 }
 
+pub fn backup(report: &venue_core::BackupReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(report);
+    }
+    say!(
+        "Backed up the store to {} ({} KiB)",
+        report.path,
+        report.bytes / 1024
+    );
+    Ok(())
+}
+
 pub fn init(report: &InitReport, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         return json(report);
     }
-    println!(
+    say!(
         "Set up \"{}\" in {}",
         shown(&report.venue.name),
         report.data_dir
     );
-    println!(
+    say!(
         "  timezone {}, currency {}, capacity {}",
         report.venue.timezone.name(),
         report.venue.currency,
         report.venue.capacity
     );
     if report.demo_records > 0 {
-        println!("  demo data: {} records", report.demo_records);
+        say!("  demo data: {} records", report.demo_records);
     }
     Ok(())
 }
@@ -50,16 +90,16 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
         return json(s);
     }
     match &s.venue {
-        Some(v) => println!(
+        Some(v) => say!(
             "Venue     {} ({}, {}, capacity {})",
             shown(&v.name),
             v.timezone.name(),
             v.currency,
             v.capacity
         ),
-        None => println!("Venue     none set up yet: run `venue init` or `venue init --demo`"),
+        None => say!("Venue     none set up yet: run `venue init` or `venue init --demo`"),
     }
-    println!(
+    say!(
         "Store     {} (schema {}/{}, {}, {} KiB)",
         s.store.path,
         s.store.schema_version,
@@ -67,16 +107,20 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
         s.store.journal_mode,
         s.store.size_bytes / 1024
     );
+    if let Some(damage) = &s.store.damage {
+        say!("Damaged   {damage}; writes are refused: restore the store from a backup");
+    }
     let c = &s.counts;
-    println!(
+    say!(
         "Records   {} sales, {} reservations, {} guests, {} rooms, {} sensor readings, {} snapshots",
         c.transactions, c.reservations, c.customers, c.resources, c.sensor_readings, c.snapshots
     );
-    println!(
+    say!(
         "Alerts    {} open; audit entries {}",
-        c.alerts_open, c.audit_entries
+        c.alerts_open,
+        c.audit_entries
     );
-    println!(
+    say!(
         "Changes   {} logged, {} waiting to sync{}",
         s.change_log.total,
         s.change_log.pending_sync,
@@ -88,7 +132,7 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
     );
     let ahead = &s.future_stamps;
     if ahead.any() {
-        println!(
+        say!(
             "Clock     {} snapshots and {} changes are stamped ahead of this machine's clock (newest {}{}): a run with the clock set ahead? Fetches resume from the last mark not in the future",
             ahead.snapshots,
             ahead.change_log_rows,
@@ -111,7 +155,7 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .filter(|t| *t > chrono::Utc::now());
         if let Some(until) = wait {
-            println!(
+            say!(
                 "Waiting   {} until {}: the vendor asked us to (HTTP 429 Retry-After)",
                 c.connector,
                 until.format("%Y-%m-%d %H:%M UTC")
@@ -119,7 +163,7 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
         }
     }
     if let Some(snap) = &s.last_snapshot {
-        println!(
+        say!(
             "Last fetch {} {} at {} ({} written)",
             snap.connector,
             snap.status,
@@ -128,7 +172,7 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
         );
     }
     if let Some(t) = &s.today {
-        println!(
+        say!(
             "Today     {}: {} sales, net {}",
             t.date,
             t.transactions,
@@ -142,20 +186,20 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         return json(r);
     }
-    println!("{} — {} ({})", shown(&r.venue), r.date, r.timezone);
+    say!("{} — {} ({})", shown(&r.venue), r.date, r.timezone);
     if r.sales.is_empty() {
-        println!("Sales        none");
+        say!("Sales        none");
     }
     for totals in &r.sales {
         let (s, c) = (&totals.day, totals.day.currency);
-        println!(
+        say!(
             "Sales        {} transactions, gross {}, net {}, average {}",
             s.transactions,
             money(s.gross_minor, c),
             money(s.net_minor, c),
             money(totals.average_ticket_minor, c)
         );
-        println!(
+        say!(
             "             tax {}, tips {}, discounts {}, refunds {}",
             money(s.tax_minor, c),
             money(s.tip_minor, c),
@@ -163,12 +207,15 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
             money(s.refunded_minor, c)
         );
     }
-    println!(
+    say!(
         "Stays        {} arrivals, {} departures, {} in house tonight, {} rooms dirty",
-        r.stays.arrivals, r.stays.departures, r.stays.in_house, r.stays.rooms_dirty
+        r.stays.arrivals,
+        r.stays.departures,
+        r.stays.in_house,
+        r.stays.rooms_dirty
     );
     match (r.traffic.peak_occupancy, r.traffic.peak_at) {
-        (Some(peak), Some(at)) => println!(
+        (Some(peak), Some(at)) => say!(
             "Foot traffic {} in, {} out, peak {} people at {}",
             r.traffic.entries,
             r.traffic.exits,
@@ -177,9 +224,10 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
                 .map(|tz| at.with_timezone(&tz).format("%H:%M").to_string())
                 .unwrap_or_else(|_| at.format("%H:%M UTC").to_string())
         ),
-        _ => println!(
+        _ => say!(
             "Foot traffic {} in, {} out",
-            r.traffic.entries, r.traffic.exits
+            r.traffic.entries,
+            r.traffic.exits
         ),
     }
     let busiest = r
@@ -188,9 +236,10 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
         .max_by_key(|h| h.transactions)
         .filter(|h| h.transactions > 0);
     if let Some(h) = busiest {
-        println!(
+        say!(
             "Busiest hour {:02}:00 with {} sales",
-            h.hour, h.transactions
+            h.hour,
+            h.transactions
         );
     }
     Ok(())
@@ -201,10 +250,10 @@ pub fn search(hits: &[SearchHit], as_json: bool) -> anyhow::Result<()> {
         return json(&hits);
     }
     if hits.is_empty() {
-        println!("No matches");
+        say!("No matches");
     }
     for h in hits {
-        println!(
+        say!(
             "{:<12} {:<28} {:<32} room {:<6} {}",
             h.entity.as_str(),
             shown(&h.name),
@@ -222,7 +271,7 @@ pub fn fetch(reports: &[FetchReport], as_json: bool) -> anyhow::Result<()> {
     }
     for r in reports {
         let s = &r.snapshot;
-        println!(
+        say!(
             "{:<16} {:<8} {} seen, {} written{} (breaker {:?}, correlation id {})",
             r.connector,
             s.status.as_str(),
@@ -237,7 +286,7 @@ pub fn fetch(reports: &[FetchReport], as_json: bool) -> anyhow::Result<()> {
             s.correlation_id
         );
         if let Some(error) = &s.error {
-            println!("{:<16} {}", "", shown(error));
+            say!("{:<16} {}", "", shown(error));
         }
     }
     Ok(())
@@ -248,7 +297,7 @@ pub fn pms_sync(report: &venue_core::PmsSyncReport, as_json: bool) -> anyhow::Re
         return json(report);
     }
     let s = &report.snapshot;
-    println!(
+    say!(
         "{:<16} {:<8} {} seen, {} written{} (breaker {:?}, correlation id {})",
         report.connector,
         s.status.as_str(),
@@ -263,11 +312,11 @@ pub fn pms_sync(report: &venue_core::PmsSyncReport, as_json: bool) -> anyhow::Re
         s.correlation_id
     );
     if let Some(error) = &s.error {
-        println!("{:<16} {}", "", shown(error));
+        say!("{:<16} {}", "", shown(error));
     }
     let c = &report.charges;
     if c.sent + c.failed + c.pending + c.busy > 0 {
-        println!(
+        say!(
             "{:<16} charges: {} sent, {} failed, {} pending{}",
             "",
             c.sent,
@@ -288,10 +337,10 @@ pub fn charges(charges: &[venue_core::domain::PmsCharge], as_json: bool) -> anyh
         return json(&charges);
     }
     if charges.is_empty() {
-        println!("no charges");
+        say!("no charges");
     }
     for c in charges {
-        println!(
+        say!(
             "{}  {:<8} {:>12}  {:<20} reservation {}  by {} at {}{}",
             c.id,
             c.state.as_str(),
@@ -315,7 +364,7 @@ pub fn sensors(list: &[venue_core::SensorListing], as_json: bool) -> anyhow::Res
         return json(&list);
     }
     if list.is_empty() {
-        println!("no sensors configured (add [[sensor]] blocks to venue.toml)");
+        say!("no sensors configured (add [[sensor]] blocks to venue.toml)");
     }
     for s in list {
         let (status, since, error) = match &s.state {
@@ -331,9 +380,12 @@ pub fn sensors(list: &[venue_core::SensorListing], as_json: bool) -> anyhow::Res
             ),
             None => ("never polled", String::new(), String::new()),
         };
-        println!(
+        say!(
             "{:<16} {:<20} zone {:<12} every {:>4} s  {status}{since}{error}",
-            s.name, s.kind, s.zone, s.interval_seconds
+            s.name,
+            s.kind,
+            s.zone,
+            s.interval_seconds
         );
     }
     Ok(())
@@ -344,7 +396,7 @@ pub fn sensor_rounds(rounds: &[venue_core::DeviceRound], as_json: bool) -> anyho
         return json(&rounds);
     }
     for r in rounds {
-        println!(
+        say!(
             "{:<16} {:<12} +{} in, +{} out, zone {} occupancy {}{}{}",
             r.device,
             r.status,

@@ -117,12 +117,12 @@ fn read_pin(prompt: &str) -> Result<String, Failure> {
 
 fn print_one(account: &StaffAccount, what: &str, as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(account).context("cannot render JSON")?
         );
     } else {
-        println!(
+        say!(
             "{what} {} ({}){}",
             crate::output::shown(&account.name),
             account.role.as_str(),
@@ -134,14 +134,14 @@ fn print_one(account: &StaffAccount, what: &str, as_json: bool) -> anyhow::Resul
 
 fn print_list(accounts: &[StaffAccount], as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(accounts).context("cannot render JSON")?
         );
         return Ok(());
     }
     if accounts.is_empty() {
-        println!(
+        say!(
             "No staff accounts yet: `venue staff add --name \"Your Name\" --role admin` creates the first admin."
         );
         return Ok(());
@@ -152,12 +152,14 @@ fn print_list(accounts: &[StaffAccount], as_json: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(0)
         .max(4);
-    println!(
+    say!(
         "{:<width$}  {:<7}  {:<8}  LAST SIGN-IN",
-        "NAME", "ROLE", "STATUS"
+        "NAME",
+        "ROLE",
+        "STATUS"
     );
     for a in accounts {
-        println!(
+        say!(
             "{:<width$}  {:<7}  {:<8}  {}",
             crate::output::shown(&a.name),
             a.role.as_str(),

@@ -293,12 +293,13 @@ fn search_finds_a_guest_by_partial_name() {
 }
 
 #[test]
-fn a_file_that_is_not_a_database_fails_with_exit_1_and_is_untouched() {
+fn a_file_that_is_not_a_database_fails_with_exit_4_and_is_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("venue.sqlite3");
     std::fs::write(&db, "not a database").expect("write");
     let out = venue(dir.path(), &["status"]);
-    assert_eq!(out.status.code(), Some(1));
+    // The store cannot be used.
+    assert_eq!(out.status.code(), Some(4));
     assert!(
         stderr(&out).contains("not a SQLite database"),
         "{}",

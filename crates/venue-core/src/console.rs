@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
 use venue_store::{
-    ChangeLogStats, ConnectorState, Counts, FutureStamps, SearchHit, Store, DB_FILE,
+    ChangeLogStats, ConnectorState, Counts, FutureStamps, OpenMode, SearchHit, Store, StoreError,
+    DB_FILE,
 };
 
 /// An open data dir: its config and its store.
@@ -31,6 +32,9 @@ pub struct StoreInfo {
     pub journal_mode: String,
     pub size_bytes: u64,
     pub node_id: String,
+    /// Why the store is damaged, when its integrity check failed (it then refuses every write;
+    /// the rest of the report is what could still be read).
+    pub damage: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,22 +93,48 @@ pub struct InitReport {
 }
 
 impl Console {
-    /// Opens a data dir, creating it and an empty store if needed.
+    /// Opens a data dir's existing store for reading and writing. Only [`Console::init`] creates
+    /// a store: a data dir without one is "not set up yet" (nothing is created), and a missing
+    /// or empty store beside a `venue.toml` is an error naming it, never a new, empty venue in
+    /// its place. A damaged, locked or unreadable store is refused with its cause.
     pub fn open(data_dir: &Path) -> ApiResult<Console> {
-        ensure_dir(data_dir)?;
+        Self::open_as(data_dir, OpenMode::Existing)
+    }
+
+    /// Like [`Console::open`], for commands that only read: the connection refuses every write,
+    /// and a damaged store still opens, so what can be read, exported or backed up still is;
+    /// `status` runs the integrity check and reports the damage.
+    pub fn open_for_reading(data_dir: &Path) -> ApiResult<Console> {
+        Self::open_as(data_dir, OpenMode::Salvage)
+    }
+
+    /// The data dir's venue, read without migrating, locking or creating anything (not even a
+    /// data dir): None when there is no store or it cannot be read. For `venue sim`.
+    pub fn peek_venue(data_dir: &Path) -> Option<Venue> {
+        let store = Store::open_with(&data_dir.join(DB_FILE), OpenMode::Peek).ok()?;
+        store.venue().ok().flatten()
+    }
+
+    fn open_as(data_dir: &Path, mode: OpenMode) -> ApiResult<Console> {
         let config = Config::load(data_dir)?;
-        let store = Store::open(&data_dir.join(DB_FILE))?;
-        Ok(Console {
+        let store = Store::open_with(&data_dir.join(DB_FILE), mode)
+            .map_err(|e| missing_store_error(data_dir, e))?;
+        Ok(Self::with_store(data_dir, config, store))
+    }
+
+    fn with_store(data_dir: &Path, config: Config, store: Store) -> Console {
+        Console {
             store,
             config,
             data_dir: data_dir.to_path_buf(),
             secrets: None,
             sessions: Default::default(),
             access: crate::Access::Local,
-        })
+        }
     }
 
-    /// Sets up a venue in a data dir that has none, with a commented `venue.toml`.
+    /// Sets up a venue in a data dir that has none, with a commented `venue.toml`. The only way a
+    /// store is created (an empty store file is made into one here, as asked).
     pub fn init(data_dir: &Path, options: &InitOptions) -> ApiResult<(Console, InitReport)> {
         // Validate before touching the disk, so bad input leaves nothing behind.
         let venue = Venue::new(
@@ -113,7 +143,10 @@ impl Console {
             &options.currency,
             options.capacity,
         )?;
-        let mut console = Console::open(data_dir)?;
+        ensure_dir(data_dir)?;
+        let config = Config::load(data_dir)?;
+        let store = Store::open_with(&data_dir.join(DB_FILE), OpenMode::Create)?;
+        let mut console = Self::with_store(data_dir, config, store);
         if let Some(existing) = console.store.venue()? {
             return Err(ApiError::new(
                 ErrorCode::AlreadyInitialized,
@@ -247,37 +280,71 @@ impl Console {
     }
 
     pub fn status(&self) -> ApiResult<StatusReport> {
-        let venue = self.store.venue()?;
+        let damage = self.store.damage()?.map(str::to_string);
+        // A damaged store reports what can still be read, the rest left at its empty value.
+        let salvage = |e: venue_store::StoreError| -> ApiResult<()> {
+            if damage.is_some() {
+                tracing::warn!(error = %e, "part of the status could not be read");
+                Ok(())
+            } else {
+                Err(e.into())
+            }
+        };
+        let venue = self.store.venue().or_else(|e| salvage(e).map(|()| None))?;
         let connectors = match &venue {
-            Some(v) => self.store.connector_states(v.id)?,
+            Some(v) => self
+                .store
+                .connector_states(v.id)
+                .or_else(|e| salvage(e).map(|()| Vec::new()))?,
             None => Vec::new(),
         };
         let (last_snapshot, today) = match &venue {
             Some(v) => {
                 let date = v.local_date(Utc::now());
-                let sales = self.store.daily_sales(v.id, date)?;
+                let sales = self
+                    .store
+                    .daily_sales(v.id, date)
+                    .or_else(|e| salvage(e).map(|()| Vec::new()))?;
                 let today = sales
                     .into_iter()
                     .find(|s| s.currency == v.currency)
                     .unwrap_or_else(|| DailySales::empty(v.id, date, v.currency));
-                (self.store.last_snapshot(v.id)?, Some(today))
+                let last = self
+                    .store
+                    .last_snapshot(v.id)
+                    .or_else(|e| salvage(e).map(|()| None))?;
+                (last, Some(today))
             }
             None => (None, None),
         };
         Ok(StatusReport {
             store: StoreInfo {
                 path: self.store.path().display().to_string(),
-                schema_version: self.store.schema_version()?,
+                schema_version: self
+                    .store
+                    .schema_version()
+                    .or_else(|e| salvage(e).map(|()| 0))?,
                 latest_schema_version: venue_store::latest_version(),
-                journal_mode: self.store.journal_mode()?,
+                journal_mode: self
+                    .store
+                    .journal_mode()
+                    .or_else(|e| salvage(e).map(|()| String::new()))?,
                 size_bytes: self.store.size_bytes(),
                 node_id: self.store.node_id().to_string(),
+                damage: damage.clone(),
             },
-            counts: self.store.counts()?,
-            change_log: self.store.change_log_stats()?,
+            counts: self
+                .store
+                .counts()
+                .or_else(|e| salvage(e).map(|()| Counts::default()))?,
+            change_log: self
+                .store
+                .change_log_stats()
+                .or_else(|e| salvage(e).map(|()| ChangeLogStats::default()))?,
             future_stamps: self
                 .store
-                .future_stamps(Utc::now(), crate::fetch::clock_tolerance())?,
+                .future_stamps(Utc::now(), crate::fetch::clock_tolerance())
+                .or_else(|e| salvage(e).map(|()| FutureStamps::default()))?,
             venue,
             last_snapshot,
             connectors,
@@ -313,22 +380,93 @@ impl Console {
     }
 }
 
+/// A store that is not there: "not set up yet" in a data dir without a `venue.toml` (nothing was
+/// ever configured there), an error naming the missing or empty file beside one.
+fn missing_store_error(data_dir: &Path, error: StoreError) -> ApiError {
+    let (path, what) = match &error {
+        StoreError::Missing { path } => (path, "is missing"),
+        StoreError::Empty { path } => (path, "is empty (0 bytes)"),
+        _ => return error.into(),
+    };
+    let config = data_dir.join(CONFIG_FILE);
+    if matches!(error, StoreError::Missing { .. }) && !config.exists() {
+        return ApiError::new(
+            ErrorCode::NotInitialized,
+            format!(
+                "no venue is set up in {}; run `venue init` (or `venue init --demo`)",
+                data_dir.display()
+            ),
+        );
+    }
+    let beside = if config.exists() {
+        format!(" although {} configures a venue there", config.display())
+    } else {
+        String::new()
+    };
+    ApiError::new(
+        ErrorCode::StoreMissing,
+        format!(
+            "the store {} {what}{beside}; it was left as it is — restore it from a backup, or run `venue init` to start a new, empty venue there",
+            path.display()
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Only init creates a store: a data dir never set up is "run venue init" with nothing
+    /// created, and a configured venue's missing or empty store is named, never re-created.
     #[test]
-    fn a_fresh_data_dir_reports_no_venue_rather_than_failing() {
+    fn only_init_creates_a_store() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let console = Console::open(&dir.path().join("new")).expect("open creates the store");
-        let status = console.status().expect("status");
-        assert!(status.venue.is_none() && status.today.is_none());
+        let fresh = dir.path().join("new");
+        for open in [Console::open, Console::open_for_reading] {
+            let err = open(&fresh).map(|_| ()).expect_err("nothing set up");
+            assert_eq!(err.code, ErrorCode::NotInitialized);
+            assert!(!fresh.exists(), "nothing created");
+        }
+        assert!(Console::peek_venue(&fresh).is_none());
+        assert!(!fresh.exists());
+
+        let options = InitOptions {
+            demo: false,
+            ..InitOptions::demo()
+        };
+        drop(Console::init(&fresh, &options).expect("init"));
+        let status = Console::open(&fresh)
+            .expect("open")
+            .status()
+            .expect("status");
+        assert!(status.store.damage.is_none());
         assert_eq!(
             status.store.schema_version,
             status.store.latest_schema_version
         );
-        let err = console.search("ann", 10).expect_err("no venue yet");
-        assert_eq!(err.code, ErrorCode::NotInitialized);
+        assert_eq!(
+            Console::peek_venue(&fresh).map(|v| v.name),
+            Some(InitOptions::DEMO_NAME.to_string())
+        );
+
+        let db = fresh.join(DB_FILE);
+        std::fs::write(&db, b"").expect("empty the store");
+        for open in [Console::open, Console::open_for_reading] {
+            let err = open(&fresh).map(|_| ()).expect_err("empty");
+            assert_eq!(err.code, ErrorCode::StoreMissing);
+            assert!(
+                err.message.contains("empty") && err.message.contains(CONFIG_FILE),
+                "{err}"
+            );
+            assert_eq!(std::fs::metadata(&db).expect("meta").len(), 0);
+        }
+        std::fs::remove_file(&db).expect("remove");
+        let err = Console::open(&fresh).map(|_| ()).expect_err("missing");
+        assert_eq!(err.code, ErrorCode::StoreMissing);
+        assert!(err.message.contains("missing"), "{err}");
+        assert!(!db.exists());
+        drop(Console::init(&fresh, &options).expect("init starts afresh, as asked"));
+        assert!(Console::open(&fresh).is_ok());
     }
 
     #[test]

@@ -21,8 +21,16 @@ pub enum ErrorCode {
     BadPin,
     /// Too many wrong PINs: sign-in is paused for a while.
     LockedOut,
-    /// The database file was refused (not ours, corrupt, or from a newer build).
+    /// The database file was refused (not a SQLite file, another app's, or from a newer build).
     StoreRefused,
+    /// Another process holds the store locked (it was left untouched).
+    StoreLocked,
+    /// The store's file is damaged: writes are refused; restore it from a backup.
+    StoreDamaged,
+    /// The store's file or folder cannot be read or written by this user.
+    StorePermission,
+    /// A configured venue's store is missing or empty (only `venue init` creates one).
+    StoreMissing,
     /// An app update could not be checked, downloaded or verified (server unreachable, bad
     /// manifest, a signature that does not match the app's public key); nothing was installed.
     UpdateFailed,
@@ -46,6 +54,19 @@ impl ErrorCode {
                 | Self::Forbidden
                 | Self::BadPin
                 | Self::LockedOut
+        )
+    }
+
+    /// Whether the store itself cannot be used (damaged, locked, no permission, missing or
+    /// refused): CLI exit code 4, as nothing but the user's care for the file can fix it.
+    pub fn is_store_unavailable(self) -> bool {
+        matches!(
+            self,
+            Self::StoreRefused
+                | Self::StoreLocked
+                | Self::StoreDamaged
+                | Self::StorePermission
+                | Self::StoreMissing
         )
     }
 }
@@ -84,21 +105,42 @@ impl std::error::Error for ApiError {}
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        use venue_store::diagnose::{failure_kind, FailureKind};
         let code = match &e {
             e if e.is_transient() => ErrorCode::StoreBusy,
             StoreError::NotADatabase { .. }
             | StoreError::ForeignDatabase { .. }
             | StoreError::NewerSchema { .. }
-            | StoreError::MigrationChanged { .. }
-            | StoreError::Corrupt(_) => ErrorCode::StoreRefused,
+            | StoreError::MigrationChanged { .. } => ErrorCode::StoreRefused,
+            StoreError::Locked { .. } => ErrorCode::StoreLocked,
+            StoreError::Damaged { .. } | StoreError::Corrupt(_) => ErrorCode::StoreDamaged,
+            StoreError::Permission { .. } => ErrorCode::StorePermission,
+            StoreError::Missing { .. } | StoreError::Empty { .. } => ErrorCode::StoreMissing,
             StoreError::Invalid(_) | StoreError::Domain(_) => ErrorCode::BadInput,
             StoreError::NotFound { .. } => ErrorCode::NotFound,
             StoreError::Io { .. } => ErrorCode::Io,
-            StoreError::MigrationFailed { .. } | StoreError::Sqlite(_) | StoreError::Json(_) => {
-                ErrorCode::Internal
+            // An open store can still fail later (damaged pages met on a read, another process's
+            // lock outlasting the busy timeout): named by its cause like a failure on opening.
+            StoreError::Sqlite(sqlite) | StoreError::MigrationFailed { source: sqlite, .. } => {
+                match failure_kind(sqlite) {
+                    FailureKind::Locked => ErrorCode::StoreLocked,
+                    FailureKind::Permission => ErrorCode::StorePermission,
+                    FailureKind::Damaged => ErrorCode::StoreDamaged,
+                    FailureKind::Other => ErrorCode::Internal,
+                }
             }
+            StoreError::Json(_) => ErrorCode::Internal,
         };
-        ApiError::new(code, e.to_string())
+        let message = match code {
+            ErrorCode::StoreDamaged if matches!(e, StoreError::Sqlite(_)) => format!(
+                "the store is damaged ({e}); writes are refused so nothing more is lost — restore it from a backup (`venue backup FILE` makes one), or later from the hub"
+            ),
+            ErrorCode::StoreLocked if matches!(e, StoreError::Sqlite(_)) => format!(
+                "the store is locked by another process ({e}); try again when it is done"
+            ),
+            _ => e.to_string(),
+        };
+        ApiError::new(code, message)
     }
 }
 
@@ -109,3 +151,77 @@ impl From<venue_domain::DomainError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::ffi;
+    use std::path::PathBuf;
+
+    fn sqlite(code: i32) -> StoreError {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None))
+    }
+
+    /// Each way a store cannot be used has its own code (CLI exit 4), whether it was found on
+    /// opening or by a later read or write.
+    #[test]
+    fn store_failures_map_to_their_own_codes() {
+        let path = PathBuf::from("/data/venue.sqlite3");
+        let table = [
+            (
+                StoreError::Locked {
+                    path: path.clone(),
+                    holders: vec!["pid 7 (venue)".into()],
+                },
+                ErrorCode::StoreLocked,
+            ),
+            (sqlite(ffi::SQLITE_BUSY), ErrorCode::StoreLocked),
+            (
+                StoreError::Permission {
+                    path: path.clone(),
+                    reason: "read-only".into(),
+                },
+                ErrorCode::StorePermission,
+            ),
+            (sqlite(ffi::SQLITE_READONLY), ErrorCode::StorePermission),
+            (
+                StoreError::Damaged {
+                    path: path.clone(),
+                    reason: "cut short".into(),
+                },
+                ErrorCode::StoreDamaged,
+            ),
+            (sqlite(ffi::SQLITE_CORRUPT), ErrorCode::StoreDamaged),
+            (
+                StoreError::Missing { path: path.clone() },
+                ErrorCode::StoreMissing,
+            ),
+            (
+                StoreError::Empty { path: path.clone() },
+                ErrorCode::StoreMissing,
+            ),
+            (
+                StoreError::NotADatabase {
+                    path: path.clone(),
+                    reason: "notes".into(),
+                },
+                ErrorCode::StoreRefused,
+            ),
+            (sqlite(ffi::SQLITE_FULL), ErrorCode::Internal),
+        ];
+        for (error, code) in table {
+            let text = error.to_string();
+            let api = ApiError::from(error);
+            assert_eq!(api.code, code, "{text}");
+            assert!(api.code.is_store_unavailable() || code == ErrorCode::Internal);
+            assert!(!api.code.is_usage(), "{text}");
+        }
+        let damaged = ApiError::from(sqlite(ffi::SQLITE_CORRUPT));
+        assert!(damaged.message.contains("backup"), "{damaged}");
+        let locked = ApiError::from(StoreError::Locked {
+            path,
+            holders: vec!["pid 7 (venue)".into()],
+        });
+        assert!(locked.message.contains("pid 7 (venue)"), "{locked}");
+    }
+}

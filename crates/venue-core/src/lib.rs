@@ -10,6 +10,7 @@ mod error;
 mod export;
 mod fetch;
 mod keyring_store;
+mod output_file;
 mod paths;
 mod pms;
 mod report;
@@ -26,13 +27,14 @@ pub use error::{ApiError, ApiResult, ErrorCode};
 pub use export::{ExportEntity, ExportFormat, TimeBound};
 pub use fetch::{FetchNowReceiver, FetchReport};
 pub use keyring_store::OsKeyring;
+pub use output_file::{BackupReport, PipeWatch};
 pub use paths::resolve_data_dir;
 pub use pms::{ChargeOutcome, LiveReport, MirrorCounts, PmsSyncReport, SocketStatus};
 pub use report::{DailyReport, HourSales, SalesTotals};
 #[cfg(any(test, feature = "test-secrets"))]
 #[doc(hidden)]
 pub use secrets::FileSecretStore;
-pub use secrets::{SecretSaved, SecretStatus};
+pub use secrets::{store_secret, SecretSaved, SecretStatus};
 pub use sensors::{DeviceRound, SensorListing};
 pub use staff::{validate_pin, StaffAccount, LOCK_OUT_SECONDS, MAX_WRONG_PINS};
 pub use venue_domain as domain;

@@ -4,7 +4,7 @@
 
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use serde::Serialize;
-use venue_connectors::secrets::{env_var_name, SecretError};
+use venue_connectors::secrets::{env_var_name, SecretError, SecretStore};
 use venue_store::AuditLine;
 
 /// What `set_secret` answers: where the value went (never the value).
@@ -51,30 +51,45 @@ fn kind_text(kind: impl Serialize) -> String {
         .unwrap_or_default()
 }
 
+/// Validates and stores a secret in `store`, unaudited: what [`Console::set_secret`] does, and
+/// all `venue secret set` can do in a data dir with no venue yet (only `venue init` creates a
+/// store, and there is nothing to audit it under before).
+pub fn store_secret(
+    store: Option<&dyn SecretStore>,
+    name: &str,
+    value: &str,
+) -> ApiResult<SecretSaved> {
+    let name = name.trim();
+    validate_secret_name(name)?;
+    if value.is_empty() {
+        return Err(ApiError::bad_input(format!("no value given for {name}")));
+    }
+    let store = store.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!(
+                "the OS keyring is not available to this console; set {} in the environment instead",
+                env_var_name(name)
+            ),
+        )
+    })?;
+    store
+        .set(name, value)
+        .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
+    Ok(SecretSaved {
+        name: name.to_string(),
+        stored_in: store.location(),
+    })
+}
+
 impl Console {
     /// Stores a secret in the console's secret store, the OS keyring (admin only). The value is
     /// never returned or logged; the audit line names the secret only. On a machine without a
     /// keyring the error says so and names the `VENUE_SECRET_<NAME>` variable to set instead.
     pub fn set_secret(&mut self, name: &str, value: &str) -> ApiResult<SecretSaved> {
         self.authorize(Role::Admin)?;
-        let name = name.trim();
-        validate_secret_name(name)?;
-        if value.is_empty() {
-            return Err(ApiError::bad_input(format!("no value given for {name}")));
-        }
-        let store = self.secrets.as_deref().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Io,
-                format!(
-                    "the OS keyring is not available to this console; set {} in the environment instead",
-                    env_var_name(name)
-                ),
-            )
-        })?;
-        store
-            .set(name, value)
-            .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
-        let stored_in = store.location();
+        let saved = store_secret(self.secrets.as_deref(), name, value)?;
+        let (name, stored_in) = (saved.name.as_str(), saved.stored_in);
         // The CLI may store a secret before a venue exists; there is nothing to audit it under.
         if let Some(venue) = self.store.venue()? {
             let actor = self.actor();
@@ -88,10 +103,7 @@ impl Console {
                 Some(serde_json::json!({ "name": name, "stored_in": stored_in })),
             )?;
         }
-        Ok(SecretSaved {
-            name: name.to_string(),
-            stored_in,
-        })
+        Ok(saved)
     }
 
     /// The secrets the configured connectors, PMS and sensors need, and where each is found

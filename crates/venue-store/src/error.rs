@@ -6,6 +6,21 @@ use venue_domain::DomainError;
 pub enum StoreError {
     #[error("{path} is not a SQLite database ({reason}); it was left untouched")]
     NotADatabase { path: PathBuf, reason: String },
+    /// Another process holds the store (e.g. one with `PRAGMA locking_mode=EXCLUSIVE`).
+    #[error("{path} is locked by another process{}; it was left untouched — close that process (or wait for it) and try again", holders_text(holders))]
+    Locked { path: PathBuf, holders: Vec<String> },
+    /// The file, a companion file or its folder cannot be read or written by this user.
+    #[error("{path} cannot be used for lack of permission: {reason}; it was left untouched — check the file's and its folder's owner and permissions")]
+    Permission { path: PathBuf, reason: String },
+    /// A SQLite file whose content is broken (a failed integrity check, a truncated file).
+    #[error("{path} is damaged ({reason}); writes to it are refused so nothing more is lost — restore it from a backup (`venue backup FILE` makes one), or later from the hub")]
+    Damaged { path: PathBuf, reason: String },
+    /// No store file where a store was expected (only `venue init` creates one).
+    #[error("{path} does not exist")]
+    Missing { path: PathBuf },
+    /// A zero-byte store file: never silently made into a new, empty store.
+    #[error("{path} is empty (0 bytes)")]
+    Empty { path: PathBuf },
     #[error("{path} is a SQLite database but not a Venue Console store; it was left untouched")]
     ForeignDatabase { path: PathBuf },
     #[error("{path} was written by a newer Venue Console (schema version {found}; this build knows up to {supported}); upgrade the app — the database was left untouched")]
@@ -57,6 +72,14 @@ impl StoreError {
             StoreError::Io { .. } => true,
             _ => false,
         }
+    }
+}
+
+fn holders_text(holders: &[String]) -> String {
+    if holders.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", holders.join(", "))
     }
 }
 

@@ -2,10 +2,11 @@
 //! ingestion with a change log (outbox) written in the same transaction, search and audit.
 
 mod alerts;
-mod clock;
 mod claims;
+mod clock;
 mod connector_state;
 mod desk;
+pub mod diagnose;
 mod error;
 mod migrate;
 mod notification_prefs;
@@ -23,14 +24,14 @@ mod summaries;
 mod write;
 
 pub use alerts::{FailedCharge, StoredAlertRule, VipArrival, ALERT_RULES};
-pub use clock::{FutureStamps, HighWaterMarks};
 pub use claims::ChargeClaim;
+pub use clock::{FutureStamps, HighWaterMarks};
 pub use connector_state::ConnectorState;
 pub use desk::{
     is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,
 };
 pub use error::{Result, StoreError};
-pub use migrate::{latest_version, APPLICATION_ID, CONNECTION_TUNING};
+pub use migrate::{latest_version, OpenMode, APPLICATION_ID, CONNECTION_TUNING};
 pub use notification_prefs::{NotificationPrefsRow, NOTIFICATION_PREFS};
 pub use notify::{ChangeListener, CONNECTOR_STATE, SENSOR_STATE};
 pub use queries::{ChangeLogStats, Counts, StoredChange};
@@ -64,27 +65,80 @@ pub struct Store {
     /// Venues by id, for venue-local business dates on the write path.
     venues: HashMap<Uuid, Venue>,
     listener: Option<ChangeListener>,
+    /// The integrity check's verdict once run: None when sound, else why the store is damaged
+    /// (only an [`OpenMode::Salvage`] store is ever open while damaged; it then refuses writes).
+    damage: std::cell::OnceCell<Option<String>>,
 }
 
 impl Store {
     /// Opens (creating if missing) the database at `path` and migrates it to the latest schema.
-    /// A non-SQLite file, a foreign database or one from a newer build is refused untouched.
+    /// A non-SQLite file, a foreign database, a damaged one or one from a newer build is refused
+    /// untouched. The console opens with [`Store::open_with`] so that only `venue init` creates.
     pub fn open(path: &Path) -> Result<Store> {
-        Self::open_at_version(path, latest_version())
+        Self::open_with(path, OpenMode::Create)
+    }
+
+    /// Opens the database at `path` as `mode` says (see [`OpenMode`]). Every open but a peek
+    /// runs SQLite's quick integrity check first, so a damaged store is never written to.
+    pub fn open_with(path: &Path, mode: OpenMode) -> Result<Store> {
+        Self::open_inner(path, mode, latest_version())
     }
 
     /// Opens and migrates only up to `version`. For upgrade tests that build older databases.
     #[doc(hidden)]
     pub fn open_at_version(path: &Path, version: u32) -> Result<Store> {
-        let mut conn = migrate::open_connection(path)?;
+        Self::open_inner(path, OpenMode::Create, version)
+    }
+
+    fn open_inner(path: &Path, mode: OpenMode, version: u32) -> Result<Store> {
+        let mut conn = migrate::open_connection(path, mode)?;
+        let damage = std::cell::OnceCell::new();
         let upto = migrate::MIGRATIONS
             .iter()
             .position(|m| m.version == version)
             .map(|i| i + 1)
             .ok_or_else(|| StoreError::Invalid(format!("no migration with version {version}")))?;
-        migrate::migrate(&mut conn, path, &migrate::MIGRATIONS[..upto])?;
-        let node = load_or_create_node(&conn)?;
-        let clock = HlcClock::resume(load_last_hlc(&conn)?);
+        let migrations = &migrate::MIGRATIONS[..upto];
+        // The check reads every page (about a second for 650 MB from the page cache), so it
+        // runs where it matters: before anything is written. A salvage open for reading leaves
+        // it to `damage()` (status), unless a migration is due, which writes.
+        let must_check = match mode {
+            OpenMode::Create | OpenMode::Existing => true,
+            OpenMode::Salvage => migrate::pending(&conn, migrations).unwrap_or(true),
+            OpenMode::Peek => false,
+        };
+        if must_check {
+            let verdict = migrate::quick_check_cached(&conn, path)?;
+            if let Some(reason) = &verdict {
+                if mode != OpenMode::Salvage {
+                    return Err(StoreError::Damaged {
+                        path: path.to_path_buf(),
+                        reason: reason.clone(),
+                    });
+                }
+                refuse_writes(&conn, path, reason)?;
+            }
+            let _ = damage.set(verdict);
+        }
+        let known_sound = matches!(damage.get(), Some(None));
+        let (node, clock) = if known_sound && mode != OpenMode::Peek {
+            migrate::migrate(&mut conn, path, migrations)?;
+            let node = load_or_create_node(&conn)?;
+            (node, HlcClock::resume(load_last_hlc(&conn)?))
+        } else {
+            // Reading only (a peek, a salvage): take what identity can be read, write none.
+            let node = load_node(&conn)
+                .ok()
+                .flatten()
+                .unwrap_or(NodeId(Uuid::nil()));
+            let last = load_last_hlc(&conn).unwrap_or_default();
+            (node, HlcClock::resume(last))
+        };
+        if mode == OpenMode::Salvage {
+            // Opened for reading: whatever the check would say, this connection never writes.
+            conn.pragma_update(None, "query_only", true)
+                .map_err(|e| diagnose::classify(path, e))?;
+        }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -92,7 +146,47 @@ impl Store {
             clock,
             venues: HashMap::new(),
             listener: None,
+            damage,
         })
+    }
+
+    /// Why the store is damaged, or None when SQLite's quick integrity check finds it sound
+    /// (run once per file and process). A damaged store refuses every write from then on.
+    pub fn damage(&self) -> Result<Option<&str>> {
+        if self.damage.get().is_none() {
+            let verdict = migrate::quick_check_cached(&self.conn, &self.path)?;
+            if let Some(reason) = &verdict {
+                refuse_writes(&self.conn, &self.path, reason)?;
+            }
+            let _ = self.damage.set(verdict);
+        }
+        Ok(self.damage.get().and_then(|d| d.as_deref()))
+    }
+
+    /// Writes a consistent, compacted copy of the store to `dest` (SQLite's `VACUUM INTO`),
+    /// while other connections go on reading and writing. `dest` must not exist or be empty.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let dest_text = dest.to_str().ok_or_else(|| {
+            StoreError::Invalid(format!("{} is not a UTF-8 path", dest.display()))
+        })?;
+        // VACUUM INTO counts as a write for query_only, though it never changes this file.
+        let query_only: bool = self.conn.query_row("PRAGMA query_only", [], |r| r.get(0))?;
+        if query_only {
+            self.conn.pragma_update(None, "query_only", false)?;
+        }
+        let copied = self.conn.execute("VACUUM INTO ?1", [dest_text]);
+        if query_only {
+            self.conn.pragma_update(None, "query_only", true)?;
+        }
+        copied
+            .map(|_| ())
+            .map_err(|e| match diagnose::failure_kind(&e) {
+                diagnose::FailureKind::Damaged => StoreError::Damaged {
+                    path: self.path.clone(),
+                    reason: e.to_string(),
+                },
+                _ => StoreError::Sqlite(e),
+            })
     }
 
     pub fn path(&self) -> &Path {
@@ -161,16 +255,31 @@ impl Store {
     }
 }
 
-fn load_or_create_node(conn: &Connection) -> Result<NodeId> {
+/// Makes every later write on `conn` fail: nothing more is lost from a damaged store.
+fn refuse_writes(conn: &Connection, path: &Path, reason: &str) -> Result<()> {
+    tracing::error!(path = %path.display(), %reason, "the store is damaged; reading only");
+    conn.pragma_update(None, "query_only", true)
+        .map_err(|e| diagnose::classify(path, e))
+}
+
+fn load_node(conn: &Connection) -> Result<Option<NodeId>> {
     let existing: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| {
             r.get(0)
         })
         .optional()?;
-    match existing {
-        Some(text) => Uuid::parse_str(&text)
-            .map(NodeId)
-            .map_err(|e| StoreError::Corrupt(format!("meta.node_id {text:?}: {e}"))),
+    existing
+        .map(|text| {
+            Uuid::parse_str(&text)
+                .map(NodeId)
+                .map_err(|e| StoreError::Corrupt(format!("meta.node_id {text:?}: {e}")))
+        })
+        .transpose()
+}
+
+fn load_or_create_node(conn: &Connection) -> Result<NodeId> {
+    match load_node(conn)? {
+        Some(node) => Ok(node),
         None => {
             let node = NodeId::generate();
             conn.execute(

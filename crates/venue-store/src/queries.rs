@@ -20,7 +20,7 @@ pub struct Counts {
     pub audit_entries: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ChangeLogStats {
     pub total: u64,
     /// Changes no sync peer has acknowledged yet (all of them before the first sync).

@@ -155,7 +155,7 @@ fn a_database_from_a_newer_build_is_refused_untouched() {
 }
 
 #[test]
-fn a_non_sqlite_or_corrupt_file_is_refused_untouched() {
+fn a_non_sqlite_or_garbled_file_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = db_path(&dir);
     std::fs::write(&path, b"these are somebody's notes, not a database\n").expect("write");
@@ -169,12 +169,14 @@ fn a_non_sqlite_or_corrupt_file_is_refused_untouched() {
         "no WAL created beside it"
     );
 
-    // A real SQLite header followed by garbage.
+    // A real SQLite header followed by garbage is a damaged store, not "not a database" (a
+    // user told that may delete what is only damaged).
     let mut corrupt = b"SQLite format 3\0".to_vec();
     corrupt.extend(std::iter::repeat_n(0xA5u8, 8192));
     std::fs::write(&path, &corrupt).expect("write");
     let err = Store::open(&path).map(|_| ()).expect_err("refused");
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+    assert!(!err.to_string().contains("not a SQLite database"), "{err}");
     assert_eq!(file_bytes(&path), corrupt);
 }
 
