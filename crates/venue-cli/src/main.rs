@@ -66,7 +66,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Keep running until Ctrl-C: every connector fetches at its interval and the PMS mirror
+    /// Keep running until Ctrl-C or SIGTERM: every connector fetches at its interval and the PMS mirror
     /// stays live over its websocket.
     Run,
     /// Door counters: their state, or one poll of each now.

@@ -64,6 +64,7 @@ impl ErrorCode {
             self,
             Self::StoreRefused
                 | Self::StoreLocked
+                | Self::StoreBusy
                 | Self::StoreDamaged
                 | Self::StorePermission
                 | Self::StoreMissing
@@ -138,6 +139,10 @@ impl From<StoreError> for ApiError {
             ErrorCode::StoreLocked if matches!(e, StoreError::Sqlite(_)) => format!(
                 "the store is locked by another process ({e}); try again when it is done"
             ),
+            // A one-shot command meets it as "locked"; long-running tasks retry it.
+            ErrorCode::StoreBusy => format!(
+                "the store did not answer ({e}): another process may hold its write lock, or the disk is full or failing; try again shortly"
+            ),
             _ => e.to_string(),
         };
         ApiError::new(code, message)
@@ -175,7 +180,10 @@ mod tests {
                 },
                 ErrorCode::StoreLocked,
             ),
-            (sqlite(ffi::SQLITE_BUSY), ErrorCode::StoreLocked),
+            // Passing: the long-running tasks retry these (the CLI still exits 4).
+            (sqlite(ffi::SQLITE_BUSY), ErrorCode::StoreBusy),
+            (sqlite(ffi::SQLITE_LOCKED), ErrorCode::StoreBusy),
+            (sqlite(ffi::SQLITE_FULL), ErrorCode::StoreBusy),
             (
                 StoreError::Permission {
                     path: path.clone(),
@@ -207,7 +215,7 @@ mod tests {
                 },
                 ErrorCode::StoreRefused,
             ),
-            (sqlite(ffi::SQLITE_FULL), ErrorCode::Internal),
+            (sqlite(ffi::SQLITE_MISMATCH), ErrorCode::Internal),
         ];
         for (error, code) in table {
             let text = error.to_string();

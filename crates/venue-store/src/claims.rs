@@ -196,6 +196,70 @@ impl Store {
         Ok(outcome != Guarded::Refused)
     }
 
+    /// Takes or renews the recording lease of each of `devices` for `holder`, in one write
+    /// transaction (a compare-and-set per door, like a charge's claim), and returns the doors
+    /// another live holder records now, with that holder. A lapsed lease, or one whose process
+    /// is certainly gone, is taken over.
+    pub fn lease_sensor_recording(
+        &mut self,
+        venue_id: Uuid,
+        devices: &[String],
+        holder: &str,
+        lease: Duration,
+    ) -> Result<Vec<(String, String)>> {
+        let me = Holder::this_process();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut busy = Vec::new();
+        for device in devices {
+            let current: Option<(String, i64, Option<String>, i64)> = tx
+                .prepare_cached(
+                    "SELECT holder, pid, pid_ns, expires_at FROM sensor_recording_leases
+                     WHERE venue_id = ?1 AND device = ?2",
+                )?
+                .query_row(rusqlite::params![venue_id.to_string(), device], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?;
+            if let Some((other, pid, pid_ns, expires_at)) = current {
+                let live = expires_at > now_ms() && !Holder { pid, pid_ns }.certainly_gone();
+                if other != holder && live {
+                    busy.push((device.clone(), other));
+                    continue;
+                }
+            }
+            tx.prepare_cached(
+                "INSERT INTO sensor_recording_leases
+                   (venue_id, device, holder, pid, pid_ns, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (venue_id, device) DO UPDATE SET holder = excluded.holder,
+                   pid = excluded.pid, pid_ns = excluded.pid_ns, expires_at = excluded.expires_at",
+            )?
+            .execute(rusqlite::params![
+                venue_id.to_string(),
+                device,
+                holder,
+                me.pid,
+                me.pid_ns,
+                lease_end(lease)
+            ])?;
+        }
+        tx.commit()?;
+        Ok(busy)
+    }
+
+    /// Gives up `holder`'s recording leases (after its last write), so another process may
+    /// record those doors at once rather than when the leases lapse.
+    pub fn release_sensor_recording(&self, venue_id: Uuid, holder: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM sensor_recording_leases WHERE venue_id = ?1 AND holder = ?2",
+            )?
+            .execute(rusqlite::params![venue_id.to_string(), holder])?;
+        Ok(())
+    }
+
     /// Marks a running snapshot as owned by a live `holder` for `lease` more (renewing it).
     /// The owner renews well within the lease while it works; the lease ends with the run.
     pub fn lease_run(&self, snapshot_id: Uuid, holder: &str, lease: Duration) -> Result<()> {

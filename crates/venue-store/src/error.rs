@@ -69,7 +69,15 @@ impl StoreError {
                 e.code,
                 Code::DatabaseBusy | Code::DatabaseLocked | Code::SystemIoFailure | Code::DiskFull
             ),
-            StoreError::Io { .. } => true,
+            // Not a file that is missing or that this user may not touch: trying again
+            // changes nothing there.
+            StoreError::Io { source, .. } => !matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::PermissionDenied
+                    | std::io::ErrorKind::ReadOnlyFilesystem
+                    | std::io::ErrorKind::InvalidInput
+            ),
             _ => false,
         }
     }

@@ -193,8 +193,9 @@ pub(crate) async fn sensors_live(
                 }
             }
         }
-        // Asked to stop: one last write of what is pending.
-        recorder.flush()
+        // Asked to stop: one last write of what is pending, then the doors are free to count.
+        recorder.flush()?;
+        recorder.release()
     };
     let record = async {
         let result = record.await;
@@ -280,6 +281,7 @@ impl Console {
                 recorder.on_event(event)?;
             }
             recorder.flush()?;
+            recorder.release()?;
             Ok(recorder
                 .rounds()
                 .into_iter()

@@ -53,7 +53,25 @@ pub(crate) struct Recorder<'s, 'a> {
     dirty: std::collections::BTreeSet<String>,
     /// What the screens last heard of each zone's readings, to keep quiet polls quiet.
     shown: HashMap<String, ShownZone>,
+    /// The doors this recorder counts: one recorder per door across processes (migration 0012).
+    lease: RecordingLease,
 }
+
+/// This recorder's hold on its doors' recording leases: taken at the first event, renewed well
+/// within [`RECORDING_LEASE`], given up after the last write.
+struct RecordingLease {
+    holder: String,
+    renew_at: Option<std::time::Instant>,
+    /// Doors held now (counted here) and doors another process records (with its holder).
+    held: std::collections::BTreeSet<String>,
+    busy: HashMap<String, String>,
+}
+
+/// How long a recorder's hold on a door lasts without renewal: a recorder that stopped (killed,
+/// crashed) leaves its doors to another process after this at the latest.
+const RECORDING_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Renewed this often while events arrive (a door polls every few seconds to minutes).
+const RECORDING_RENEW: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A zone as the screens last saw it through its readings: the count, and the 15-minute period
 /// the newest reading fell in (Today's curve has one point per period).
@@ -150,7 +168,99 @@ impl<'s, 'a> Recorder<'s, 'a> {
             pending: Vec::new(),
             dirty: Default::default(),
             shown: HashMap::new(),
+            lease: RecordingLease {
+                holder: format!("pid {} ({})", std::process::id(), new_id()),
+                renew_at: None,
+                held: Default::default(),
+                busy: HashMap::new(),
+            },
         })
+    }
+
+    /// Whether this recorder counts `device` now: takes or renews the doors' leases when due,
+    /// and starts a door newly taken over from the last sample the previous recorder stored, so
+    /// nothing it counted is counted again. A door another process records is polled for its
+    /// status here but counted there.
+    fn records(&mut self, device: &str) -> ApiResult<bool> {
+        let due = self
+            .lease
+            .renew_at
+            .is_none_or(|at| std::time::Instant::now() >= at);
+        if due {
+            let names: Vec<String> = self.devices.keys().cloned().collect();
+            let renewed = self.store.borrow_mut().lease_sensor_recording(
+                self.venue.id,
+                &names,
+                &self.lease.holder,
+                RECORDING_LEASE,
+            );
+            let busy = match renewed {
+                Ok(busy) => busy,
+                // A busy store: the leases held stay ours for a while yet (renewals come a
+                // third of the way in), so counting goes on and the renewal is tried again at
+                // the next event; an event is never dropped for it.
+                Err(e) if self.lease.renew_at.is_some() => {
+                    tracing::warn!(error = %e, "could not renew the doors' recording leases yet");
+                    return Ok(!self.lease.busy.contains_key(device));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            self.lease.renew_at = Some(std::time::Instant::now() + RECORDING_RENEW);
+            self.lease.busy = busy.into_iter().collect();
+            let taken: Vec<String> = names
+                .into_iter()
+                .filter(|n| !self.lease.busy.contains_key(n) && !self.lease.held.contains(n))
+                .collect();
+            if !taken.is_empty() {
+                self.resume_from_store(&taken)?;
+            }
+            self.lease.held = self
+                .devices
+                .keys()
+                .filter(|n| !self.lease.busy.contains_key(*n))
+                .cloned()
+                .collect();
+        }
+        match self.lease.busy.get(device) {
+            None => Ok(true),
+            Some(holder) => {
+                if let Some(d) = self.devices.get_mut(device) {
+                    d.round.error = Some(format!("counted by another process ({holder})"));
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Picks up where the door's previous recorder stopped: its last stored sample and state.
+    fn resume_from_store(&mut self, devices: &[String]) -> ApiResult<()> {
+        let saved = self.store.borrow().sensor_states(self.venue.id)?;
+        for state in saved.into_iter().filter(|s| devices.contains(&s.device)) {
+            if let Some(d) = self.devices.get_mut(&state.device) {
+                d.last = state
+                    .last_sample
+                    .clone()
+                    .and_then(|v| serde_json::from_value::<CounterSample>(v).ok());
+                if let Some(occ) = state.occupancy {
+                    self.zones.insert(d.config.zone.clone(), occ);
+                }
+                d.backfilled.clear();
+                d.state = state;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives up this recorder's doors after its last write, so another process may count them
+    /// at once. A recorder that never gets here (killed) leaves them when its leases lapse.
+    pub fn release(&mut self) -> ApiResult<()> {
+        if self.lease.renew_at.take().is_some() {
+            self.store
+                .borrow()
+                .release_sensor_recording(self.venue.id, &self.lease.holder)?;
+            self.lease.held.clear();
+        }
+        Ok(())
     }
 
     /// The last sample of a device, so the poller can detect a gap after a restart.
@@ -248,7 +358,10 @@ impl<'s, 'a> Recorder<'s, 'a> {
         }
         while let Some(device) = self.dirty.first().cloned() {
             let zones = &self.zones;
-            if let Some(d) = self.devices.get_mut(&device) {
+            // A door another process counts keeps the state that process saves: ours would put
+            // back an older sample, and whoever takes the door over next would count again.
+            let counted_elsewhere = self.lease.busy.contains_key(&device);
+            if let Some(d) = self.devices.get_mut(&device).filter(|_| !counted_elsewhere) {
                 d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
                 d.state.occupancy = zones.get(&d.config.zone).copied();
                 d.state.updated_at = Utc::now();
@@ -283,7 +396,13 @@ impl<'s, 'a> Recorder<'s, 'a> {
     /// Applies one poller event.
     pub fn on_event(&mut self, event: PollEvent) -> ApiResult<()> {
         match event {
-            PollEvent::Sample { device, sample, .. } => self.on_sample(&device, sample),
+            PollEvent::Sample { device, sample, .. } => {
+                if !self.records(&device)? {
+                    return Ok(());
+                }
+                self.on_sample(&device, sample)
+            }
+            PollEvent::Backfill { device, .. } if !self.records(&device)? => Ok(()),
             PollEvent::Backfill {
                 device,
                 from,
@@ -341,6 +460,9 @@ impl<'s, 'a> Recorder<'s, 'a> {
         buckets: &[HistoryBucket],
         occupancy: Option<i64>,
     ) -> ApiResult<()> {
+        if !self.records(device)? {
+            return Ok(());
+        }
         for b in buckets {
             let occ = self.zone_flow(device, b.start, b.end, b.entries, b.exits, occupancy);
             self.write(device, b.start, b.end, b.entries, b.exits, occ)?;
