@@ -1,18 +1,16 @@
 //! `venue alerts list [--json] [--all]` and `venue export alerts` over a demo venue whose
 //! alerts the engine raised.
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use venue_core::{Console, InitOptions};
 
 fn venue(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(data_dir)
+    support::venue_command(data_dir)
         .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
         .stdin(Stdio::null())
         .output()
         .expect("run venue")

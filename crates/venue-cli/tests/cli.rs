@@ -1,26 +1,13 @@
 //! The `venue` binary as a user runs it: exit codes, one-line errors, real files.
 
-use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn venue(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
-        .output()
-        .expect("run venue")
-}
+use serde_json::Value;
+use std::process::Output;
+use support::{stderr, venue};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn ok(out: Output) -> Output {

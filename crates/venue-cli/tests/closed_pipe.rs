@@ -2,9 +2,12 @@
 //! command that prints. No panic (exit 101), no "Broken pipe" error; the command's own exit code
 //! stands (0 for a command whose work succeeded).
 
+mod support;
+
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use support::venue;
 
 /// How the reader goes away: at once (every write fails, deterministically), or after reading
 /// one byte as `head -c1` does (the writes after the first fail).
@@ -20,12 +23,8 @@ struct Ran {
 }
 
 fn run_into_closed_pipe(data_dir: &Path, args: &[&str], reader: Reader) -> Ran {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(data_dir)
+    let mut child = support::venue_command(data_dir)
         .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
         // `staff add` runs once per reader, and PINs are unique.
         .env(
             "VENUE_STAFF_PIN",
@@ -65,17 +64,6 @@ fn ok(out: std::process::Output) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn venue(data_dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
-        .output()
-        .expect("run venue")
 }
 
 #[test]
@@ -209,20 +197,8 @@ fn every_printing_command_ends_quietly_when_its_reader_goes() {
 #[test]
 fn venue_sim_keeps_serving_when_its_banner_reader_goes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "sim",
-            "--port",
-            "0",
-            "--mews-port",
-            "0",
-            "--sensor-port",
-            "0",
-        ])
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
+    let mut child = support::venue_command(dir.path())
+        .args(support::SIM_ON_FREE_PORTS)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -2,19 +2,9 @@
 //! out of its range (which used to pass and then panic, or be clamped in silence), a log level
 //! that is not one (which used to become "info"), a file that is not UTF-8 (exit 1 before).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn venue(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
-        .output()
-        .expect("run venue")
-}
+use support::venue;
 
 const PMS: &str =
     "[pms]\nkind = \"mews\"\napi_url = \"http://127.0.0.1:9\"\nws_url = \"ws://127.0.0.1:9\"\n";
@@ -26,17 +16,7 @@ fn every_config_mistake_is_exit_2_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let init = venue(
         dir.path(),
-        &[
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "Europe/London",
-            "--currency",
-            "GBP",
-            "--capacity",
-            "50",
-        ],
+        &support::init_args("Cafe", "Europe/London", "GBP", "50"),
     );
     assert!(init.status.success());
     let cases: Vec<(Vec<u8>, &str)> = vec![
@@ -98,21 +78,8 @@ fn the_pms_table_is_named_once() {
 #[test]
 fn a_bad_venue_log_is_said_not_hidden() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "Europe/London",
-            "--currency",
-            "GBP",
-            "--capacity",
-            "50",
-        ])
-        .env_remove("VENUE_DATA_DIR")
+    let out = support::venue_command(dir.path())
+        .args(support::init_args("Cafe", "Europe/London", "GBP", "50"))
         .env("VENUE_LOG", "info,venue_store=loud")
         .output()
         .expect("run venue");

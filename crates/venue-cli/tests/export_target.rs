@@ -2,19 +2,18 @@
 //! the path names them, and replaces an existing file only when it is an earlier export of the
 //! same kind (or with --force); a refused or failed export leaves everything as it was.
 
+mod support;
+
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{files_in, ok, stderr};
 
 fn venue_in(cwd: &Path, data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_venue"))
+    support::venue_command(data_dir)
         .current_dir(cwd)
-        .arg("--data-dir")
-        .arg(data_dir)
         .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
         .output()
         .expect("run venue")
 }
@@ -23,29 +22,11 @@ fn venue(data_dir: &Path, args: &[&str]) -> Output {
     venue_in(data_dir, data_dir, args)
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "failed: {}", stderr(&out));
-    out
-}
-
 fn checksum(path: &Path) -> Option<u64> {
     let bytes = std::fs::read(path).ok()?;
     let mut hasher = DefaultHasher::new();
     bytes.hash(&mut hasher);
     Some(hasher.finish())
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("list")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A copy of one demo venue made once per test run (`init --demo` takes a while); its data dir

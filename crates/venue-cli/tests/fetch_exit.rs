@@ -3,30 +3,29 @@
 //! with the reason on stderr, and 2 for an impossible `--since`, refused before anything is
 //! sent, so it never counts against the vendor's breaker.
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
+use support::stderr;
 use venue_sim::{BackgroundSim, Endpoint, Fault, PosSimulator, SimConfig, Times, Vendor};
 
 const PARTIAL: i32 = 3;
 const USAGE: i32 = 2;
 
 fn venue(data_dir: &Path, sim: &BackgroundSim) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
-        .env(
-            "VENUE_SECRET_SQ_ACCESS_TOKEN",
-            &sim.config().square_access_token,
-        )
-        .env("VENUE_SECRET_TT_CLIENT_ID", &sim.config().toast_client_id)
-        .env(
-            "VENUE_SECRET_TT_CLIENT_SECRET",
-            &sim.config().toast_client_secret,
-        );
+    let mut cmd = support::venue_command(data_dir);
+    cmd.env(
+        "VENUE_SECRET_SQ_ACCESS_TOKEN",
+        &sim.config().square_access_token,
+    )
+    .env("VENUE_SECRET_TT_CLIENT_ID", &sim.config().toast_client_id)
+    .env(
+        "VENUE_SECRET_TT_CLIENT_SECRET",
+        &sim.config().toast_client_secret,
+    );
     cmd
 }
 
@@ -45,38 +44,21 @@ fn sim() -> BackgroundSim {
 fn setup(sim: &BackgroundSim, toast_url: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let init = venue(dir.path(), sim)
-        .args([
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "America/New_York",
-            "--currency",
-            "USD",
-            "--capacity",
-            "50",
-        ])
+        .args(support::init_args("Cafe", "America/New_York", "USD", "50"))
         .output()
         .expect("init");
     assert!(init.status.success(), "{}", stderr(&init));
-    let config_path = dir.path().join("venue.toml");
-    let config = std::fs::read_to_string(&config_path).expect("config");
     let restaurant = sim.locations(Vendor::Toast)[0].id.clone();
     let retry = "[connector.retry]\nbase_ms = 20\nmax_attempts = 3\n";
-    std::fs::write(
-        &config_path,
-        format!(
-            "{config}\n[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n{retry}\n[[connector]]\nkind = \"toast\"\nname = \"tt\"\nbase_url = \"{}\"\nrestaurant_guid = \"{restaurant}\"\ncurrency = \"USD\"\n{retry}",
+    support::append_config(
+        dir.path(),
+        &format!(
+            "[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n{retry}\n[[connector]]\nkind = \"toast\"\nname = \"tt\"\nbase_url = \"{}\"\nrestaurant_guid = \"{restaurant}\"\ncurrency = \"USD\"\n{retry}",
             sim.base_url(),
             toast_url.map_or_else(|| sim.base_url(), str::to_string),
         ),
-    )
-    .expect("write config");
+    );
     dir
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn status(dir: &Path, sim: &BackgroundSim) -> Value {

@@ -1,29 +1,13 @@
 //! A `venue fetch` killed mid-fetch loses nothing and duplicates nothing: the next run closes
 //! the interrupted snapshot and fetches again from the last good high-water mark.
 
+mod support;
+
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::{json, venue_command as venue};
 use venue_sim::{Endpoint, Fault, OrderState, PosSimulator, SimConfig, Times, Vendor};
-
-fn venue(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn");
-    cmd
-}
-
-fn json(out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
 
 #[test]
 fn a_fetch_killed_part_way_resumes_without_loss_or_duplicates() {
@@ -40,30 +24,17 @@ fn a_fetch_killed_part_way_resumes_without_loss_or_duplicates() {
         .count() as u64;
     let dir = tempfile::tempdir().expect("tempdir");
     let init = venue(dir.path())
-        .args([
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "America/New_York",
-            "--currency",
-            "USD",
-            "--capacity",
-            "50",
-        ])
+        .args(support::init_args("Cafe", "America/New_York", "USD", "50"))
         .output()
         .expect("init");
     assert!(init.status.success());
-    let config_path = dir.path().join("venue.toml");
-    let config = std::fs::read_to_string(&config_path).expect("config");
-    std::fs::write(
-        &config_path,
-        format!(
-            "{config}\n[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n",
+    support::append_config(
+        dir.path(),
+        &format!(
+            "[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n",
             sim.base_url()
         ),
-    )
-    .expect("write config");
+    );
     let since = "2024-03-01T00:00:00Z";
     // Slow pages so the kill lands mid-fetch.
     sim.inject(

@@ -2,20 +2,13 @@
 //! (gnome-keyring under a private D-Bus session) and `venue fetch` uses it; the secret never
 //! lands in venue.toml or the database. Without a keyring the message names the fallback.
 
-use std::path::Path;
+mod support;
+
 use std::process::Command;
+use support::venue_command as venue;
 use venue_sim::{PosSimulator, SimConfig};
 
 const TOKEN_NAME: &str = "sq-access-token";
-
-fn venue(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .env("VENUE_LOG", "warn")
-        .env_remove("VENUE_DATA_DIR");
-    cmd
-}
 
 #[test]
 fn a_secret_set_in_the_keyring_is_used_by_fetch_and_stored_nowhere_else() {
@@ -38,17 +31,7 @@ fn a_secret_set_in_the_keyring_is_used_by_fetch_and_stored_nowhere_else() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let init = venue(&data)
-        .args([
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "America/New_York",
-            "--currency",
-            "USD",
-            "--capacity",
-            "30",
-        ])
+        .args(support::init_args("Cafe", "America/New_York", "USD", "30"))
         .output()
         .expect("init");
     assert!(init.status.success());

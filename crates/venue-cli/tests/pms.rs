@@ -1,36 +1,16 @@
 //! `venue pms` as a user runs it against the Mews simulator: sync, charges, exports, exit
 //! codes, and a charge whose process is killed mid-request posted exactly once afterwards.
 
-use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-use venue_sim::{BackgroundMewsSim, Fault, MewsEndpoint, MewsSimConfig, MewsSimulator, Times};
+mod support;
 
-fn command(data_dir: &Path, sim: &BackgroundMewsSim, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
-        .env("VENUE_SECRET_MEWS_CLIENT_TOKEN", &sim.config().client_token)
-        .env("VENUE_SECRET_MEWS_ACCESS_TOKEN", &sim.config().access_token);
-    cmd
-}
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+use support::{mews_command as command, ok_json};
+use venue_sim::{BackgroundMewsSim, Fault, MewsEndpoint, MewsSimConfig, MewsSimulator, Times};
 
 fn venue(data_dir: &Path, sim: &BackgroundMewsSim, args: &[&str]) -> Output {
     command(data_dir, sim, args).output().expect("run venue")
-}
-
-fn ok_json(out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn setup(sim: &BackgroundMewsSim, with_pms: bool) -> tempfile::TempDir {
@@ -38,17 +18,7 @@ fn setup(sim: &BackgroundMewsSim, with_pms: bool) -> tempfile::TempDir {
     let out = venue(
         dir.path(),
         sim,
-        &[
-            "init",
-            "--name",
-            "Canal House",
-            "--timezone",
-            "Europe/Amsterdam",
-            "--currency",
-            "EUR",
-            "--capacity",
-            "80",
-        ],
+        &support::init_args("Canal House", "Europe/Amsterdam", "EUR", "80"),
     );
     assert!(
         out.status.success(),
@@ -56,17 +26,14 @@ fn setup(sim: &BackgroundMewsSim, with_pms: bool) -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     if with_pms {
-        let path = dir.path().join("venue.toml");
-        let config = std::fs::read_to_string(&path).expect("config");
-        std::fs::write(
-            &path,
-            format!(
-                "{config}\n[pms]\nkind = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\n[pms.retry]\nbase_ms = 20\nmax_attempts = 2\n",
+        support::append_config(
+            dir.path(),
+            &format!(
+                "[pms]\nkind = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\n[pms.retry]\nbase_ms = 20\nmax_attempts = 2\n",
                 sim.base_url(),
                 sim.ws_url()
             ),
-        )
-        .expect("write config");
+        );
     }
     dir
 }

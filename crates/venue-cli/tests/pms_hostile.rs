@@ -4,6 +4,8 @@
 //! refuses makes `pms sync` exit 3 without holding the others back (item 6); hostile text is
 //! refused with exit 2 and stored text is never echoed raw to the terminal (item 16).
 
+mod support;
+
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,16 +16,8 @@ use venue_sim::{BackgroundMewsSim, MewsSimConfig, MewsSimulator};
 use venue_store::{Store, DB_FILE};
 
 fn command(data_dir: &Path, sim: &BackgroundMewsSim, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env_remove("VENUE_STAFF_PIN")
-        .env("VENUE_LOG", "warn")
-        .env("VENUE_SECRET_MEWS_CLIENT_TOKEN", &sim.config().client_token)
-        .env("VENUE_SECRET_MEWS_ACCESS_TOKEN", &sim.config().access_token)
-        .stdin(Stdio::null());
+    let mut cmd = support::mews_command(data_dir, sim, args);
+    cmd.env_remove("VENUE_STAFF_PIN").stdin(Stdio::null());
     cmd
 }
 
@@ -78,17 +72,7 @@ fn setup(sim: &BackgroundMewsSim) -> tempfile::TempDir {
     let out = venue(
         dir.path(),
         sim,
-        &[
-            "init",
-            "--name",
-            "Canal House",
-            "--timezone",
-            "Europe/Amsterdam",
-            "--currency",
-            &sim.currency(),
-            "--capacity",
-            "80",
-        ],
+        &support::init_args("Canal House", "Europe/Amsterdam", &sim.currency(), "80"),
     );
     assert!(out.status.success(), "{}", text(&out));
     point_pms_at(dir.path(), sim, &sim.base_url());

@@ -2,64 +2,41 @@
 //! (SIGINT) both end it cleanly, while a fetch is under way and the PMS socket is open: exit 0,
 //! and no run left "running" in the store.
 
-use serde_json::Value;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::json;
 use venue_sim::{
     BackgroundMewsSim, BackgroundSim, Endpoint, Fault, MewsSimConfig, MewsSimulator, PosSimulator,
     SimConfig, Times,
 };
 
 fn venue(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "info");
+    let mut cmd = support::venue_command(data_dir);
+    cmd.env("VENUE_LOG", "info");
     cmd
-}
-
-fn json(out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 /// A venue with a Square connector whose pages come slowly and a PMS, both on the simulators.
 fn setup(pos: &BackgroundSim, mews: &BackgroundMewsSim) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let init = venue(dir.path())
-        .args([
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "Europe/London",
-            "--currency",
-            "GBP",
-            "--capacity",
-            "50",
-        ])
+        .args(support::init_args("Cafe", "Europe/London", "GBP", "50"))
         .output()
         .expect("init");
     assert!(init.status.success());
-    let path = dir.path().join("venue.toml");
-    let config = std::fs::read_to_string(&path).expect("config");
-    std::fs::write(
-        &path,
-        format!(
-            "{config}\n[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n\
+    support::append_config(
+        dir.path(),
+        &format!(
+            "[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"{}\"\n\
              [pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nrequests_per_window = 100000\n",
             pos.base_url(),
             mews.base_url(),
             mews.ws_url()
         ),
-    )
-    .expect("write config");
+    );
     dir
 }
 

@@ -1,32 +1,21 @@
 //! `venue sensors` and the rolled-up export as a user runs them against the sensor simulator.
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::ok_json;
 use venue_sim::{
     BackgroundSensorSim, CounterKind, SensorSimConfig, SensorSimulator, SimDeviceSpec,
 };
 
 fn venue(data_dir: &Path, sim: &BackgroundSensorSim, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_venue"))
-        .arg("--data-dir")
-        .arg(data_dir)
+    support::venue_command(data_dir)
         .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
         .env("VENUE_SECRET_SENSOR_DOOR", &sim.config().password)
         .output()
         .expect("run venue")
-}
-
-fn ok_json(out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 #[test]
@@ -41,17 +30,7 @@ fn poll_once_list_and_export_by_resolution() {
     let init = venue(
         dir.path(),
         &sim,
-        &[
-            "init",
-            "--name",
-            "Corner Bar",
-            "--timezone",
-            "Europe/London",
-            "--currency",
-            "GBP",
-            "--capacity",
-            "90",
-        ],
+        &support::init_args("Corner Bar", "Europe/London", "GBP", "90"),
     );
     assert!(init.status.success());
     let unconfigured = venue(dir.path(), &sim, &["sensors", "poll", "--once"]);

@@ -1,38 +1,23 @@
 //! `venue staff ...` as an operator runs it: the first admin from a fresh venue, PINs from the
 //! environment or a pipe (never arguments), clear refusals with exit code 2, nothing in clear.
 
+mod support;
+
 use serde_json::Value;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use support::{ok_json as json, stderr};
 
 fn venue(data_dir: &Path, args: &[&str], pin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
+    let mut cmd = support::venue_command(data_dir);
+    cmd.args(args)
         .env_remove("VENUE_STAFF_PIN")
-        .env("VENUE_LOG", "warn")
         .stdin(Stdio::null());
     if let Some(pin) = pin {
         cmd.env("VENUE_STAFF_PIN", pin);
     }
     cmd.output().expect("run venue")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        stderr(&out),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn refused(out: Output, needle: &str) {
@@ -44,17 +29,7 @@ fn fresh_venue() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = venue(
         dir.path(),
-        &[
-            "init",
-            "--name",
-            "Cafe",
-            "--timezone",
-            "Europe/Paris",
-            "--currency",
-            "EUR",
-            "--capacity",
-            "40",
-        ],
+        &support::init_args("Cafe", "Europe/Paris", "EUR", "40"),
         None,
     );
     assert!(out.status.success(), "{}", stderr(&out));

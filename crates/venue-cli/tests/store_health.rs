@@ -2,21 +2,20 @@
 //! no permission, damaged, missing or empty beside a configured venue), nothing is written to
 //! it, and only `venue init` creates a store (`venue sim` never does).
 
+mod support;
+
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::{files_in, ok, stderr};
 
 const STORE_UNAVAILABLE: i32 = 4;
 
 fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VENUE_DATA_DIR")
-        .env("VENUE_LOG", "warn")
+    let mut cmd = support::venue_command(data_dir);
+    cmd.args(args)
         .env("VENUE_STAFF_PIN", "4321")
         .stdin(Stdio::null());
     cmd
@@ -26,28 +25,10 @@ fn venue(data_dir: &Path, args: &[&str]) -> Output {
     command(data_dir, args).output().expect("run venue")
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "failed: {}", stderr(&out));
-    out
-}
-
 fn checksum(path: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
     std::fs::read(path).expect("read").hash(&mut hasher);
     hasher.finish()
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("list")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A copy of one demo venue made once per test run (`init --demo` takes a while).
@@ -432,22 +413,11 @@ fn a_data_dir_never_set_up_is_not_created_by_any_command() {
 
 /// Starts `venue sim` on free ports, waits for its banner, stops it.
 fn run_sim(data_dir: &Path) {
-    let mut child = command(
-        data_dir,
-        &[
-            "sim",
-            "--port",
-            "0",
-            "--mews-port",
-            "0",
-            "--sensor-port",
-            "0",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("start venue sim");
+    let mut child = command(data_dir, &support::SIM_ON_FREE_PORTS)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start venue sim");
     let stdout = child.stdout.take().expect("stdout");
     let banner_seen = BufReader::new(stdout)
         .lines()

@@ -2,11 +2,13 @@
 //! auto-resolve, cool-downs, acknowledgements kept, every transition audited; custom rules;
 //! and the live loop evaluating as sensor data arrives (not on its 60 s tick).
 
+mod support;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::Path;
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::MapSecrets;
 use venue_core::alerts::{AlertEngine, AlertRuleConfig};
 use venue_core::domain::{
     new_id, Alert, AlertState, ChargeState, Customer, Origin, PmsCharge, Reservation,
@@ -691,14 +693,6 @@ fn alerts_of_a_rule_disabled_or_deleted_resolve_at_the_next_evaluation() {
         .evaluate(&mut store, t0 + Duration::seconds(15))
         .expect("eval");
     assert!(e.opened.is_empty() && e.resolved.is_empty(), "{e:?}");
-}
-
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
 }
 
 #[test]

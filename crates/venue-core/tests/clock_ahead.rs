@@ -4,27 +4,21 @@
 //! flags what is stamped ahead. The future marks are written into a real store file as such a
 //! run writes them; the fetches then run at the real time against the simulators.
 
+mod support;
+
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::path::Path;
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::{open as pms_console, MapSecrets};
 use venue_core::domain::{
     new_id, vendor_row_id, EntityKind, Origin, Reservation, Snapshot, SnapshotStatus,
 };
-use venue_core::{Console, ExportEntity, ExportFormat, InitOptions};
+use venue_core::Console;
 use venue_sim::{
-    BackgroundMewsSim, BackgroundSim, Endpoint, MewsSimConfig, MewsSimulator, OrderSpec,
-    PosSimulator, SimChange, SimClock, SimConfig, Vendor,
+    BackgroundMewsSim, BackgroundSim, Endpoint, OrderSpec, PosSimulator, SimChange, SimClock,
+    SimConfig, Vendor,
 };
 use venue_store::{Store, DB_FILE};
-
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
 
 /// Offsets a clock may have been ahead by: minutes (past the tolerance), a day, a year, a
 /// century.
@@ -90,21 +84,7 @@ fn kinds(sim: &BackgroundSim) -> Vec<(&'static str, String, Endpoint, Vendor)> {
 }
 
 fn init(extra_config: &str, currency: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: currency.into(),
-        timezone: "America/New_York".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!("{config}\n{extra_config}"),
-    )
-    .expect("write config");
-    dir
+    support::init_venue(currency, "America/New_York", extra_config)
 }
 
 fn pos_console(dir: &Path, sim: &BackgroundSim) -> Console {
@@ -153,18 +133,7 @@ fn write_run(dir: &Path, connector: &str, origin: Origin, at: DateTime<Utc>) {
 }
 
 fn sale_ids(console: &Console) -> Vec<String> {
-    let mut out = Vec::new();
-    console
-        .export(
-            ExportEntity::Transactions,
-            ExportFormat::Json,
-            None,
-            None,
-            &mut out,
-        )
-        .expect("export");
-    serde_json::from_slice::<Vec<serde_json::Value>>(&out)
-        .expect("json")
+    support::exported_sales(console)
         .iter()
         .filter_map(|t| t["external_id"].as_str().map(str::to_string))
         .collect()
@@ -292,24 +261,7 @@ fn a_mark_ahead_of_the_clock_is_clamped_for_every_kind_and_offset() {
 }
 
 fn mews_sim() -> BackgroundMewsSim {
-    MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 5,
-        rooms: 20,
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("simulator starts")
-}
-
-fn pms_console(dir: &Path, sim: &BackgroundMewsSim) -> Console {
-    let c = sim.config();
-    let secrets = MapSecrets(HashMap::from([
-        ("mews-client-token".to_string(), c.client_token.clone()),
-        ("mews-access-token".to_string(), c.access_token.clone()),
-    ]));
-    Console::open(dir)
-        .expect("open")
-        .with_secret_store(Box::new(secrets))
+    support::mews_sim(5, 20)
 }
 
 /// Reservations the PMS changed that the store does not hold as the PMS has them.

@@ -1,24 +1,18 @@
 //! Connectors over real HTTP against the POS simulator: completeness, idempotent re-fetch,
 //! Retry-After, the circuit breaker, isolation between connectors, malformed pages, Toast logins.
 
+mod support;
+
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
 use std::time::Instant;
+use support::MapSecrets;
 use venue_connectors::breaker::BreakerState;
-use venue_connectors::secrets::{SecretError, SecretStore};
 use venue_core::domain::SnapshotStatus;
-use venue_core::{Console, ExportEntity, ExportFormat, InitOptions};
+use venue_core::Console;
 use venue_sim::{
     BackgroundSim, Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, Times, Vendor,
 };
-
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
 
 fn sim() -> BackgroundSim {
     PosSimulator::start_in_background(SimConfig {
@@ -37,20 +31,7 @@ fn since(sim: &BackgroundSim) -> DateTime<Utc> {
 
 /// A venue whose venue.toml has the given connector blocks, with the simulator's credentials.
 fn console(sim: &BackgroundSim, connectors: &str) -> (tempfile::TempDir, Console) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: "USD".into(),
-        timezone: "America/New_York".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!("{config}\n{connectors}"),
-    )
-    .expect("write config");
+    let dir = support::init_venue("USD", "America/New_York", connectors);
     let c = sim.config();
     let secrets = MapSecrets(HashMap::from([
         ("sq-access-token".to_string(), c.square_access_token.clone()),
@@ -82,19 +63,7 @@ fn toast(sim: &BackgroundSim, base_url: Option<&str>) -> String {
 }
 
 fn sales_count(console: &Console) -> usize {
-    let mut out = Vec::new();
-    console
-        .export(
-            ExportEntity::Transactions,
-            ExportFormat::Json,
-            None,
-            None,
-            &mut out,
-        )
-        .expect("export");
-    serde_json::from_slice::<Vec<serde_json::Value>>(&out)
-        .expect("json")
-        .len()
+    support::exported_sales(console).len()
 }
 
 #[test]
@@ -373,20 +342,7 @@ fn console_with_secrets(
     connectors: &str,
     secrets: &[(&str, &str)],
 ) -> (tempfile::TempDir, Console) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: "USD".into(),
-        timezone: "America/New_York".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!("{config}\n{connectors}"),
-    )
-    .expect("write config");
+    let dir = support::init_venue("USD", "America/New_York", connectors);
     let secrets = MapSecrets(
         secrets
             .iter()

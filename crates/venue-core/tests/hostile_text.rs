@@ -3,62 +3,24 @@
 //! error naming the field and nothing is stored; accepted text is stored exactly as cleaned and
 //! is what reaches the PMS; nothing with a control character is ever stored or sent.
 
+mod support;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use std::collections::HashMap;
-use std::path::Path;
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::open;
 use venue_core::domain::text::{is_allowed, Lines};
 use venue_core::domain::ChargeState;
 use venue_core::{Console, ErrorCode, InitOptions};
-use venue_sim::{BackgroundMewsSim, MewsSimConfig, MewsSimulator};
-
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
-fn open(dir: &Path, sim: &BackgroundMewsSim) -> Console {
-    let c = sim.config();
-    let secrets = MapSecrets(HashMap::from([
-        ("mews-client-token".to_string(), c.client_token.clone()),
-        ("mews-access-token".to_string(), c.access_token.clone()),
-    ]));
-    Console::open(dir)
-        .expect("open")
-        .with_secret_store(Box::new(secrets))
-}
+use venue_sim::BackgroundMewsSim;
 
 /// A venue synced from the simulator, and one in-house stay's number.
 fn setup() -> (BackgroundMewsSim, tempfile::TempDir, String) {
-    let sim = MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 5,
-        rooms: 10,
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("simulator");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: sim.currency(),
-        timezone: "Europe/Amsterdam".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!(
-            "{config}\n[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nrequests_per_window = 100000\n[pms.retry]\nbase_ms = 10\nmax_attempts = 2\n",
+    let sim = support::mews_sim(5, 10);
+    let dir = support::init_venue(&sim.currency(), "Europe/Amsterdam", &format!(
+            "[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nrequests_per_window = 100000\n[pms.retry]\nbase_ms = 10\nmax_attempts = 2\n",
             sim.base_url(),
             sim.ws_url()
-        ),
-    )
-    .expect("write config");
+        ));
     open(dir.path(), &sim).pms_sync(true).expect("sync");
     let stay = sim
         .reservations()

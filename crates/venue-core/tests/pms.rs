@@ -2,33 +2,20 @@
 //! live socket surviving drops while reservations change, duplicate and out-of-order events,
 //! bad frames and bodies, and charges posted exactly once across lost replies and outages.
 
-use std::collections::HashMap;
+mod support;
+
 use std::time::{Duration, Instant};
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::open;
 use venue_core::domain::{
     vendor_row_id, ChargeState, Customer, EntityKind, Reservation, Resource, SnapshotStatus,
 };
-use venue_core::{Console, InitOptions, LiveReport};
-use venue_sim::{BackgroundMewsSim, Fault, MewsEndpoint, MewsSimConfig, MewsSimulator, Times};
+use venue_core::{Console, LiveReport};
+use venue_sim::{BackgroundMewsSim, Fault, MewsEndpoint, Times};
 use venue_store::{Store, DB_FILE};
 
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
+/// Tests drive far more traffic than a hotel; the documented limit is tested in venue-sim.
 fn sim() -> BackgroundMewsSim {
-    MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 11,
-        rooms: 30,
-        // Tests drive far more traffic than a hotel; the documented limit is tested in venue-sim.
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("simulator starts")
+    support::mews_sim(11, 30)
 }
 
 fn pms_block(sim: &BackgroundMewsSim) -> String {
@@ -39,33 +26,9 @@ fn pms_block(sim: &BackgroundMewsSim) -> String {
     )
 }
 
-fn open(dir: &std::path::Path, sim: &BackgroundMewsSim) -> Console {
-    let c = sim.config();
-    let secrets = MapSecrets(HashMap::from([
-        ("mews-client-token".to_string(), c.client_token.clone()),
-        ("mews-access-token".to_string(), c.access_token.clone()),
-    ]));
-    Console::open(dir)
-        .expect("open")
-        .with_secret_store(Box::new(secrets))
-}
-
 /// A venue whose venue.toml points its PMS at the simulator.
 fn console(sim: &BackgroundMewsSim) -> (tempfile::TempDir, Console) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: sim.currency(),
-        timezone: "Europe/Prague".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!("{config}\n{}", pms_block(sim)),
-    )
-    .expect("write config");
+    let dir = support::init_venue(&sim.currency(), "Europe/Prague", &pms_block(sim));
     let console = open(dir.path(), sim);
     (dir, console)
 }

@@ -3,66 +3,29 @@
 //! interleave (issue 16, item 1), and a charge the PMS can never take fails with its reason,
 //! raises the alert and never holds back the charges behind it (item 6).
 
+mod support;
+
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::open;
 use venue_core::domain::{new_id, ChargeState, Origin, PmsCharge};
-use venue_core::{Console, InitOptions};
-use venue_sim::{BackgroundMewsSim, Fault, MewsEndpoint, MewsSimConfig, MewsSimulator, Times};
+use venue_sim::{BackgroundMewsSim, Fault, MewsEndpoint, Times};
 use venue_store::{ChargeClaim, Store, DB_FILE};
 
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
 fn sim() -> BackgroundMewsSim {
-    MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 16,
-        rooms: 20,
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("simulator starts")
-}
-
-fn open(dir: &Path, sim: &BackgroundMewsSim) -> Console {
-    let c = sim.config();
-    let secrets = MapSecrets(HashMap::from([
-        ("mews-client-token".to_string(), c.client_token.clone()),
-        ("mews-access-token".to_string(), c.access_token.clone()),
-    ]));
-    Console::open(dir)
-        .expect("open")
-        .with_secret_store(Box::new(secrets))
+    support::mews_sim(16, 20)
 }
 
 /// A venue whose PMS is the simulator, synced once.
 fn venue(sim: &BackgroundMewsSim) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: sim.currency(),
-        timezone: "Europe/Amsterdam".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!(
-            "{config}\n[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nrequests_per_window = 100000\n[pms.retry]\nbase_ms = 10\nmax_attempts = 2\n",
+    let dir = support::init_venue(&sim.currency(), "Europe/Amsterdam", &format!(
+            "[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nrequests_per_window = 100000\n[pms.retry]\nbase_ms = 10\nmax_attempts = 2\n",
             sim.base_url(),
             sim.ws_url()
-        ),
-    )
-    .expect("write config");
+        ));
     open(dir.path(), sim).pms_sync(true).expect("first sync");
     dir
 }

@@ -2,60 +2,23 @@
 //! mirror's own gap-fill pull nor another connection's `pms sync` closes it as interrupted
 //! (issue 16, item 13), while a run whose process really stopped still is.
 
-use std::collections::HashMap;
+mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::open;
 use venue_core::domain::{new_id, Origin, Snapshot, SnapshotStatus};
-use venue_core::{Console, InitOptions, LiveReport};
-use venue_sim::{BackgroundMewsSim, MewsSimConfig, MewsSimulator};
+use venue_core::LiveReport;
+use venue_sim::BackgroundMewsSim;
 use venue_store::{Store, DB_FILE};
 
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
-fn open(dir: &Path, sim: &BackgroundMewsSim) -> Console {
-    let c = sim.config();
-    let secrets = MapSecrets(HashMap::from([
-        ("mews-client-token".to_string(), c.client_token.clone()),
-        ("mews-access-token".to_string(), c.access_token.clone()),
-    ]));
-    Console::open(dir)
-        .expect("open")
-        .with_secret_store(Box::new(secrets))
-}
-
 fn setup() -> (BackgroundMewsSim, tempfile::TempDir) {
-    let sim = MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 13,
-        rooms: 10,
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("simulator");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: sim.currency(),
-        timezone: "Europe/Prague".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
-    std::fs::write(
-        dir.path().join("venue.toml"),
-        format!(
-            "{config}\n[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nping_interval_seconds = 1\ndead_after_seconds = 3\nrequests_per_window = 100000\n",
+    let sim = support::mews_sim(13, 10);
+    let dir = support::init_venue(&sim.currency(), "Europe/Prague", &format!(
+            "[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nping_interval_seconds = 1\ndead_after_seconds = 3\nrequests_per_window = 100000\n",
             sim.base_url(),
             sim.ws_url()
-        ),
-    )
-    .expect("write config");
+        ));
     (sim, dir)
 }
 

@@ -2,22 +2,16 @@
 //! Mosquitto broker): deltas from cumulative counters, resets never negative, outages
 //! backfilled without double counting, credentials refused → polling stops and an alert opens.
 
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use venue_connectors::secrets::{SecretError, SecretStore};
+use support::MapSecrets;
 use venue_core::{Console, InitOptions};
 use venue_sim::{
     BackgroundSensorSim, CounterKind, SensorFault, SensorSimConfig, SensorSimulator, SimDeviceSpec,
     Times,
 };
-
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
 
 fn sim() -> BackgroundSensorSim {
     SensorSimulator::start_in_background(SensorSimConfig {

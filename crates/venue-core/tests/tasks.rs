@@ -4,26 +4,20 @@
 //! produced during and after the lock is stored (nothing lost), the task still runs, and the
 //! failure was logged and recorded as a `console.task_failing` alert.
 
+mod support;
+
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use venue_connectors::secrets::{SecretError, SecretStore};
-use venue_core::{ApiResult, Console, FetchNowReceiver, InitOptions};
+use support::MapSecrets;
+use venue_core::{ApiResult, Console, FetchNowReceiver};
 use venue_sim::{
-    BackgroundMewsSim, BackgroundSensorSim, CounterKind, MewsSimConfig, MewsSimulator, OrderSpec,
-    PosSimulator, SensorSimConfig, SensorSimulator, SimConfig, SimDeviceSpec, Vendor,
+    BackgroundMewsSim, BackgroundSensorSim, CounterKind, OrderSpec, PosSimulator, SensorSimConfig,
+    SensorSimulator, SimConfig, SimDeviceSpec, Vendor,
 };
-
-struct MapSecrets(HashMap<String, String>);
-
-impl SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
 
 /// How long this store waits for another process's write lock: short, so that the lock below
 /// outlasts it many times over.
@@ -36,21 +30,11 @@ const ALERT_AFTER_ONE_SECOND: &str =
 
 /// A venue whose venue.toml ends with `blocks`, opened with `secrets` and a short busy timeout.
 fn venue(blocks: &str, secrets: HashMap<String, String>) -> (tempfile::TempDir, Console) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: "USD".into(),
-        timezone: "Europe/London".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    let path = dir.path().join("venue.toml");
-    let config = std::fs::read_to_string(&path).expect("config");
-    std::fs::write(
-        &path,
-        format!("{config}\n{blocks}\n{ALERT_AFTER_ONE_SECOND}"),
-    )
-    .expect("write config");
+    let dir = support::init_venue(
+        "USD",
+        "Europe/London",
+        &format!("{blocks}\n{ALERT_AFTER_ONE_SECOND}"),
+    );
     let mut console = Console::open(dir.path())
         .expect("open")
         .with_secret_store(Box::new(MapSecrets(secrets)));
@@ -339,13 +323,7 @@ fn sales_that_arrive_during_a_long_write_lock_are_fetched_after_it() {
 }
 
 fn mews_sim() -> BackgroundMewsSim {
-    MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 11,
-        rooms: 30,
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("Mews simulator")
+    support::mews_sim(11, 30)
 }
 
 /// Reservations and rooms as the simulator has them and as the store has them.

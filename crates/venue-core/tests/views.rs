@@ -3,8 +3,11 @@
 //! the desk's writes (charges, notes, alerts) audited under the signed-in staff member, and
 //! every screen closed to a desktop console nobody has signed in to.
 
+mod support;
+
 use chrono::{DateTime, Duration, Timelike, Utc};
 use std::collections::{BTreeSet, HashMap};
+use support::MapSecrets;
 use venue_core::domain::{
     new_id, Alert, AlertState, AuditEntry, ChargeState, Customer, Origin, Reservation,
     ReservationState, SensorDevice, SensorReading, Severity, Transaction, TransactionStatus, Venue,
@@ -992,48 +995,19 @@ fn sales_in_another_currency_are_left_out_of_the_venues_totals() {
     assert_eq!(console.today().expect("today").sales.net_minor, 1_500);
 }
 
-struct MapSecrets(HashMap<String, String>);
-
-impl venue_connectors::secrets::SecretStore for MapSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, venue_connectors::secrets::SecretError> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
 #[test]
 fn a_charge_posted_at_the_desk_reaches_the_pms_and_its_vips_are_marked() {
-    use venue_sim::{MewsSimConfig, MewsSimulator};
-    let sim = MewsSimulator::start_in_background(MewsSimConfig {
-        seed: 11,
-        rooms: 30,
-        requests_per_window: 100_000,
-        ..MewsSimConfig::default()
-    })
-    .expect("simulator starts");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = InitOptions {
-        currency: sim.currency(),
-        timezone: "Europe/Prague".into(),
-        demo: false,
-        ..InitOptions::demo()
-    };
-    drop(Console::init(dir.path(), &options).expect("init"));
-    append_config(
-        &dir,
+    let sim = support::mews_sim(11, 30);
+    let dir = support::init_venue(
+        &sim.currency(),
+        "Europe/Prague",
         &format!(
             "[pms]\nkind = \"mews\"\nname = \"mews\"\napi_url = \"{}\"\nws_url = \"{}\"\nrequests_per_window = 100000\n",
             sim.base_url(),
             sim.ws_url()
         ),
     );
-    let c = sim.config();
-    let secrets = MapSecrets(HashMap::from([
-        ("mews-client-token".to_string(), c.client_token.clone()),
-        ("mews-access-token".to_string(), c.access_token.clone()),
-    ]));
-    let mut console = Console::open(dir.path())
-        .expect("open")
-        .with_secret_store(Box::new(secrets));
+    let mut console = support::open(dir.path(), &sim);
     console.pms_sync(true).expect("sync");
     let mut console = signed_in(console, "Sam Front Desk", Role::Staff);
     let stay = sim
