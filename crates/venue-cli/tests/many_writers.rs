@@ -12,10 +12,12 @@ use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+mod support;
+
 use venue_sim::{
     BackgroundMewsSim, BackgroundSensorSim, BackgroundSim, CounterKind, MewsSimConfig,
     MewsSimulator, OrderState, PosSimulator, SensorSimConfig, SensorSimulator, SimConfig,
@@ -35,26 +37,13 @@ impl World {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_venue"));
-        cmd.arg("--data-dir")
-            .arg(self.dir.path())
-            .args(args)
-            .env_remove("VENUE_DATA_DIR")
-            .env("VENUE_LOG", "warn")
-            .env(
-                "VENUE_SECRET_SQ_ACCESS_TOKEN",
-                &self.pos.config().square_access_token,
-            )
-            .env(
-                "VENUE_SECRET_MEWS_CLIENT_TOKEN",
-                &self.mews.config().client_token,
-            )
-            .env(
-                "VENUE_SECRET_MEWS_ACCESS_TOKEN",
-                &self.mews.config().access_token,
-            )
-            .env("VENUE_SECRET_SENSOR_DOOR", &self.doors.config().password)
-            .stdin(Stdio::null());
+        let mut cmd = support::mews_command(self.dir.path(), &self.mews, args);
+        cmd.env(
+            "VENUE_SECRET_SQ_ACCESS_TOKEN",
+            &self.pos.config().square_access_token,
+        )
+        .env("VENUE_SECRET_SENSOR_DOOR", &self.doors.config().password)
+        .stdin(Stdio::null());
         cmd
     }
 
@@ -165,6 +154,9 @@ fn hold_write_lock(db: &Path, hold: Duration) {
 }
 
 /// What a writer did that the end state must show.
+/// One writer's unit of random work, repeated until the minute is up.
+type Work = Box<dyn Fn(&World, &Mutex<Ledger>) + Send>;
+
 #[derive(Default)]
 struct Ledger {
     /// Charges the front desk posted (their ids), each must reach the PMS exactly once.
@@ -227,7 +219,7 @@ fn venue_run_and_three_writers_for_a_minute_lose_and_double_nothing() {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let writer = |name: &'static str, work: Box<dyn Fn(&World, &Mutex<Ledger>) + Send>| {
+    let writer = |name: &'static str, work: Work| {
         let world = world.clone();
         let ledger = ledger.clone();
         let stop = stop.clone();
