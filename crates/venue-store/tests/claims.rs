@@ -397,3 +397,81 @@ fn a_holder_whose_process_is_gone_is_taken_over_at_once_and_only_then() {
     live.kill().expect("kill");
     live.wait().expect("reaped");
 }
+
+/// Migration 0012: of any number of recorders on separate connections, exactly one counts a
+/// door at a time (two counted the same people before); it keeps it while it renews, gives it up
+/// when released or when its lease lapses, and the leases never enter the change log.
+#[test]
+fn one_recorder_counts_a_door_until_it_lets_go_or_its_lease_lapses() {
+    let f = fixture();
+    let doors = vec!["front-door".to_string(), "bar-door".to_string()];
+    let changes_before = Store::open(&f.path)
+        .expect("open")
+        .change_log_stats()
+        .expect("stats")
+        .total;
+    // Four recorders on their own connections ask for the doors at the same moment: each door
+    // ends with exactly one of them.
+    let start = Arc::new(Barrier::new(4));
+    let racers: Vec<_> = (0..4)
+        .map(|i| {
+            let (path, venue, doors, start) =
+                (f.path.clone(), f.venue.id, doors.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).expect("open");
+                store
+                    .set_busy_timeout(Duration::from_secs(30))
+                    .expect("timeout");
+                start.wait();
+                let busy = store
+                    .lease_sensor_recording(venue, &doors, &format!("recorder {i}"), LEASE)
+                    .expect("lease");
+                (i, busy)
+            })
+        })
+        .collect();
+    let mut counted_by: HashMap<String, Vec<usize>> = HashMap::new();
+    for racer in racers {
+        let (i, busy) = racer.join().expect("recorder thread");
+        for door in &doors {
+            if !busy.iter().any(|(d, _)| d == door) {
+                counted_by.entry(door.clone()).or_default().push(i);
+            }
+        }
+    }
+    let winner = counted_by["front-door"].clone();
+    assert_eq!(winner.len(), 1, "one recorder per door: {counted_by:?}");
+    assert_eq!(counted_by["bar-door"], winner, "{counted_by:?}");
+    let first = format!("recorder {}", winner[0]);
+    let mut stores: Vec<Store> = (0..3)
+        .map(|_| Store::open(&f.path).expect("open"))
+        .collect();
+    // Renewing keeps them; the others still find them busy, named by their holder.
+    let renewed = stores[0]
+        .lease_sensor_recording(f.venue.id, &doors, &first, LEASE)
+        .expect("renew");
+    assert!(renewed.is_empty());
+    let busy = stores[1]
+        .lease_sensor_recording(f.venue.id, &doors, "another recorder", LEASE)
+        .expect("lease");
+    assert_eq!(busy.len(), 2);
+    assert!(busy.iter().all(|(_, holder)| *holder == first));
+    // Released after its last write: the next recorder counts them at once.
+    stores[0]
+        .release_sensor_recording(f.venue.id, &first)
+        .expect("release");
+    let busy = stores[1]
+        .lease_sensor_recording(f.venue.id, &doors, "another recorder", Duration::ZERO)
+        .expect("lease");
+    assert!(busy.is_empty(), "{busy:?}");
+    // A lease that lapsed (a recorder that stopped without letting go) is taken over.
+    let busy = stores[2]
+        .lease_sensor_recording(f.venue.id, &doors, "a third recorder", LEASE)
+        .expect("take over");
+    assert!(busy.is_empty(), "{busy:?}");
+    assert_eq!(
+        stores[0].change_log_stats().expect("stats").total,
+        changes_before,
+        "recording leases are local bookkeeping"
+    );
+}
