@@ -69,6 +69,17 @@ impl NumericKey {
     }
 }
 
+/// The numbers of a `[….retry]` and a `[….breaker]` sub-table, as keys of the table that holds
+/// them (a connector's or the PMS's).
+pub fn resilience_numbers(retry: &RetryPolicy, breaker: &BreakerConfig) -> Vec<NumericKey> {
+    let retry = retry.numbers().into_iter().map(|n| n.prefixed("retry."));
+    let breaker = breaker
+        .numbers()
+        .into_iter()
+        .map(|n| n.prefixed("breaker."));
+    retry.chain(breaker).collect()
+}
+
 /// Checks every key of a config's table of numbers; the first one out of range is named.
 pub fn check_numbers(numbers: &[NumericKey]) -> Result<(), String> {
     numbers.iter().try_for_each(NumericKey::check)
@@ -141,18 +152,7 @@ impl ConnectorConfig {
             NumericKey::u32("overlap_minutes", self.overlap_minutes, 0..=10_080),
             NumericKey::optional_u32("requests_per_second", self.requests_per_second, 1..=10_000),
         ];
-        numbers.extend(
-            self.retry
-                .numbers()
-                .into_iter()
-                .map(|n| n.prefixed("retry.")),
-        );
-        numbers.extend(
-            self.breaker
-                .numbers()
-                .into_iter()
-                .map(|n| n.prefixed("breaker.")),
-        );
+        numbers.extend(resilience_numbers(&self.retry, &self.breaker));
         numbers
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::time::Duration;
 use venue_connectors::breaker::BreakerConfig;
-use venue_connectors::config::{check_numbers, NumericKey};
+use venue_connectors::config::{check_numbers, resilience_numbers, NumericKey};
 use venue_connectors::http::{HttpSettings, Quota};
 use venue_connectors::retry::RetryPolicy;
 
@@ -151,18 +151,7 @@ impl PmsConfig {
             ),
             NumericKey::u64("window_seconds", self.window_seconds, 1..=86_400),
         ];
-        numbers.extend(
-            self.retry
-                .numbers()
-                .into_iter()
-                .map(|n| n.prefixed("retry.")),
-        );
-        numbers.extend(
-            self.breaker
-                .numbers()
-                .into_iter()
-                .map(|n| n.prefixed("breaker.")),
-        );
+        numbers.extend(resilience_numbers(&self.retry, &self.breaker));
         numbers
     }
 
