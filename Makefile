@@ -41,6 +41,7 @@ bench:
 	cargo run --release -p venue-bench -- sensors --devices 1000 --interval-seconds 5 --seconds 120
 	cargo run --release -p venue-bench -- rollups --zones 50 --days 365
 	cargo run --release -p venue-bench -- signin --accounts 10
+	cargo run --release -p venue-bench -- sync-convergence --cases 2000
 	cargo build --release -p venue-cli && cargo run --release -p venue-bench -- app --bundle
 	tests/fuzz.sh
 

@@ -17,11 +17,12 @@ fn bench_venue() -> anyhow::Result<Venue> {
 fn sale(venue: &Venue, n: u64, epoch: DateTime<Utc>) -> Transaction {
     let closed = epoch + Duration::seconds((n * 7) as i64);
     let total = 350 + (n * 7919 % 6_000) as i64;
+    let external_id = format!("PAY-{n:010}");
     Transaction {
-        id: new_id(),
+        id: venue_domain::natural::transaction(venue.id, "square-main", &external_id),
         venue_id: venue.id,
         source: "square-main".into(),
-        external_id: format!("PAY-{n:010}"),
+        external_id,
         location_id: Some(format!("L{}", n % 3)),
         status: TransactionStatus::Completed,
         opened_at: Some(closed - Duration::minutes(12)),
@@ -53,7 +54,7 @@ const RAW_SCHEMA: &str = "
         UNIQUE (venue_id, source, external_id)) STRICT;
     CREATE TABLE change_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, entity TEXT NOT NULL, entity_id TEXT NOT NULL, op TEXT NOT NULL,
-        hlc INTEGER NOT NULL, origin TEXT NOT NULL, tombstone TEXT) STRICT;";
+        hlc INTEGER NOT NULL, origin TEXT NOT NULL, tombstone TEXT, venue_id TEXT) STRICT;";
 
 /// Inserts every row in one transaction with one prepared statement; optionally also a change-log
 /// row per insert, written as the store writes them (multi-row inserts), to price the outbox alone.
@@ -74,6 +75,7 @@ fn raw_insert(
             "INSERT INTO transactions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
         let chunk = ChangeBuffer::CHUNK_ROWS;
+        let venue_id = venue.id.to_string();
         let mut capture = tx.prepare(&ChangeBuffer::sql(chunk))?;
         let mut pending: Vec<(String, i64)> = Vec::with_capacity(chunk);
         for (i, t) in rows.iter().enumerate() {
@@ -98,7 +100,7 @@ fn raw_insert(
             if with_change_log {
                 pending.push((id, i as i64));
                 if pending.len() == chunk {
-                    write_changes(&mut capture, &pending)?;
+                    write_changes(&mut capture, &venue_id, &pending)?;
                     pending.clear();
                 }
             }
@@ -106,6 +108,7 @@ fn raw_insert(
         if !pending.is_empty() {
             write_changes(
                 &mut tx.prepare(&ChangeBuffer::sql(pending.len()))?,
+                &venue_id,
                 &pending,
             )?;
         }
@@ -116,12 +119,17 @@ fn raw_insert(
     Ok(start.elapsed().as_secs_f64())
 }
 
-fn write_changes(stmt: &mut rusqlite::Statement, rows: &[(String, i64)]) -> anyhow::Result<()> {
+fn write_changes(
+    stmt: &mut rusqlite::Statement,
+    venue_id: &str,
+    rows: &[(String, i64)],
+) -> anyhow::Result<()> {
     stmt.raw_bind_parameter(1, "transaction")?;
     stmt.raw_bind_parameter(2, "connector")?;
+    stmt.raw_bind_parameter(3, venue_id)?;
     for (i, (id, hlc)) in rows.iter().enumerate() {
-        stmt.raw_bind_parameter(3 + 2 * i, id)?;
-        stmt.raw_bind_parameter(4 + 2 * i, hlc)?;
+        stmt.raw_bind_parameter(4 + 2 * i, id)?;
+        stmt.raw_bind_parameter(5 + 2 * i, hlc)?;
     }
     stmt.raw_execute()?;
     Ok(())

@@ -4,6 +4,7 @@
 
 mod app;
 mod connectors;
+mod convergence;
 mod ingest;
 mod pms;
 mod report;
@@ -123,6 +124,20 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Random cases of several consoles syncing through a model hub, each checked for identical
+    /// rows everywhere and no lost edit (the sync contract's property test, at scale).
+    SyncConvergence {
+        #[arg(long, default_value_t = 1_000)]
+        cases: u64,
+        /// Consoles per case: from 2 up to this many.
+        #[arg(long, default_value_t = 4)]
+        sites: usize,
+        /// Random steps per case (writes, exchanges with faults, clock jumps, restarts).
+        #[arg(long, default_value_t = 120)]
+        steps: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
     SensorSim {
@@ -150,6 +165,12 @@ fn main() -> ExitCode {
             seconds,
         } => sensors::run(devices.max(1), interval_seconds.max(1), seconds.max(1)),
         Command::SensorSim { devices } => sensors::serve(devices.max(1)),
+        Command::SyncConvergence {
+            cases,
+            sites,
+            steps,
+            seed,
+        } => convergence::run(cases.max(1), sites.max(2), steps.max(1), seed),
         Command::Signin { accounts, runs } => signin::run(accounts.max(1), runs.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))

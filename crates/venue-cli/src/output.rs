@@ -147,6 +147,26 @@ pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     }
+    if let Some((seen, expected)) = &s.clock.refused_jump {
+        say!(
+            "Clock     the wall clock jumped to {seen} where it should read about {expected}: changes are stamped at the real time, not the jump"
+        );
+    }
+    if let Some(repair) = &s.clock.last_repair {
+        say!(
+            "Clock     {} changes stamped ahead (up to {}) were re-stamped at the real time on {}",
+            repair.restamped,
+            repair.newest_ahead,
+            repair.detected_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    if s.change_log.parked > 0 || s.change_log.conflicts > 0 {
+        say!(
+            "Sync      {} changes parked with their reasons, {} conflicts kept",
+            s.change_log.parked,
+            s.change_log.conflicts
+        );
+    }
     for c in &s.connectors {
         let wait = c
             .breaker

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
 use venue_store::{
-    ChangeLogStats, ConnectorState, Counts, FutureStamps, OpenMode, SearchHit, Store, StoreError,
-    DB_FILE,
+    ChangeLogStats, ClockReport, ConnectorState, Counts, FutureStamps, OpenMode, SearchHit, Store,
+    StoreError, DB_FILE,
 };
 
 /// An open data dir: its config and its store.
@@ -51,6 +51,9 @@ pub struct StatusReport {
     /// Snapshots and change-log rows stamped ahead of this machine's clock (a run with the
     /// clock set ahead leaves them; fetches resume from the last mark not in the future).
     pub future_stamps: FutureStamps,
+    /// A jump of the wall clock this process refused to stamp with, and the last repair of
+    /// stamps an earlier run left in the future.
+    pub clock: ClockReport,
 }
 
 #[derive(Debug, Clone)]
@@ -345,6 +348,10 @@ impl Console {
                 .store
                 .future_stamps(Utc::now(), crate::fetch::clock_tolerance())
                 .or_else(|e| salvage(e).map(|()| FutureStamps::default()))?,
+            clock: self
+                .store
+                .clock_report()
+                .or_else(|e| salvage(e).map(|()| ClockReport::default()))?,
             venue,
             last_snapshot,
             connectors,

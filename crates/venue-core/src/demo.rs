@@ -4,7 +4,7 @@
 use crate::ApiResult;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use venue_domain::*;
-use venue_store::Store;
+use venue_store::{identified, Store};
 
 const FIRST_NAMES: &[&str] = &[
     "Olivia", "Amelia", "Isla", "Ava", "Mia", "Noah", "Oliver", "George", "Arthur", "Leo", "Zoë",
@@ -134,6 +134,7 @@ impl Seeder<'_> {
                 floor: Some(floor.to_string()),
                 updated_at_source: Some(self.now),
             })
+            .map(identified)
             .collect();
         let guests: Vec<Customer> = (0..40)
             .map(|i| {
@@ -169,6 +170,7 @@ impl Seeder<'_> {
                     updated_at_source: Some(self.now),
                 }
             })
+            .map(identified)
             .collect();
         let mut stays = Vec::new();
         let mut room_free_from = vec![self.today - Duration::days(10); rooms.len()];
@@ -192,7 +194,7 @@ impl Seeder<'_> {
                 } else {
                     ReservationState::Confirmed
                 };
-                stays.push(Reservation {
+                stays.push(identified(Reservation {
                     id: new_id(),
                     venue_id,
                     source: "demo-pms".into(),
@@ -206,7 +208,7 @@ impl Seeder<'_> {
                     person_count: 1 + self.rng.u32(..3),
                     notes: None,
                     updated_at_source: Some(self.now),
-                });
+                }));
             }
         }
         let seen = (rooms.len() + guests.len() + stays.len()) as u64;
@@ -254,7 +256,7 @@ impl Seeder<'_> {
                     } else {
                         TransactionStatus::Completed
                     };
-                    sales.push(Transaction {
+                    sales.push(identified(Transaction {
                         id: new_id(),
                         venue_id: self.venue.id,
                         source: "demo-pos".into(),
@@ -274,7 +276,7 @@ impl Seeder<'_> {
                             0
                         },
                         refunded_minor: refund,
-                    });
+                    }));
                 }
             }
         }
@@ -303,6 +305,7 @@ impl Seeder<'_> {
                 kind: "axis-a3dpc".into(),
                 zone: Some((*zone).into()),
             })
+            .map(identified)
             .collect();
         self.store
             .ingest(Origin::Sensor, Some(snapshot.id), &devices)?;
@@ -327,7 +330,7 @@ impl Seeder<'_> {
                     };
                     let exits = leaving.min((inside + i64::from(entries)).max(0) as u32);
                     inside = (inside + i64::from(entries) - i64::from(exits)).max(0);
-                    readings.push(SensorReading {
+                    readings.push(identified(SensorReading {
                         id: new_id(),
                         venue_id,
                         device_id: device.id,
@@ -337,7 +340,7 @@ impl Seeder<'_> {
                         entries,
                         exits,
                         occupancy: Some(inside),
-                    });
+                    }));
                 }
             }
         }

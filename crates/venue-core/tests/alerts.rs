@@ -47,13 +47,13 @@ struct Occupancy {
 
 impl Occupancy {
     fn new(store: &mut Store, venue: &Venue, t0: DateTime<Utc>) -> Self {
-        let device = SensorDevice {
+        let device = venue_store::identified(SensorDevice {
             id: new_id(),
             venue_id: venue.id,
             name: "front".into(),
             kind: "axis-a3dpc".into(),
             zone: Some("bar".into()),
-        };
+        });
         store
             .ingest(Origin::Sensor, None, std::slice::from_ref(&device))
             .expect("device");
@@ -66,7 +66,7 @@ impl Occupancy {
     fn set(&mut self, store: &mut Store, people: i64) {
         let start = self.at;
         self.at += Duration::seconds(10);
-        let reading = SensorReading {
+        let reading = venue_store::identified(SensorReading {
             id: new_id(),
             venue_id: self.device.venue_id,
             device_id: self.device.id,
@@ -76,7 +76,7 @@ impl Occupancy {
             entries: 1,
             exits: 0,
             occupancy: Some(people),
-        };
+        });
         store
             .ingest(Origin::Sensor, None, &[reading])
             .expect("reading");
@@ -350,7 +350,7 @@ fn breaker_open_rate_limits_and_a_failed_run_raise_connector_alerts() {
 }
 
 fn vip_stay(store: &mut Store, venue: &Venue, start: DateTime<Utc>, vip: bool) -> Reservation {
-    let customer = Customer {
+    let customer = venue_store::identified(Customer {
         id: new_id(),
         venue_id: venue.id,
         source: "mews".into(),
@@ -366,11 +366,11 @@ fn vip_stay(store: &mut Store, venue: &Venue, start: DateTime<Utc>, vip: bool) -
         },
         notes: None,
         updated_at_source: None,
-    };
+    });
     store
         .ingest(Origin::Pms, None, std::slice::from_ref(&customer))
         .expect("customer");
-    let reservation = Reservation {
+    let reservation = venue_store::identified(Reservation {
         id: new_id(),
         venue_id: venue.id,
         source: "mews".into(),
@@ -384,7 +384,7 @@ fn vip_stay(store: &mut Store, venue: &Venue, start: DateTime<Utc>, vip: bool) -
         person_count: 2,
         notes: None,
         updated_at_source: None,
-    };
+    });
     store
         .ingest(Origin::Pms, None, std::slice::from_ref(&reservation))
         .expect("reservation");
@@ -488,7 +488,7 @@ fn the_sensor_pollers_auth_alert_is_adopted_not_duplicated() {
     };
     store.save_sensor_state(venue.id, &state).expect("state");
     // What the poller raises itself (sensors/recorder.rs).
-    let polled = Alert {
+    let polled = venue_store::identified(Alert {
         id: new_id(),
         venue_id: venue.id,
         rule: "sensor.auth_failed".into(),
@@ -501,7 +501,7 @@ fn the_sensor_pollers_auth_alert_is_adopted_not_duplicated() {
         acknowledged_at: None,
         acknowledged_by: None,
         resolved_at: None,
-    };
+    });
     store
         .ingest(Origin::Sensor, None, std::slice::from_ref(&polled))
         .expect("alert");

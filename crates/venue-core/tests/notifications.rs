@@ -29,13 +29,13 @@ fn a_capacity_alert_becomes_one_notification_for_the_last_manager_signed_in() {
 
     let mut store = Store::open(&dir.path().join(venue_store::DB_FILE)).expect("store");
     let venue = store.venue().expect("venue").expect("one venue");
-    let device = SensorDevice {
+    let device = venue_store::identified(SensorDevice {
         id: new_id(),
         venue_id: venue.id,
         name: "front".into(),
         kind: "axis-a3dpc".into(),
         zone: Some("bar".into()),
-    };
+    });
     store
         .ingest(Origin::Sensor, None, std::slice::from_ref(&device))
         .expect("device");
@@ -44,7 +44,7 @@ fn a_capacity_alert_becomes_one_notification_for_the_last_manager_signed_in() {
     let mut people_inside = |store: &mut Store, people: i64| {
         let start = at;
         at += Duration::seconds(10);
-        let reading = SensorReading {
+        let reading = venue_store::identified(SensorReading {
             id: new_id(),
             venue_id: venue.id,
             device_id: device.id,
@@ -54,7 +54,7 @@ fn a_capacity_alert_becomes_one_notification_for_the_last_manager_signed_in() {
             entries: 1,
             exits: 0,
             occupancy: Some(people),
-        };
+        });
         store
             .ingest(Origin::Sensor, None, &[reading])
             .expect("reading");

@@ -228,12 +228,14 @@ fn occupancy_is_fresh_when_a_reading_has_just_arrived_and_stale_later() {
     assert_eq!(console.today().expect("today").occupancy.now, None);
     assert!(console.today().expect("today").occupancy.stale);
     let (mut store, venue) = open_store(&dir);
-    let door = |name: &str, zone: &str| SensorDevice {
-        id: new_id(),
-        venue_id: venue.id,
-        name: name.into(),
-        kind: "axis-3d".into(),
-        zone: Some(zone.into()),
+    let door = |name: &str, zone: &str| {
+        venue_store::identified(SensorDevice {
+            id: new_id(),
+            venue_id: venue.id,
+            name: name.into(),
+            kind: "axis-3d".into(),
+            zone: Some(zone.into()),
+        })
     };
     let devices = [
         door("front", "bar"),
@@ -244,16 +246,18 @@ fn occupancy_is_fresh_when_a_reading_has_just_arrived_and_stale_later() {
         .ingest(Origin::Sensor, None, &devices)
         .expect("devices");
     let now = Utc::now();
-    let reading = |d: &SensorDevice, end: DateTime<Utc>, occupancy: i64| SensorReading {
-        id: new_id(),
-        venue_id: venue.id,
-        device_id: d.id,
-        zone: d.zone.clone(),
-        period_start: end - Duration::minutes(1),
-        period_end: end,
-        entries: 1,
-        exits: 0,
-        occupancy: Some(occupancy),
+    let reading = |d: &SensorDevice, end: DateTime<Utc>, occupancy: i64| {
+        venue_store::identified(SensorReading {
+            id: new_id(),
+            venue_id: venue.id,
+            device_id: d.id,
+            zone: d.zone.clone(),
+            period_start: end - Duration::minutes(1),
+            period_end: end,
+            entries: 1,
+            exits: 0,
+            occupancy: Some(occupancy),
+        })
     };
     store
         .ingest(
@@ -283,10 +287,10 @@ fn occupancy_is_fresh_when_a_reading_has_just_arrived_and_stale_later() {
     let dir2 = tempfile::tempdir().expect("tempdir");
     let (console2, _) = Console::init(dir2.path(), &options).expect("init");
     let (mut store2, venue2) = open_store(&dir2);
-    let gate = SensorDevice {
+    let gate = venue_store::identified(SensorDevice {
         venue_id: venue2.id,
         ..devices[2].clone()
-    };
+    });
     store2
         .ingest(Origin::Sensor, None, std::slice::from_ref(&gate))
         .expect("device");
@@ -667,7 +671,7 @@ fn the_sales_export_is_a_csv_with_one_row_per_transaction_of_the_range() {
 }
 
 fn open_alert(venue: &Venue, key: &str, severity: Severity, minutes_ago: i64) -> Alert {
-    Alert {
+    venue_store::identified(Alert {
         id: new_id(),
         venue_id: venue.id,
         rule: "sensor.auth".into(),
@@ -680,7 +684,7 @@ fn open_alert(venue: &Venue, key: &str, severity: Severity, minutes_ago: i64) ->
         acknowledged_at: None,
         acknowledged_by: None,
         resolved_at: None,
-    }
+    })
 }
 
 #[test]
@@ -953,21 +957,23 @@ fn sales_in_another_currency_are_left_out_of_the_venues_totals() {
     let (console, _) = Console::init(dir.path(), &options).expect("init");
     let (mut store, venue) = open_store(&dir);
     let now = Utc::now();
-    let sale = |n: u32, currency: &str, total: i64, location: Option<&str>| Transaction {
-        id: new_id(),
-        venue_id: venue.id,
-        source: "pos".into(),
-        external_id: format!("s{n}"),
-        location_id: location.map(str::to_string),
-        status: TransactionStatus::Completed,
-        opened_at: None,
-        closed_at: now - Duration::seconds(i64::from(n)),
-        currency: currency.parse().expect("currency"),
-        total_minor: total,
-        tax_minor: 0,
-        tip_minor: 0,
-        discount_minor: 0,
-        refunded_minor: 0,
+    let sale = |n: u32, currency: &str, total: i64, location: Option<&str>| {
+        venue_store::identified(Transaction {
+            id: new_id(),
+            venue_id: venue.id,
+            source: "pos".into(),
+            external_id: format!("s{n}"),
+            location_id: location.map(str::to_string),
+            status: TransactionStatus::Completed,
+            opened_at: None,
+            closed_at: now - Duration::seconds(i64::from(n)),
+            currency: currency.parse().expect("currency"),
+            total_minor: total,
+            tax_minor: 0,
+            tip_minor: 0,
+            discount_minor: 0,
+            refunded_minor: 0,
+        })
     };
     store
         .ingest(

@@ -43,7 +43,7 @@ impl Sums {
 
 fn sale(venue: &Venue, now: DateTime<Utc>, i: i64) -> Transaction {
     let total = 300 + (i * 7_919) % 6_000;
-    Transaction {
+    venue_store::identified(Transaction {
         id: new_id(),
         venue_id: venue.id,
         source: if i % 3 == 0 { "pos-b" } else { "pos-a" }.into(),
@@ -67,7 +67,7 @@ fn sale(venue: &Venue, now: DateTime<Utc>, i: i64) -> Transaction {
         tip_minor: if i % 5 == 0 { total / 10 } else { 0 },
         discount_minor: if i % 13 == 0 { total / 20 } else { 0 },
         refunded_minor: if i % 97 == 0 { total } else { 0 },
-    }
+    })
 }
 
 /// Each zone's occupancy at the end of period `k` (counted back from now).
@@ -133,13 +133,13 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
     .into_iter()
     .map(|(name, zone)| {
         (
-            SensorDevice {
+            venue_store::identified(SensorDevice {
                 id: new_id(),
                 venue_id: venue.id,
                 name: name.into(),
                 kind: "axis-3d".into(),
                 zone: Some(zones[zone].into()),
-            },
+            }),
             zone,
         )
     })
@@ -153,7 +153,7 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
     for (n, (device, zone)) in devices.iter().enumerate() {
         for k in 0..periods {
             let end = now - Duration::minutes(k * PERIOD_MINUTES);
-            readings.push(SensorReading {
+            readings.push(venue_store::identified(SensorReading {
                 id: new_id(),
                 venue_id: venue.id,
                 device_id: device.id,
@@ -163,7 +163,7 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
                 entries: ((k * 7 + n as i64 * 3) % 11) as u32,
                 exits: ((k * 5 + n as i64) % 9) as u32,
                 occupancy: Some(zone_occupancy(*zone, k)),
-            });
+            }));
         }
     }
     for chunk in readings.chunks(5_000) {
@@ -177,35 +177,39 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
 
     // Stays: 800 guests (some VIPs), 80 rooms, 3,000 reservations over three months.
     let guests: Vec<Customer> = (0..800)
-        .map(|i| Customer {
-            id: new_id(),
-            venue_id: venue.id,
-            source: "mews".into(),
-            external_id: format!("guest-{i}"),
-            first_name: Some(format!("Guest{i}")),
-            last_name: Some("Volume".into()),
-            email: Some(format!("guest{i}@example.com")),
-            phone: None,
-            classifications: match i % 50 {
-                0 => vec!["VeryImportant".into()],
-                25 => vec!["Returning".into(), "Important".into()],
-                _ => vec!["Returning".into()],
-            },
-            notes: None,
-            updated_at_source: None,
+        .map(|i| {
+            venue_store::identified(Customer {
+                id: new_id(),
+                venue_id: venue.id,
+                source: "mews".into(),
+                external_id: format!("guest-{i}"),
+                first_name: Some(format!("Guest{i}")),
+                last_name: Some("Volume".into()),
+                email: Some(format!("guest{i}@example.com")),
+                phone: None,
+                classifications: match i % 50 {
+                    0 => vec!["VeryImportant".into()],
+                    25 => vec!["Returning".into(), "Important".into()],
+                    _ => vec!["Returning".into()],
+                },
+                notes: None,
+                updated_at_source: None,
+            })
         })
         .collect();
     let rooms: Vec<Resource> = (0..80)
-        .map(|i| Resource {
-            id: new_id(),
-            venue_id: venue.id,
-            source: "mews".into(),
-            external_id: format!("room-{i}"),
-            name: format!("{}", 100 + i),
-            kind: "Room".into(),
-            state: Some(if i % 7 == 0 { "Dirty" } else { "Clean" }.into()),
-            floor: None,
-            updated_at_source: None,
+        .map(|i| {
+            venue_store::identified(Resource {
+                id: new_id(),
+                venue_id: venue.id,
+                source: "mews".into(),
+                external_id: format!("room-{i}"),
+                name: format!("{}", 100 + i),
+                kind: "Room".into(),
+                state: Some(if i % 7 == 0 { "Dirty" } else { "Clean" }.into()),
+                floor: None,
+                updated_at_source: None,
+            })
         })
         .collect();
     let at_local =
@@ -224,7 +228,7 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
             } else {
                 ReservationState::Confirmed
             };
-            Reservation {
+            venue_store::identified(Reservation {
                 id: new_id(),
                 venue_id: venue.id,
                 source: "mews".into(),
@@ -238,7 +242,7 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
                 person_count: 1 + (i % 3) as u32,
                 notes: None,
                 updated_at_source: None,
-            }
+            })
         })
         .collect();
     store.ingest(Origin::Pms, None, &guests).expect("guests");
@@ -246,19 +250,21 @@ fn every_screen_is_exact_at_a_busy_venues_volume() {
     store.ingest(Origin::Pms, None, &stays).expect("stays");
 
     // Alerts: 2,000 resolved over the month and three open.
-    let alert = |i: i64, state: AlertState, severity: Severity| Alert {
-        id: new_id(),
-        venue_id: venue.id,
-        rule: "sensor.offline".into(),
-        dedupe_key: format!("door-{i}"),
-        severity,
-        title: format!("alert {i}"),
-        body: "Door counter offline".into(),
-        state,
-        opened_at: now - Duration::minutes(i),
-        acknowledged_at: None,
-        acknowledged_by: None,
-        resolved_at: (state == AlertState::Resolved).then_some(now),
+    let alert = |i: i64, state: AlertState, severity: Severity| {
+        venue_store::identified(Alert {
+            id: new_id(),
+            venue_id: venue.id,
+            rule: "sensor.offline".into(),
+            dedupe_key: format!("door-{i}"),
+            severity,
+            title: format!("alert {i}"),
+            body: "Door counter offline".into(),
+            state,
+            opened_at: now - Duration::minutes(i),
+            acknowledged_at: None,
+            acknowledged_by: None,
+            resolved_at: (state == AlertState::Resolved).then_some(now),
+        })
     };
     let mut alerts: Vec<Alert> = (10..2_010)
         .map(|i| alert(i, AlertState::Resolved, Severity::Warning))

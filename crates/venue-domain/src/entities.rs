@@ -18,6 +18,10 @@ pub struct Venue {
     pub currency: Currency,
     /// Maximum people allowed inside at once (fire code), used for occupancy alerts.
     pub capacity: u32,
+    /// Whether guests' email and phone travel to the hub and the venue's other consoles. Off
+    /// unless the venue turns it on: contact details stay where the PMS put them.
+    #[serde(default)]
+    pub share_guest_contacts: bool,
 }
 
 impl Venue {
@@ -41,6 +45,7 @@ impl Venue {
             timezone: parse_timezone(timezone)?,
             currency: Currency::parse_tender(currency)?,
             capacity,
+            share_guest_contacts: false,
         })
     }
 

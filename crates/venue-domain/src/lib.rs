@@ -6,11 +6,12 @@ pub mod error;
 pub mod hlc;
 pub mod ids;
 pub mod money;
+pub mod sync;
 pub mod text;
 
 pub use change::{ChangeOp, ChangeRecord, EntityKind, Origin};
 pub use entities::*;
 pub use error::DomainError;
-pub use hlc::{Hlc, HlcClock, Stamp};
-pub use ids::{new_id, vendor_row_id, NodeId};
+pub use hlc::{ClockJump, Hlc, HlcClock, Stamp};
+pub use ids::{natural, new_id, vendor_row_id, NodeId};
 pub use money::{parse_decimal_minor, Currency, Money};

@@ -128,6 +128,57 @@ impl Store {
         Ok(out)
     }
 
+    /// Opens `alert` unless its condition already has an unresolved alert here, checked inside
+    /// the write transaction, so two processes of one console never open one condition twice.
+    /// (Two consoles may, before they sync: both rows are kept and shown as one condition.)
+    /// Audited as `(actor, action)` when given. True when it was opened.
+    pub fn open_alert_once(
+        &mut self,
+        origin: Origin,
+        audit: Option<(&str, &str)>,
+        alert: &Alert,
+    ) -> Result<bool> {
+        let venue_id = alert.venue_id.to_string();
+        let key = alert.dedupe_key.clone();
+        let written = self.save_guarded(origin, audit, alert, |conn| {
+            let open: i64 = conn.query_row(
+                "SELECT count(*) FROM alerts WHERE venue_id = ?1 AND dedupe_key = ?2 AND state <> 'resolved'",
+                [&venue_id, &key],
+                |r| r.get(0),
+            )?;
+            Ok(open == 0)
+        })?;
+        Ok(written == crate::write::Guarded::Written)
+    }
+
+    /// Saves a change to one alert's state (acknowledged, resolved) and the same change to the
+    /// other unresolved alerts of its condition: two consoles may each have opened one before
+    /// they synced, and the condition is one thing to the people handling it.
+    pub fn save_alert_condition(
+        &mut self,
+        origin: Origin,
+        actor: &str,
+        action: &str,
+        alert: &Alert,
+    ) -> Result<bool> {
+        let twins: Vec<Alert> = self
+            .unresolved_alerts(alert.venue_id)?
+            .into_iter()
+            .filter(|a| a.dedupe_key == alert.dedupe_key && a.id != alert.id)
+            .collect();
+        let written = self.save_audited(origin, actor, action, alert)?;
+        for mut twin in twins {
+            twin.state = alert.state;
+            if twin.acknowledged_at.is_none() {
+                twin.acknowledged_at = alert.acknowledged_at;
+                twin.acknowledged_by.clone_from(&alert.acknowledged_by);
+            }
+            twin.resolved_at = alert.resolved_at;
+            self.save_audited(origin, actor, action, &twin)?;
+        }
+        Ok(written)
+    }
+
     /// The unresolved (open or acknowledged) alerts one rule raised.
     pub fn unresolved_alerts_of_rule(&self, venue_id: Uuid, rule: &str) -> Result<Vec<Alert>> {
         let mut stmt = self.conn.prepare_cached(&alert_select(

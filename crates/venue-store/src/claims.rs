@@ -25,6 +25,9 @@ pub enum ChargeClaim {
     Busy { holder: String },
     /// Not pending any more (sent or failed by someone else), or gone: nothing to send.
     Settled(Option<PmsCharge>),
+    /// Taken on another console of the venue (it arrived by sync): that console posts it, and
+    /// only that one, so the guest is never billed twice.
+    Elsewhere,
 }
 
 /// A process that holds a claim or lease: its pid, and (Linux) its pid namespace, in which
@@ -110,6 +113,15 @@ impl Store {
             Some(c) if c.state == ChargeState::Pending => c,
             other => return Ok(ChargeClaim::Settled(other)),
         };
+        // The console that took the charge (or last put it back to pending) is its last writer.
+        let writer: String = tx.query_row(
+            "SELECT node_id FROM pms_charges WHERE id = ?1",
+            [charge_id.to_string()],
+            |r| r.get(0),
+        )?;
+        if writer != self.node.to_string() {
+            return Ok(ChargeClaim::Elsewhere);
+        }
         let current: Option<(String, i64, Holder)> = tx
             .query_row(
                 "SELECT holder, expires_at, pid, pid_ns FROM pms_charge_claims WHERE charge_id = ?1",

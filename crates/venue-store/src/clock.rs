@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 use uuid::Uuid;
-use venue_domain::{Hlc, Snapshot};
+use venue_domain::*;
 
 /// A connector's high-water marks (of its complete runs) on either side of the clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -134,6 +134,176 @@ fn parse_stored_time(text: &str) -> Option<DateTime<Utc>> {
         .or_else(|_| DateTime::parse_from_rfc3339(text))
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// What the store did about a clock that jumped ahead, for `venue status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ClockRepair {
+    /// When the stamps ahead were found (on opening the store).
+    pub detected_at: DateTime<Utc>,
+    /// The newest stamp found ahead of the clock, as text.
+    pub newest_ahead: String,
+    /// Changes re-stamped at the real time (they had never been accepted by a peer: peers
+    /// refuse stamps that far ahead).
+    pub restamped: u64,
+}
+
+/// The clock's state for `venue status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClockReport {
+    /// A jump ahead of the wall clock this process refused to follow, if any:
+    /// (what the wall clock said, what the monotonic clock said), as text.
+    pub refused_jump: Option<(String, String)>,
+    /// The last repair of stamps left ahead by an earlier run, if any.
+    pub last_repair: Option<ClockRepair>,
+}
+
+fn ms_text(ms: u64) -> String {
+    Hlc::new(ms, 0).to_string()
+}
+
+impl Store {
+    /// Re-stamps, at the real time, this console's changes stamped further ahead than the
+    /// drift bound (left by a run whose clock was ahead): with them the clock would resume in
+    /// the future and this console's edits would beat everyone's until then, and the hub would
+    /// refuse them all. Each gets a new change (new id); the old one is never sent.
+    pub(crate) fn restamp_future(&mut self, jump: venue_domain::ClockJump) -> Result<u64> {
+        let node = self.node.to_string();
+        let Store { conn, clock, .. } = self;
+        let now_ms = clock.wall_ms();
+        let first_ahead = Hlc::new(
+            now_ms.saturating_add(venue_domain::HlcClock::DEFAULT_MAX_DRIFT_MS) + 1,
+            0,
+        )
+        .as_i64();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Resume from the newest stamp within the bound (never below one already issued).
+        let mut within: i64 = tx.query_row(
+            "SELECT coalesce(max(hlc), 0) FROM change_log WHERE hlc < ?1",
+            [first_ahead],
+            |r| r.get(0),
+        )?;
+        for key in ["hlc_observed", "hlc_issued"] {
+            let kept: Option<String> = tx
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?;
+            if let Some(v) = kept.and_then(|v| v.parse::<i64>().ok()) {
+                if v < first_ahead {
+                    within = within.max(v);
+                }
+            }
+        }
+        clock.rewind(Hlc::from_i64(within)?.max(Hlc::new(now_ms, 0)));
+        let mut restamped = 0u64;
+        // Rows this console wrote ahead: re-stamped, and sent again as new changes (their old
+        // changes, if still in the log, no longer match the row and are never sent).
+        for (table, kind) in crate::rekey::SYNCED {
+            let ids: Vec<(String, String)> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT id, origin FROM {table} WHERE hlc >= ?1 AND node_id = ?2 ORDER BY hlc"
+                ))?;
+                let rows = stmt.query_map(rusqlite::params![first_ahead, node], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for (id, origin) in ids {
+                let new = clock.tick(now_ms).as_i64();
+                tx.execute(
+                    &format!("UPDATE {table} SET hlc = ?1 WHERE id = ?2"),
+                    rusqlite::params![new, id],
+                )?;
+                if origin != Origin::Sync.as_str() {
+                    let venue = if *kind == EntityKind::Venue {
+                        "id"
+                    } else {
+                        "venue_id"
+                    };
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO change_log (entity, entity_id, op, hlc, origin, venue_id)
+                             SELECT ?1, id, 'upsert', hlc, origin, {venue} FROM {table} WHERE id = ?2"
+                        ),
+                        rusqlite::params![kind.as_str(), id],
+                    )?;
+                }
+                restamped += 1;
+            }
+        }
+        // Deletes stamped ahead go again with a stamp of now.
+        let deletes: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "SELECT seq FROM change_log WHERE hlc >= ?1 AND op = 'delete' ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([first_ahead], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for seq in deletes {
+            let new = clock.tick(now_ms).as_i64();
+            tx.execute(
+                "INSERT INTO change_log (entity, entity_id, op, hlc, origin, tombstone, venue_id)
+                 SELECT entity, entity_id, op, ?2, origin, tombstone, venue_id FROM change_log WHERE seq = ?1",
+                rusqlite::params![seq, new],
+            )?;
+            tx.execute(
+                "UPDATE sync_tombstones SET hlc = ?1 WHERE hlc >= ?2 AND node_id = ?3",
+                rusqlite::params![new, first_ahead, node],
+            )?;
+            restamped += 1;
+        }
+        tx.execute("DELETE FROM change_log WHERE hlc >= ?1", [first_ahead])?;
+        let repair = ClockRepair {
+            detected_at: Utc::now(),
+            newest_ahead: ms_text(jump.seen_ms),
+            restamped,
+        };
+        for (key, value) in [
+            ("hlc_observed", clock.last().as_i64().to_string()),
+            ("hlc_issued", clock.last().as_i64().to_string()),
+            ("clock_repair", serde_json::to_string(&repair)?),
+        ] {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        tracing::warn!(
+            newest_ahead = %repair.newest_ahead,
+            restamped,
+            "changes stamped ahead of the clock were re-stamped at the real time"
+        );
+        Ok(restamped)
+    }
+
+    /// Repairs the stamps before a write when the clock is ahead of the wall clock (this
+    /// process started during a jump that has since ended); a no-op otherwise.
+    pub(crate) fn repair_clock_if_ahead(&mut self) -> Result<()> {
+        if let Some(jump) = self.clock.ahead_of_wall() {
+            self.restamp_future(jump)?;
+        }
+        Ok(())
+    }
+
+    /// The clock as `venue status` shows it.
+    pub fn clock_report(&self) -> Result<ClockReport> {
+        let repair: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'clock_repair'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(ClockReport {
+            refused_jump: self
+                .clock
+                .jump()
+                .map(|j| (ms_text(j.seen_ms), ms_text(j.expected_ms))),
+            last_repair: repair.and_then(|text| serde_json::from_str(&text).ok()),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -429,9 +429,29 @@ impl Store {
     /// that many resolved ones, newest first.
     pub fn desk_alerts(&self, venue_id: Uuid, resolved_limit: u32) -> Result<Vec<Alert>> {
         let mut stmt = self.conn.prepare_cached(&open_alerts_sql())?;
-        let mut alerts = stmt
+        let unresolved = stmt
             .query_map([venue_id.to_string()], Alert::from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // Two consoles may each have opened an alert for one condition before they synced:
+        // the condition is shown once, as the alert opened first.
+        let mut first: HashMap<&str, (DateTime<Utc>, Uuid)> = HashMap::new();
+        for a in &unresolved {
+            let entry = first
+                .entry(a.dedupe_key.as_str())
+                .or_insert((a.opened_at, a.id));
+            if (a.opened_at, a.id) < *entry {
+                *entry = (a.opened_at, a.id);
+            }
+        }
+        let shown: Vec<Uuid> = unresolved
+            .iter()
+            .filter(|a| first.get(a.dedupe_key.as_str()).map(|f| f.1) == Some(a.id))
+            .map(|a| a.id)
+            .collect();
+        let mut alerts: Vec<Alert> = unresolved
+            .into_iter()
+            .filter(|a| shown.contains(&a.id))
+            .collect();
         if resolved_limit > 0 {
             let mut stmt = self.conn.prepare_cached(&resolved_alerts_sql())?;
             let resolved = stmt.query_map(
@@ -497,9 +517,9 @@ impl Store {
     }
 
     /// The change log's size, what no sync peer has acknowledged and its newest stamp, in
-    /// constant time: the log is append-only with AUTOINCREMENT sequence numbers (nothing
-    /// deletes from it, and a rolled-back write takes its number back), so its rows are the
-    /// contiguous range min(seq)..=max(seq). `change_log_stats` counts the rows instead.
+    /// constant time: the log is appended with AUTOINCREMENT sequence numbers and pruned from
+    /// its start (what the hub holds), so its rows are the range min(seq)..=max(seq), but for
+    /// the rare changes re-stamped after a clock jump. `change_log_stats` counts the rows.
     pub fn change_log_summary(&self) -> Result<ChangeLogStats> {
         let (min, max, hlc, acked): (Option<i64>, Option<i64>, Option<i64>, i64) =
             self.conn.query_row(CHANGE_LOG_SQL, [], |r| {
@@ -509,10 +529,17 @@ impl Store {
             (Some(min), Some(max)) => (max - min + 1, max - acked.max(min - 1)),
             _ => (0, 0),
         };
+        let (parked, conflicts): (i64, i64) = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM sync_parked), (SELECT count(*) FROM sync_conflicts)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(ChangeLogStats {
             total: total.max(0) as u64,
             pending_sync: pending.max(0) as u64,
             last_hlc: hlc.map(Hlc::from_i64).transpose()?.map(|h| h.to_string()),
+            parked: parked.max(0) as u64,
+            conflicts: conflicts.max(0) as u64,
         })
     }
 }

@@ -5,15 +5,19 @@ mod alerts;
 mod claims;
 mod clock;
 mod connector_state;
+pub mod convergence;
 mod desk;
 pub mod diagnose;
 mod error;
 mod migrate;
+mod natural_sql;
 mod notification_prefs;
 mod notify;
+mod outbox;
 mod pms;
 mod queries;
 mod record;
+mod rekey;
 mod remote;
 mod reports;
 mod search;
@@ -25,7 +29,7 @@ mod write;
 
 pub use alerts::{FailedCharge, StoredAlertRule, VipArrival, ALERT_RULES};
 pub use claims::ChargeClaim;
-pub use clock::{FutureStamps, HighWaterMarks};
+pub use clock::{ClockRepair, ClockReport, FutureStamps, HighWaterMarks};
 pub use connector_state::ConnectorState;
 pub use desk::{
     is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,
@@ -34,9 +38,11 @@ pub use error::{Result, StoreError};
 pub use migrate::{latest_version, OpenMode, APPLICATION_ID, CONNECTION_TUNING};
 pub use notification_prefs::{NotificationPrefsRow, NOTIFICATION_PREFS};
 pub use notify::{ChangeListener, CONNECTOR_STATE, SENSOR_STATE};
+pub use outbox::{KeptConflict, OutboxPage, ParkedChange};
 pub use queries::{ChangeLogStats, Counts, StoredChange};
-pub use record::{Binder, Record, WriteContext};
-pub use remote::ApplySummary;
+pub use record::{identified, Binder, Record, WriteContext};
+pub use rekey::RekeySummary;
+pub use remote::{ApplySummary, PullCursor};
 pub use reports::{StayCounts, TrafficTotals};
 pub use search::SearchHit;
 pub use sensor_state::SensorState;
@@ -62,8 +68,9 @@ pub struct Store {
     path: PathBuf,
     node: NodeId,
     clock: HlcClock,
-    /// Venues by id, for venue-local business dates on the write path.
-    venues: HashMap<Uuid, Venue>,
+    /// Venues by id with the stamp they were read at, for venue-local business dates on the
+    /// write path. Re-read when the row's stamp moves, whichever connection moved it.
+    venues: HashMap<Uuid, (Venue, i64)>,
     listener: Option<ChangeListener>,
     /// The integrity check's verdict once run: None when sound, else why the store is damaged
     /// (only an [`OpenMode::Salvage`] store is ever open while damaged; it then refuses writes).
@@ -81,16 +88,29 @@ impl Store {
     /// Opens the database at `path` as `mode` says (see [`OpenMode`]). Every open but a peek
     /// runs SQLite's quick integrity check first, so a damaged store is never written to.
     pub fn open_with(path: &Path, mode: OpenMode) -> Result<Store> {
-        Self::open_inner(path, mode, latest_version())
+        Self::open_inner(path, mode, latest_version(), 0)
+    }
+
+    /// Opens (creating if missing) with a wall clock reading `skew_ms` off the machine's: for
+    /// simulations of a console whose clock is wrong (the convergence check).
+    #[doc(hidden)]
+    pub fn open_skewed(path: &Path, skew_ms: i64) -> Result<Store> {
+        Self::open_inner(path, OpenMode::Create, latest_version(), skew_ms)
+    }
+
+    /// Sets how far this store's wall clock reads off the machine's (see [`Store::open_skewed`]).
+    #[doc(hidden)]
+    pub fn skew_clock(&mut self, skew_ms: i64) {
+        self.clock.set_skew(skew_ms);
     }
 
     /// Opens and migrates only up to `version`. For upgrade tests that build older databases.
     #[doc(hidden)]
     pub fn open_at_version(path: &Path, version: u32) -> Result<Store> {
-        Self::open_inner(path, OpenMode::Create, version)
+        Self::open_inner(path, OpenMode::Create, version, 0)
     }
 
-    fn open_inner(path: &Path, mode: OpenMode, version: u32) -> Result<Store> {
+    fn open_inner(path: &Path, mode: OpenMode, version: u32, skew_ms: i64) -> Result<Store> {
         let mut conn = migrate::open_connection(path, mode)?;
         let damage = std::cell::OnceCell::new();
         let upto = migrate::MIGRATIONS
@@ -121,10 +141,14 @@ impl Store {
             let _ = damage.set(verdict);
         }
         let known_sound = matches!(damage.get(), Some(None));
+        let mut jumped = None;
         let (node, clock) = if known_sound && mode != OpenMode::Peek {
             migrate::migrate(&mut conn, path, migrations)?;
             let node = load_or_create_node(&conn)?;
-            (node, HlcClock::resume(load_last_hlc(&conn)?))
+            let wall = HlcClock::resume(Hlc::ZERO).with_skew(skew_ms).wall_ms();
+            let (clock, jump) = HlcClock::resume_bounded(load_last_hlc(&conn)?, wall);
+            jumped = jump;
+            (node, clock.with_skew(skew_ms))
         } else {
             // Reading only (a peek, a salvage): take what identity can be read, write none.
             let node = load_node(&conn)
@@ -139,7 +163,7 @@ impl Store {
             conn.pragma_update(None, "query_only", true)
                 .map_err(|e| diagnose::classify(path, e))?;
         }
-        Ok(Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
             node,
@@ -147,7 +171,11 @@ impl Store {
             venues: HashMap::new(),
             listener: None,
             damage,
-        })
+        };
+        if let Some(jump) = jumped {
+            store.restamp_future(jump)?;
+        }
+        Ok(store)
     }
 
     /// Why the store is damaged, or None when SQLite's quick integrity check finds it sound
@@ -242,16 +270,22 @@ impl Store {
         }
     }
 
-    fn venue_for(&mut self, id: Uuid) -> Result<&Venue> {
-        if !self.venues.contains_key(&id) {
-            let venue = self
-                .get::<Venue>(id)?
-                .ok_or_else(|| StoreError::Invalid(format!("unknown venue {id}")))?;
-            self.venues.insert(id, venue);
+    /// The venue as stored now. One indexed read of its stamp per call: a timezone changed in
+    /// Settings (another connection) or by a sync is seen by the next batch, not after a restart.
+    pub(crate) fn venue_for(&mut self, id: Uuid) -> Result<&Venue> {
+        let unknown = || StoreError::Invalid(format!("unknown venue {id}"));
+        let stamp: i64 = self
+            .conn
+            .prepare_cached("SELECT hlc FROM venues WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(unknown)?;
+        let fresh = self.venues.get(&id).is_some_and(|(_, seen)| *seen == stamp);
+        if !fresh {
+            let venue = self.get::<Venue>(id)?.ok_or_else(unknown)?;
+            self.venues.insert(id, (venue, stamp));
         }
-        self.venues
-            .get(&id)
-            .ok_or_else(|| StoreError::Invalid(format!("unknown venue {id}")))
+        self.venues.get(&id).map(|(v, _)| v).ok_or_else(unknown)
     }
 }
 
@@ -298,11 +332,15 @@ pub(crate) fn load_last_hlc(conn: &Connection) -> Result<Hlc> {
         .prepare_cached("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| r.get(0))
         .optional()?;
-    let observed: Option<String> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = 'hlc_observed'")?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    let observed = observed.and_then(|v| v.parse::<i64>().ok());
-    let last = issued.into_iter().chain(observed).max().unwrap_or(0);
+    // The log is pruned once the hub holds it; the newest stamp it held is kept in meta.
+    let mut kept = Vec::with_capacity(2);
+    for key in ["hlc_observed", "hlc_issued"] {
+        let value: Option<String> = conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        kept.extend(value.and_then(|v| v.parse::<i64>().ok()));
+    }
+    let last = issued.into_iter().chain(kept).max().unwrap_or(0);
     Ok(Hlc::from_i64(last)?)
 }

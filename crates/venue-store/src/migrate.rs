@@ -165,7 +165,8 @@ pub(crate) fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection>
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // WAL + NORMAL: a crash never corrupts the file; a power cut may lose the last commits only.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(CONNECTION_TUNING)
+        conn.execute_batch(CONNECTION_TUNING)?;
+        crate::natural_sql::register(&conn)
     };
     tune().map_err(|e| classify(path, e))?;
     Ok(conn)

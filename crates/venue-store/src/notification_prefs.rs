@@ -248,7 +248,7 @@ mod tests {
     }
 
     fn alert(venue_id: Uuid, state: AlertState) -> Alert {
-        Alert {
+        crate::identified(Alert {
             id: new_id(),
             venue_id,
             rule: "occupancy.warning".into(),
@@ -261,7 +261,7 @@ mod tests {
             acknowledged_at: None,
             acknowledged_by: None,
             resolved_at: None,
-        }
+        })
     }
 
     #[test]

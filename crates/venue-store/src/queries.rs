@@ -1,7 +1,7 @@
 //! Reads: single rows, exports, counts, the change log, summaries.
 
-use crate::record::{get_id, get_parsed, with_record_type, Record};
-use crate::{Result, Store, StoreError};
+use crate::record::{get_id, get_parsed, Record};
+use crate::{Result, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -26,6 +26,10 @@ pub struct ChangeLogStats {
     /// Changes no sync peer has acknowledged yet (all of them before the first sync).
     pub pending_sync: u64,
     pub last_hlc: Option<String>,
+    /// Changes parked (either way) with the reason they could not be applied or were refused.
+    pub parked: u64,
+    /// Edits that lost to a newer one, kept in `sync_conflicts`.
+    pub conflicts: u64,
 }
 
 /// A change-log row with its local sequence number (the push cursor).
@@ -121,113 +125,21 @@ impl Store {
             |r| r.get(0),
         )?;
         let _ = last_seq;
+        let (parked, conflicts): (i64, i64) = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM sync_parked), (SELECT count(*) FROM sync_conflicts)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(ChangeLogStats {
             total: total.max(0) as u64,
             pending_sync: pending.max(0) as u64,
+            parked: parked.max(0) as u64,
+            conflicts: conflicts.max(0) as u64,
             last_hlc: last_hlc
                 .map(Hlc::from_i64)
                 .transpose()?
                 .map(|h| h.to_string()),
         })
-    }
-
-    /// A row's current state and stamp, as a sync peer receives it.
-    fn row_state<R: Record>(
-        &self,
-        id: Uuid,
-    ) -> Result<Option<(Uuid, serde_json::Value, Hlc, NodeId)>> {
-        let sql = format!(
-            "SELECT {}, hlc, node_id FROM {} WHERE id = ?1",
-            select_list::<R>(),
-            R::TABLE
-        );
-        let n = R::COLUMNS.len();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let found = stmt
-            .query_row([id.to_string()], |row| {
-                Ok((
-                    R::from_row(row)?,
-                    row.get::<_, i64>(n)?,
-                    get_id(row, n + 1)?,
-                ))
-            })
-            .optional()?;
-        found
-            .map(|(record, hlc, node)| {
-                Ok((
-                    record.venue_id(),
-                    serde_json::to_value(&record)?,
-                    Hlc::from_i64(hlc)?,
-                    NodeId(node),
-                ))
-            })
-            .transpose()
-    }
-
-    /// Change-log rows after `after_seq`, oldest first, each with its row's current state:
-    /// what a push to the hub sends next. The change id is derived from (node, seq), so it is the
-    /// same however often the page is read.
-    pub fn changes_since(&self, after_seq: i64, limit: u32) -> Result<Vec<StoredChange>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, entity, entity_id, op, hlc, origin, tombstone FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(rusqlite::params![after_seq, limit], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                get_parsed::<EntityKind>(row, 1)?,
-                get_id(row, 2)?,
-                get_parsed::<ChangeOp>(row, 3)?,
-                row.get::<_, i64>(4)?,
-                get_parsed::<Origin>(row, 5)?,
-                row.get::<_, Option<String>>(6)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, entity, entity_id, op, hlc, origin, tombstone) = row?;
-            let current = with_record_type!(entity, R => self.row_state::<R>(entity_id)?);
-            let (venue_id, payload, hlc, node, op) = match (current, tombstone) {
-                (Some((venue_id, payload, row_hlc, row_node)), _) if op == ChangeOp::Upsert => {
-                    (venue_id, payload, row_hlc, row_node, op)
-                }
-                (_, Some(text)) => {
-                    let payload: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                        StoreError::Corrupt(format!("change {seq}: tombstone: {e}"))
-                    })?;
-                    let venue_id = payload
-                        .get("venue_id")
-                        .and_then(|v| v.as_str())
-                        .and_then(|v| Uuid::parse_str(v).ok())
-                        .ok_or_else(|| {
-                            StoreError::Corrupt(format!("change {seq}: tombstone without venue"))
-                        })?;
-                    (
-                        venue_id,
-                        payload,
-                        Hlc::from_i64(hlc)?,
-                        self.node,
-                        ChangeOp::Delete,
-                    )
-                }
-                // Written, then removed without a tombstone: nothing left to send.
-                _ => continue,
-            };
-            out.push(StoredChange {
-                seq,
-                change: ChangeRecord {
-                    change_id: Uuid::new_v5(&self.node.0, &seq.to_be_bytes()),
-                    venue_id,
-                    entity,
-                    entity_id,
-                    op,
-                    payload,
-                    hlc,
-                    node,
-                    origin,
-                },
-            });
-        }
-        Ok(out)
     }
 
     /// Sales for one venue-local day, one row per currency.

@@ -182,6 +182,16 @@ macro_rules! row_ids {
     };
 }
 
+/// `record` with the id every console gives it (its natural id, for rows that have one). Rows
+/// that others refer to by id (a guest from a stay, a door from its readings) must be built
+/// this way before they are referred to; the store would re-key them anyway.
+pub fn identified<R: Record>(mut record: R) -> R {
+    if let Some(id) = record.natural_id() {
+        record.set_id(id);
+    }
+    record
+}
+
 /// What the write path needs to know about the row's venue (business dates are venue-local).
 pub struct WriteContext<'a> {
     pub venue: Option<&'a Venue>,
@@ -203,6 +213,18 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     fn id(&self) -> Uuid;
     fn set_id(&mut self, id: Uuid);
     fn venue_id(&self) -> Uuid;
+    /// The id every console gives this row, derived from what it is, for things several
+    /// consoles can record on their own (see `venue_domain::natural`); None for rows that only
+    /// the console creating them can create (a charge, a run, an audit entry).
+    fn natural_id(&self) -> Option<Uuid> {
+        None
+    }
+    /// Fields a sender may withhold (see [`Record::withhold`]): where `payload` lacks them, the
+    /// value stored `here` is kept instead of being cleared.
+    fn keep_withheld(&mut self, _here: &Self, _payload: &serde_json::Value) {}
+    /// Removes from an outgoing payload what stays on this console (`venue` says what it
+    /// shares).
+    fn withhold(_payload: &mut serde_json::Value, _venue: Option<&Venue>) {}
     fn bind(&self, ctx: &WriteContext, b: &mut Binder) -> rusqlite::Result<()>;
     /// Reads a row selected as `COLUMNS`, in order.
     fn from_row(row: &Row) -> rusqlite::Result<Self>;
@@ -227,7 +249,14 @@ fn business_date(ctx: &WriteContext, t: &Transaction) -> NaiveDate {
 impl Record for Venue {
     const KIND: EntityKind = EntityKind::Venue;
     const TABLE: &'static str = "venues";
-    const COLUMNS: &'static [&'static str] = &["id", "name", "timezone", "currency", "capacity"];
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "timezone",
+        "currency",
+        "capacity",
+        "share_guest_contacts",
+    ];
     const CONFLICT: &'static [&'static str] = &["id"];
     const TIME_COLUMN: &'static str = "created_at";
 
@@ -245,7 +274,8 @@ impl Record for Venue {
         b.push(&self.name)?;
         b.push(self.timezone.name())?;
         b.push(self.currency.code())?;
-        b.push(self.capacity)
+        b.push(self.capacity)?;
+        b.push(self.share_guest_contacts)
     }
     fn from_row(row: &Row) -> rusqlite::Result<Self> {
         Ok(Venue {
@@ -254,6 +284,7 @@ impl Record for Venue {
             timezone: get_tz(row, 2)?,
             currency: get_parsed(row, 3)?,
             capacity: get_u32(row, 4)?,
+            share_guest_contacts: row.get(5)?,
         })
     }
 }
@@ -283,6 +314,14 @@ impl Record for Transaction {
     const NEEDS_VENUE: bool = true;
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(natural::transaction(
+            self.venue_id,
+            &self.source,
+            &self.external_id,
+        ))
+    }
+
     fn bind(&self, ctx: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -375,6 +414,31 @@ impl Record for Customer {
     const TIME_COLUMN: &'static str = "updated_at";
 
     row_ids!();
+    fn keep_withheld(&mut self, here: &Self, payload: &serde_json::Value) {
+        if payload.get("email").is_none() {
+            self.email.clone_from(&here.email);
+        }
+        if payload.get("phone").is_none() {
+            self.phone.clone_from(&here.phone);
+        }
+    }
+    fn withhold(payload: &mut serde_json::Value, venue: Option<&Venue>) {
+        if !venue.is_some_and(|v| v.share_guest_contacts) {
+            if let Some(fields) = payload.as_object_mut() {
+                fields.remove("email");
+                fields.remove("phone");
+            }
+        }
+    }
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(vendor_row_id(
+            self.venue_id,
+            Self::KIND,
+            &self.source,
+            &self.external_id,
+        ))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -426,6 +490,15 @@ impl Record for Resource {
     const TIME_COLUMN: &'static str = "updated_at";
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(vendor_row_id(
+            self.venue_id,
+            Self::KIND,
+            &self.source,
+            &self.external_id,
+        ))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -477,6 +550,15 @@ impl Record for Reservation {
     const TIME_COLUMN: &'static str = "start_utc";
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(vendor_row_id(
+            self.venue_id,
+            Self::KIND,
+            &self.source,
+            &self.external_id,
+        ))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -538,6 +620,15 @@ impl Record for Service {
     const TIME_COLUMN: &'static str = "updated_at";
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(vendor_row_id(
+            self.venue_id,
+            Self::KIND,
+            &self.source,
+            &self.external_id,
+        ))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -580,6 +671,10 @@ impl Record for DeskNote {
     const TIME_COLUMN: &'static str = "written_at";
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(natural::desk_note(self.reservation_id))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -682,6 +777,10 @@ impl Record for SensorDevice {
     const TIME_COLUMN: &'static str = "updated_at";
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(natural::sensor_device(self.venue_id, &self.name))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -720,6 +819,10 @@ impl Record for SensorReading {
     const NEEDS_VENUE: bool = true;
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(natural::sensor_reading(self.device_id, self.period_start))
+    }
+
     fn bind(&self, ctx: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;
@@ -831,6 +934,14 @@ impl Record for Alert {
     const TIME_COLUMN: &'static str = "opened_at";
 
     row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(natural::alert(
+            self.venue_id,
+            &self.dedupe_key,
+            self.opened_at,
+        ))
+    }
+
     fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
         b.id(self.id)?;
         b.id(self.venue_id)?;

@@ -33,7 +33,7 @@ impl SalesDeltas {
         }
     }
 
-    pub fn flush(&mut self, tx: &rusqlite::Transaction) -> Result<()> {
+    pub fn flush(&mut self, tx: &rusqlite::Connection) -> Result<()> {
         if self.days.is_empty() {
             return Ok(());
         }

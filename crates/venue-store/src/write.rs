@@ -145,7 +145,7 @@ pub(crate) struct Upsert<'t> {
 }
 
 impl<'t> Upsert<'t> {
-    pub fn prepare<R: Record>(tx: &'t rusqlite::Transaction, rule: UpsertRule) -> Result<Self> {
+    pub fn prepare<R: Record>(tx: &'t rusqlite::Connection, rule: UpsertRule) -> Result<Self> {
         let sql = upsert_sql::<R>(rule);
         Ok(Upsert {
             insert: tx.prepare_cached(&sql.insert)?,
@@ -181,9 +181,11 @@ pub(crate) fn now_text() -> String {
 
 /// Change-log rows waiting to be written, flushed in multi-row inserts: one statement per
 /// `CHUNK` rows instead of one per row (each AUTOINCREMENT insert also updates sqlite_sequence).
+/// The rows of one buffer share an entity kind, an origin and a venue.
 pub struct ChangeBuffer {
     entity: &'static str,
     origin: Origin,
+    venue_id: Uuid,
     rows: Vec<(Uuid, i64)>,
 }
 
@@ -192,13 +194,14 @@ impl ChangeBuffer {
 
     pub const CHUNK_ROWS: usize = Self::CHUNK;
 
-    /// The multi-row insert for `rows` changes: parameters are entity, origin, then (id, hlc) pairs.
+    /// The multi-row insert for `rows` changes: parameters are entity, origin, venue id, then
+    /// (id, hlc) pairs.
     pub fn sql(rows: usize) -> String {
         let values: Vec<String> = (0..rows)
-            .map(|i| format!("(?1, ?{}, 'upsert', ?{}, ?2)", 3 + 2 * i, 4 + 2 * i))
+            .map(|i| format!("(?1, ?{}, 'upsert', ?{}, ?2, ?3)", 4 + 2 * i, 5 + 2 * i))
             .collect();
         format!(
-            "INSERT INTO change_log (entity, entity_id, op, hlc, origin) VALUES {}",
+            "INSERT INTO change_log (entity, entity_id, op, hlc, origin, venue_id) VALUES {}",
             values.join(", ")
         )
     }
@@ -219,6 +222,7 @@ impl ChangeBuffer {
         let mut b = Binder::new(&mut stmt);
         b.push(self.entity)?;
         b.push(self.origin.as_str())?;
+        b.id(self.venue_id)?;
         for (id, hlc) in &self.rows {
             b.id(*id)?;
             b.push(*hlc)?;
@@ -261,12 +265,28 @@ pub(crate) fn write_records<R: Record>(
     let mut capture = ChangeBuffer {
         entity: R::KIND.as_str(),
         origin,
+        venue_id: records.first().map_or(Uuid::nil(), Record::venue_id),
         rows: Vec::with_capacity(ChangeBuffer::CHUNK),
     };
     let mut summary = IngestSummary::default();
     let mut sales = SalesDeltas::default();
     for record in records {
         record.validate()?;
+        if record.venue_id() != capture.venue_id {
+            capture.flush(tx)?;
+            capture.venue_id = record.venue_id();
+        }
+        // A thing two consoles can record gets the id it has on every console.
+        let renamed;
+        let record = match record.natural_id() {
+            Some(id) if id != record.id() => {
+                let mut fixed = record.clone();
+                fixed.set_id(id);
+                renamed = fixed;
+                &renamed
+            }
+            _ => record,
+        };
         if let Some(v) = venue {
             if record.venue_id() != v.id {
                 return Err(StoreError::Invalid(format!(
@@ -278,7 +298,7 @@ pub(crate) fn write_records<R: Record>(
                 )));
             }
         }
-        let hlc = clock.tick(HlcClock::now_ms());
+        let hlc = clock.tick(clock.wall_ms());
         let stamp = Stamped {
             snapshot_id,
             origin,
@@ -359,6 +379,7 @@ impl Store {
         snapshot_id: Option<Uuid>,
         records: &[R],
     ) -> Result<IngestSummary> {
+        self.repair_clock_if_ahead()?;
         let venue = self.venue_if_needed::<R>(records[0].venue_id())?;
         let Store {
             conn, clock, node, ..
@@ -435,6 +456,7 @@ impl Store {
                 ));
             }
         }
+        self.repair_clock_if_ahead()?;
         let before = match audit {
             Some(_) => self.get::<R>(record.id())?,
             None => None,
@@ -497,5 +519,55 @@ impl Store {
         venues.remove(&record.venue_id());
         self.notify(&kinds);
         Ok(Guarded::Written)
+    }
+}
+
+impl Store {
+    /// Deletes one synced row on behalf of `origin` and sends the delete to peers as a
+    /// tombstone (the row as it was, with the delete's stamp), so the row goes everywhere and
+    /// an older write arriving later does not bring it back. Local pruning (raw readings past
+    /// retention) is not this: it never travels. False when there was no such row.
+    pub fn delete_synced<R: Record>(&mut self, origin: Origin, id: Uuid) -> Result<bool> {
+        if origin == Origin::Sync {
+            return Err(StoreError::Invalid(
+                "deletes from sync are applied with apply_incoming".into(),
+            ));
+        }
+        self.repair_clock_if_ahead()?;
+        let Some(row) = self.get::<R>(id)? else {
+            return Ok(false);
+        };
+        let node = self.node;
+        let Store { conn, clock, .. } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        catch_up_clock(&tx, clock)?;
+        let hlc = clock.tick(clock.wall_ms());
+        let deleted = tx.execute(
+            &format!("DELETE FROM {} WHERE id = ?1", R::TABLE),
+            [id.to_string()],
+        )?;
+        if deleted == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO change_log (entity, entity_id, op, hlc, origin, tombstone, venue_id)
+             VALUES (?1, ?2, 'delete', ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                R::KIND.as_str(),
+                id.to_string(),
+                hlc.as_i64(),
+                origin.as_str(),
+                serde_json::to_string(&row)?,
+                row.venue_id().to_string()
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO sync_tombstones (entity, entity_id, hlc, node_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (entity, entity_id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id",
+            rusqlite::params![R::KIND.as_str(), id.to_string(), hlc.as_i64(), node.to_string()],
+        )?;
+        tx.commit()?;
+        self.notify(&[R::KIND.as_str()]);
+        Ok(true)
     }
 }

@@ -104,7 +104,7 @@ fn sender_pass(path: &Path, venue: Uuid, posts: &Mutex<HashMap<Uuid, u32>>, paus
             .expect("claim")
         {
             ChargeClaim::Claimed { charge, .. } => charge,
-            ChargeClaim::Busy { .. } | ChargeClaim::Settled(_) => continue,
+            ChargeClaim::Busy { .. } | ChargeClaim::Settled(_) | ChargeClaim::Elsewhere => continue,
         };
         assert_eq!(
             charge.state,

@@ -12,13 +12,13 @@ fn setup() -> (tempfile::TempDir, Store, Venue, SensorDevice) {
     store
         .save_by_user("test", "venue.create", &venue)
         .expect("venue");
-    let device = SensorDevice {
+    let device = venue_store::identified(SensorDevice {
         id: new_id(),
         venue_id: venue.id,
         name: "front-door".into(),
         kind: "axis-3d".into(),
         zone: Some("bar".into()),
-    };
+    });
     store
         .ingest(Origin::Sensor, None, std::slice::from_ref(&device))
         .expect("device");
@@ -33,7 +33,7 @@ fn reading(
     exits: u32,
     occupancy: i64,
 ) -> SensorReading {
-    SensorReading {
+    venue_store::identified(SensorReading {
         id: new_id(),
         venue_id: venue.id,
         device_id: device.id,
@@ -43,7 +43,7 @@ fn reading(
         entries,
         exits,
         occupancy: Some(occupancy),
-    }
+    })
 }
 
 /// Every topic the store announces from now on, in order.
@@ -180,17 +180,17 @@ fn a_corrected_reading_moves_its_counts_and_pruning_keeps_the_rollups() {
 #[test]
 fn two_doors_of_one_zone_count_the_zone_once_and_zones_add_up() {
     let (_dir, mut store, venue, front) = setup();
-    let side = SensorDevice {
+    let side = venue_store::identified(SensorDevice {
         id: new_id(),
         name: "side-door".into(),
         ..front.clone()
-    };
-    let terrace = SensorDevice {
+    });
+    let terrace = venue_store::identified(SensorDevice {
         id: new_id(),
         name: "terrace".into(),
         zone: Some("terrace".into()),
         ..front.clone()
-    };
+    });
     store
         .ingest(Origin::Sensor, None, &[side.clone(), terrace.clone()])
         .expect("devices");

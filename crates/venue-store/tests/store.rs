@@ -26,7 +26,7 @@ fn sale(venue: &Venue, n: u32, total: i64) -> Transaction {
         .single()
         .expect("time")
         + Duration::minutes(i64::from(n));
-    Transaction {
+    venue_store::identified(Transaction {
         id: new_id(),
         venue_id: venue.id,
         source: "square-main".into(),
@@ -41,7 +41,7 @@ fn sale(venue: &Venue, n: u32, total: i64) -> Transaction {
         tip_minor: 100,
         discount_minor: 0,
         refunded_minor: 0,
-    }
+    })
 }
 
 fn customer(
@@ -52,7 +52,7 @@ fn customer(
     email: &str,
     phone: &str,
 ) -> Customer {
-    Customer {
+    venue_store::identified(Customer {
         id: new_id(),
         venue_id: venue.id,
         source: "mews".into(),
@@ -64,7 +64,7 @@ fn customer(
         classifications: vec!["Vip".into()],
         notes: None,
         updated_at_source: None,
-    }
+    })
 }
 
 fn change_log_len(store: &Store) -> u64 {
@@ -89,22 +89,37 @@ fn upgrades_from_every_earlier_version_keep_data_and_backfill() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = db_path(&dir);
         let venue = Venue::new("Old Inn", "Europe/Paris", "EUR", 40).expect("venue");
+        let old_sale_id = new_id();
         {
-            let mut old = Store::open_at_version(&path, start).expect("open at old version");
-            assert_eq!(old.schema_version().expect("version"), start);
-            old.save_by_user("test", "venue.create", &venue)
-                .expect("venue");
-            let guest = customer(
-                &venue,
-                "c-1",
-                "Élodie",
-                "Marchand",
-                "elodie@example.fr",
-                "+33 1 23 45 67 89",
-            );
-            old.ingest(Origin::Pms, None, &[guest]).expect("customer");
-            old.ingest(Origin::Connector, None, &[sale(&venue, 1, 2_000)])
-                .expect("sale");
+            drop(Store::open_at_version(&path, start).expect("open at old version"));
+            // Rows as an older build wrote them: its columns, its random ids, its change log.
+            let conn = rusqlite::Connection::open(&path).expect("raw open");
+            let node: String = conn
+                .query_row("SELECT value FROM meta WHERE key = 'node_id'", [], |r| {
+                    r.get(0)
+                })
+                .expect("the store's node");
+            conn.execute_batch(&format!(
+                "INSERT INTO venues (id, name, timezone, currency, capacity, origin, hlc, node_id, created_at, updated_at)
+                 VALUES ('{v}', 'Old Inn', 'Europe/Paris', 'EUR', 40, 'user', 65536, '{node}', '2026-01-01', '2026-01-01');
+                 INSERT INTO customers (id, venue_id, source, external_id, first_name, last_name, email, phone,
+                                        origin, hlc, node_id, created_at, updated_at)
+                 VALUES ('{c}', '{v}', 'mews', 'c-1', 'Élodie', 'Marchand', 'elodie@example.fr', '+33 1 23 45 67 89',
+                         'pms', 131072, '{node}', '2026-01-01', '2026-01-01');
+                 INSERT INTO transactions (id, venue_id, source, external_id, status, closed_at, business_date, currency,
+                                           total_minor, tax_minor, tip_minor, discount_minor, refunded_minor,
+                                           origin, hlc, node_id, created_at, updated_at)
+                 VALUES ('{t}', '{v}', 'square-main', 'PAY-00001', 'completed', '2026-07-01 12:00:00+00:00', '2026-07-01',
+                         'EUR', 2000, 333, 0, 0, 0, 'connector', 196608, '{node}', '2026-01-01', '2026-01-01');
+                 INSERT INTO change_log (entity, entity_id, op, hlc, origin) VALUES
+                     ('venue', '{v}', 'upsert', 65536, 'user'),
+                     ('customer', '{c}', 'upsert', 131072, 'pms'),
+                     ('transaction', '{t}', 'upsert', 196608, 'connector');",
+                v = venue.id,
+                c = vendor_row_id(venue.id, EntityKind::Customer, "mews", "c-1"),
+                t = old_sale_id,
+            ))
+            .expect("old rows");
         }
         let store = Store::open(&path).expect("upgrade");
         assert_eq!(
@@ -117,6 +132,20 @@ fn upgrades_from_every_earlier_version_keep_data_and_backfill() {
         // Search (0002) finds rows written before it existed, accents folded.
         let hits = store.search(venue.id, "elodie", 10).expect("search");
         assert_eq!(hits.len(), 1, "from version {start}");
+        // The sale takes the id every console gives it (0013), and its change follows it.
+        let sale_id = natural::transaction(venue.id, "square-main", "PAY-00001");
+        assert!(
+            store.get::<Transaction>(sale_id).expect("read").is_some(),
+            "from {start}"
+        );
+        assert!(store
+            .get::<Transaction>(old_sale_id)
+            .expect("read")
+            .is_none());
+        let changes = store.changes_since(0, 100).expect("log");
+        assert!(changes
+            .iter()
+            .any(|c| c.change.entity_id == sale_id && c.change.venue_id == venue.id));
         store.integrity_check().expect("sound after upgrade");
     }
 }
@@ -309,7 +338,7 @@ fn search_finds_guests_and_reservations_by_any_handle() {
     store
         .ingest(Origin::Pms, None, &[ana.clone(), bo])
         .expect("customers");
-    let room = Resource {
+    let room = venue_store::identified(Resource {
         id: new_id(),
         venue_id: venue.id,
         source: "mews".into(),
@@ -319,7 +348,7 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         state: Some("Clean".into()),
         floor: Some("1".into()),
         updated_at_source: None,
-    };
+    });
     store
         .ingest(Origin::Pms, None, std::slice::from_ref(&room))
         .expect("room");
@@ -327,7 +356,7 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         .with_ymd_and_hms(2026, 7, 1, 14, 0, 0)
         .single()
         .expect("time");
-    let stay = Reservation {
+    let stay = venue_store::identified(Reservation {
         id: new_id(),
         venue_id: venue.id,
         source: "mews".into(),
@@ -341,7 +370,7 @@ fn search_finds_guests_and_reservations_by_any_handle() {
         person_count: 2,
         notes: None,
         updated_at_source: None,
-    };
+    });
     store
         .ingest(Origin::Pms, None, std::slice::from_ref(&stay))
         .expect("reservation");
@@ -477,18 +506,22 @@ fn local_writes_are_captured_and_remote_ones_are_not() {
     let gross = store.daily_sales(venue.id, day).expect("sales")[0].gross_minor;
     assert_eq!(gross, 1_300);
 
-    // A malformed change is refused with its id and nothing from its batch lands.
+    // A malformed change is rejected on its own, parked with its reason; nothing of it lands.
     let mut broken = remote.clone();
     broken.change_id = new_id();
     broken.payload = serde_json::json!({"id": remote_sale.id, "total_minor": "lots"});
-    let err = store
+    let outcome = store
         .apply_remote(&[broken.clone()])
-        .map(|_| ())
-        .expect_err("refused");
+        .expect("the batch is applied");
+    assert_eq!(outcome.rejected, 1);
+    let parked = store.parked_changes().expect("parked");
+    assert_eq!(parked[0].change_id, broken.change_id.to_string());
     assert!(
-        err.to_string().contains(&broken.change_id.to_string()),
-        "{err}"
+        parked[0].reason.contains("not a valid transaction"),
+        "{parked:?}"
     );
+    let kept: Transaction = store.get(remote_sale.id).expect("get").expect("row");
+    assert_eq!(kept.total_minor, 800);
 }
 
 #[test]
@@ -506,15 +539,15 @@ fn a_peer_clock_far_in_the_future_is_refused() {
         node: NodeId::generate(),
         origin: Origin::Connector,
     };
-    let err = store
-        .apply_remote(&[change])
-        .map(|_| ())
-        .expect_err("refused");
-    assert!(
-        matches!(err, StoreError::Domain(DomainError::ClockDrift { .. })),
-        "{err}"
-    );
+    let outcome = store.apply_remote(&[change]).expect("the batch is applied");
+    assert_eq!(outcome.rejected, 1, "refused, on its own");
+    let parked = store.parked_changes().expect("parked");
+    assert!(parked[0].reason.contains("ahead"), "{parked:?}");
     assert_eq!(store.counts().expect("counts").transactions, 0);
+    assert!(
+        store.last_hlc().wall_ms() < HlcClock::now_ms() + 60_000,
+        "the peer's clock did not drag ours along"
+    );
 }
 
 #[test]

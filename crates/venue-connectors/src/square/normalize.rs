@@ -4,7 +4,7 @@ use super::models::{Money, Order, OrderState, Payment, PaymentStatus, RefundStat
 use super::SquareError;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use venue_domain::{new_id, Currency, Transaction, TransactionStatus};
+use venue_domain::{Currency, Transaction, TransactionStatus};
 
 /// Who the transactions belong to: the venue and the connector's configured name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +185,8 @@ pub fn order_to_transaction(
         .ok_or_else(|| rec.missing("closed_at"))?;
 
     Ok(Transaction {
-        id: new_id(),
+        // The same sale gets the same id on every console that fetches it.
+        id: venue_domain::natural::transaction(ctx.venue_id, &ctx.source, id),
         venue_id: ctx.venue_id,
         source: ctx.source.clone(),
         external_id: id.to_string(),
@@ -255,7 +256,8 @@ pub fn payment_to_transaction(
         .ok_or_else(|| rec.missing("created_at"))?;
 
     Ok(Transaction {
-        id: new_id(),
+        // The same sale gets the same id on every console that fetches it.
+        id: venue_domain::natural::transaction(ctx.venue_id, &ctx.source, id),
         venue_id: ctx.venue_id,
         source: ctx.source.clone(),
         external_id: id.to_string(),

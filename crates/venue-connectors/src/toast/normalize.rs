@@ -6,7 +6,7 @@ use super::time::parse_toast_time;
 use super::ToastError;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use venue_domain::{new_id, Currency, Transaction, TransactionStatus};
+use venue_domain::{Currency, Transaction, TransactionStatus};
 
 /// Who the transactions belong to, and the restaurant's currency (Toast amounts carry none).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +235,8 @@ pub fn order_to_transaction(order: &Order, ctx: &ToastContext) -> Result<Transac
     };
 
     Ok(Transaction {
-        id: new_id(),
+        // The same sale gets the same id on every console that fetches it.
+        id: venue_domain::natural::transaction(ctx.venue_id, &ctx.source, id),
         venue_id: ctx.venue_id,
         source: ctx.source.clone(),
         external_id: id.to_string(),

@@ -210,6 +210,7 @@ impl AlertEngine {
                     acknowledged_by: None,
                     resolved_at: Some(outage.to.min(now)),
                 };
+                let alert = venue_store::identified(alert);
                 store.save_audited(rule.metric.origin(), ENGINE_ACTOR, "alert.open", &alert)?;
                 tracing::warn!(rule = %rule.id, task = outage.task.name(), seconds = lasted, "alert recorded for a task failure that has ended");
                 report.resolved.push(alert);
@@ -237,7 +238,7 @@ impl AlertEngine {
             let origin = known.map_or(Origin::User, |r| r.metric.origin());
             alert.state = AlertState::Resolved;
             alert.resolved_at = Some(now);
-            store.save_audited(origin, ENGINE_ACTOR, "alert.resolve", &alert)?;
+            store.save_alert_condition(origin, ENGINE_ACTOR, "alert.resolve", &alert)?;
             tracing::info!(rule = %alert.rule, key = %alert.dedupe_key, disabled = known.is_some(), "alert resolved: its rule is disabled or gone");
             self.clear_since.remove(&alert.dedupe_key);
             report.resolved.push(alert);
@@ -290,7 +291,15 @@ impl AlertEngine {
                 acknowledged_by: None,
                 resolved_at: None,
             };
-            store.save_audited(rule.metric.origin(), ENGINE_ACTOR, "alert.open", &alert)?;
+            let alert = venue_store::identified(alert);
+            if !store.open_alert_once(
+                rule.metric.origin(),
+                Some((ENGINE_ACTOR, "alert.open")),
+                &alert,
+            )? {
+                // Another process of this console opened it a moment ago.
+                continue;
+            }
             tracing::info!(rule = %rule.id, subject = %obs.subject, severity = %rule.severity, "alert opened");
             self.holding_since.remove(&key);
             report.opened.push(alert);
@@ -312,7 +321,12 @@ impl AlertEngine {
             }
             alert.state = AlertState::Resolved;
             alert.resolved_at = Some(now);
-            store.save_audited(rule.metric.origin(), ENGINE_ACTOR, "alert.resolve", &alert)?;
+            store.save_alert_condition(
+                rule.metric.origin(),
+                ENGINE_ACTOR,
+                "alert.resolve",
+                &alert,
+            )?;
             tracing::info!(rule = %rule.id, key = %key, "alert resolved: condition cleared");
             self.clear_since.remove(&key);
             report.resolved.push(alert);

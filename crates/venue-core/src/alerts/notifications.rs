@@ -537,7 +537,7 @@ mod tests {
     const LONDON: Tz = chrono_tz::Europe::London;
 
     fn alert(severity: Severity, state: AlertState) -> Alert {
-        Alert {
+        venue_store::identified(Alert {
             id: new_id(),
             venue_id: Uuid::nil(),
             rule: "occupancy.warning".into(),
@@ -550,7 +550,7 @@ mod tests {
             acknowledged_at: None,
             acknowledged_by: None,
             resolved_at: None,
-        }
+        })
     }
 
     fn prefs(min: Severity, quiet: Option<&str>) -> NotificationPrefs {
@@ -831,6 +831,7 @@ mod tests {
         a.rule = rule.into();
         a.dedupe_key = format!("{rule}:venue");
         a.opened_at = Utc::now();
+        let a = venue_store::identified(a);
         console
             .store
             .save_audited(Origin::Sensor, "alert-engine", "alert.open", &a)

@@ -142,6 +142,7 @@ impl Outbox<'_, '_> {
                 }
                 // Sent or failed by another sender since the list was read.
                 ChargeClaim::Settled(_) => continue,
+                ChargeClaim::Elsewhere => continue,
             };
             let id = charge.id;
             let finished =

@@ -505,9 +505,9 @@ impl Console {
     fn write_desk_note(&mut self, reservation: &str, text: String) -> ApiResult<DeskNote> {
         let venue = self.venue()?;
         let stay = self.stay(&venue, reservation)?;
-        let existing = self.store.desk_note(stay.id)?;
         let note = DeskNote {
-            id: existing.map_or_else(new_id, |n| n.id),
+            // One note per reservation, with the same id on every console.
+            id: venue_domain::natural::desk_note(stay.id),
             venue_id: venue.id,
             reservation_id: stay.id,
             text,

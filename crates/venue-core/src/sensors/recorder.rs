@@ -100,7 +100,8 @@ impl<'s, 'a> Recorder<'s, 'a> {
         let rows: Vec<SensorDevice> = configs
             .iter()
             .map(|c| SensorDevice {
-                id: new_id(),
+                // Every console of the venue gives a door the same id.
+                id: venue_domain::natural::sensor_device(venue.id, &c.name),
                 venue_id: venue.id,
                 name: c.name.clone(),
                 kind: super::kind_name(c),
@@ -314,7 +315,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
             return Ok(());
         };
         self.pending.push(SensorReading {
-            id: new_id(),
+            id: venue_domain::natural::sensor_reading(d.id, from),
             venue_id: self.venue.id,
             device_id: d.id,
             zone: Some(d.config.zone.clone()),
@@ -580,8 +581,9 @@ impl<'s, 'a> Recorder<'s, 'a> {
         if open.is_some() {
             return Ok(());
         }
+        let opened_at = Utc::now();
         let alert = Alert {
-            id: new_id(),
+            id: venue_domain::natural::alert(self.venue.id, &key, opened_at),
             venue_id: self.venue.id,
             rule: "sensor.auth_failed".into(),
             dedupe_key: key,
@@ -589,14 +591,14 @@ impl<'s, 'a> Recorder<'s, 'a> {
             title: format!("Door sensor {device} refused our credentials"),
             body: format!("Polling stopped so the device's account is not locked. Check the password (secret sensor-{device}). {error}"),
             state: AlertState::Open,
-            opened_at: Utc::now(),
+            opened_at,
             acknowledged_at: None,
             acknowledged_by: None,
             resolved_at: None,
         };
         self.store
             .borrow_mut()
-            .ingest(Origin::Sensor, None, &[alert])?;
+            .open_alert_once(Origin::Sensor, None, &alert)?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
-use venue_domain::{Alert, AlertState, Severity};
+use venue_domain::{Alert, AlertState, Origin, Severity};
 
 /// How many resolved alerts `alerts(true)` adds after the unresolved ones (newest first).
 pub const RESOLVED_SHOWN: u32 = 500;
@@ -77,7 +77,7 @@ impl Console {
         alert.acknowledged_at = Some(Utc::now());
         alert.acknowledged_by = Some(actor.clone());
         self.store
-            .save_by_user(&actor, "alert.acknowledge", &alert)?;
+            .save_alert_condition(Origin::User, &actor, "alert.acknowledge", &alert)?;
         Ok(alert.into())
     }
 
@@ -92,7 +92,8 @@ impl Console {
         let actor = self.actor();
         alert.state = AlertState::Resolved;
         alert.resolved_at = Some(Utc::now());
-        self.store.save_by_user(&actor, "alert.resolve", &alert)?;
+        self.store
+            .save_alert_condition(Origin::User, &actor, "alert.resolve", &alert)?;
         Ok(alert.into())
     }
 
