@@ -390,6 +390,8 @@ fn a_local_edit_that_loses_to_a_newer_remote_one_is_kept_as_a_conflict_and_not_e
     a.store
         .ingest(Origin::Pms, None, &[guest(&venue, "King")])
         .expect("a edits");
+    // B's edit comes a few milliseconds later: its stamp is the newer.
+    std::thread::sleep(std::time::Duration::from_millis(5));
     b.store
         .ingest(Origin::Pms, None, &[guest(&venue, "Byron")])
         .expect("b edits");
@@ -434,6 +436,8 @@ fn deletes_travel_as_tombstones_and_an_older_write_does_not_bring_the_row_back()
     b.store
         .save_by_user("desk", "reservation.note", &edited)
         .expect("edit");
+    // The delete comes later in time: a few milliseconds apart, its stamp is the newer.
+    std::thread::sleep(std::time::Duration::from_millis(5));
     assert!(a
         .store
         .delete_synced::<DeskNote>(Origin::User, note.id)
