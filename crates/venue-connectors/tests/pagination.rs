@@ -1,5 +1,11 @@
 //! Pages are followed to the end exactly once, including when the record count is an exact
 //! multiple of the page size and one more than it (real HTTP against the simulator).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, TimeZone, Utc};
 use std::collections::HashSet;

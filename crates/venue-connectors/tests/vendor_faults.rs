@@ -1,6 +1,12 @@
 //! How vendor faults read, over real HTTP against the simulator: every malformed or cut-off
 //! body names the URL it came from and the bytes received, on every endpoint; a Retry-After
 //! longer than a run waits ends the call at once with the vendor's wait named.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, TimeZone, Utc};
 use std::num::NonZeroU32;

@@ -1,6 +1,12 @@
 //! The alert engine over a real SQLite store: opening once per condition, escalation, damped
 //! auto-resolve, cool-downs, acknowledgements kept, every transition audited; custom rules;
 //! and the live loop evaluating as sensor data arrives (not on its 60 s tick).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

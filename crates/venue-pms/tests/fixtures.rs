@@ -1,5 +1,11 @@
 //! The Mews fixtures (examples from the Connector API documentation) read with our models and
 //! normalised into the store's types.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value};

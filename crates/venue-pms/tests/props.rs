@@ -1,4 +1,10 @@
 //! Arbitrary input never panics the parsers, and their errors say what was wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use proptest::prelude::*;
 use serde_json::{json, Value};

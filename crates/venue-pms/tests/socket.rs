@@ -1,5 +1,11 @@
 //! The websocket loop against a tiny local websocket server: the Cookie on the upgrade,
 //! batching, bad frames, reconnecting after the server drops us, and silence taken for death.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,4 +1,10 @@
 //! `[[sensor]]` blocks of venue.toml: defaults, and mistakes named.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use venue_sensors::{SensorConfig, SensorKind};
 

@@ -1,4 +1,10 @@
 //! Every shared sensors fixture parses into what the vendor means by it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{TimeZone, Utc};
 use venue_sensors::{axis, axis3d, mqtt, xovis, SensorError};

@@ -1,5 +1,11 @@
 //! Push devices through the real Mosquitto broker on 127.0.0.1:1883 (it must be running: this
 //! test fails, not skips, when it is not).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::time::Duration;

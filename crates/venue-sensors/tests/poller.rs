@@ -1,5 +1,11 @@
 //! The poller against fake devices (no network). Most tests run on tokio's paused clock, which
 //! jumps straight to the next timer: they are fast and their timings exact.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
