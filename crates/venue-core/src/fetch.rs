@@ -573,7 +573,7 @@ impl Console {
         let retention_days = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
         let sessions = &self.sessions;
-        let rules = crate::alerts::configured_rules(&self.config).map_err(ApiError::bad_input)?;
+        let rules = crate::alerts::configured_rules(&self.config)?;
         let health = TaskHealth::default();
         // Alert rules (issue 7): evaluated as data arrives, woken by a store listener added
         // next to any already registered, which are put back when the loop ends.

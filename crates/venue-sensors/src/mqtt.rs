@@ -62,24 +62,43 @@ pub fn parse_xovis_push(
     })
 }
 
+/// A broker address that is not `mqtt://host[:port]`; each names the text as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerUrlError {
+    #[error("{text:?} is not a URL: {detail}")]
+    NotAUrl { text: String, detail: String },
+    #[error("{0:?}: TLS brokers are not supported (use mqtt://)")]
+    Tls(String),
+    #[error("{text:?}: scheme {scheme:?} is not mqtt://")]
+    Scheme { text: String, scheme: String },
+    #[error("{0:?} has no host")]
+    NoHost(String),
+    #[error("{0:?} must be mqtt://host[:port] only")]
+    NotJustHostAndPort(String),
+}
+
 /// "mqtt://host:port" (or tcp://; port 1883 by default) → (host, port).
-pub fn parse_broker(text: &str) -> Result<(String, u16), String> {
-    let url = reqwest::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+pub fn parse_broker(text: &str) -> Result<(String, u16), BrokerUrlError> {
+    let url = reqwest::Url::parse(text).map_err(|e| BrokerUrlError::NotAUrl {
+        text: text.to_string(),
+        detail: e.to_string(),
+    })?;
     match url.scheme() {
         "mqtt" | "tcp" => {}
-        "mqtts" | "ssl" => {
-            return Err(format!(
-                "{text:?}: TLS brokers are not supported (use mqtt://)"
-            ))
+        "mqtts" | "ssl" => return Err(BrokerUrlError::Tls(text.to_string())),
+        other => {
+            return Err(BrokerUrlError::Scheme {
+                text: text.to_string(),
+                scheme: other.to_string(),
+            })
         }
-        other => return Err(format!("{text:?}: scheme {other:?} is not mqtt://")),
     }
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("{text:?} has no host"))?;
+        .ok_or_else(|| BrokerUrlError::NoHost(text.to_string()))?;
     if !matches!(url.path(), "" | "/") || url.query().is_some() {
-        return Err(format!("{text:?} must be mqtt://host[:port] only"));
+        return Err(BrokerUrlError::NotJustHostAndPort(text.to_string()));
     }
     // Brackets of an IPv6 literal are URL syntax, not part of the address.
     let host = host

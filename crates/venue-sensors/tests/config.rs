@@ -10,7 +10,8 @@ use venue_sensors::{SensorConfig, SensorKind};
 
 fn parse(text: &str) -> Result<SensorConfig, String> {
     let config: SensorConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-    config.validate().map(|_| config)
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
 }
 
 #[test]
