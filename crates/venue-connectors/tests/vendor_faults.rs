@@ -13,7 +13,7 @@ use std::num::NonZeroU32;
 use venue_connectors::http::{ConnectorError, HttpClient, HttpSettings, Quota, RunContext};
 use venue_connectors::retry::RetryPolicy;
 use venue_connectors::secrets::Secret;
-use venue_connectors::source::{FetchError, Page};
+use venue_connectors::source::{FetchError, Page, SinkError};
 use venue_connectors::square::client::SquareClient;
 use venue_connectors::square::SquareContext;
 use venue_connectors::toast::client::{ToastClient, ToastSession};
@@ -72,7 +72,7 @@ async fn fetch_through(
 ) -> FetchError {
     let (from, to) = window(sim);
     let run = RunContext::new(&RetryPolicy::default());
-    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let mut sink = |_: Page| -> Result<(), SinkError> { Ok(()) };
     let result = match endpoint.vendor() {
         Vendor::Square => {
             let client = SquareClient {
@@ -221,7 +221,7 @@ async fn a_backwards_window_is_refused_locally_not_blamed_on_the_vendor() {
         page_size: 500,
     };
     let run = RunContext::new(&RetryPolicy::default());
-    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let mut sink = |_: Page| -> Result<(), SinkError> { Ok(()) };
     let error = client
         .fetch_orders(&run, to, from, &mut sink)
         .await

@@ -264,7 +264,7 @@ fn an_unreadable_record_is_skipped_with_its_id_and_reason_not_the_page() {
         .iter()
         .map(|r| normalize::reservation(&ctx(), r))
         .collect();
-    let err = results[0].as_ref().unwrap_err();
+    let err = results[0].as_ref().unwrap_err().to_string();
     assert!(
         err.contains("broken-1") && err.contains("StartUtc"),
         "{err}"
@@ -274,11 +274,13 @@ fn an_unreadable_record_is_skipped_with_its_id_and_reason_not_the_page() {
 
 #[test]
 fn a_page_that_is_not_a_page_is_named() {
-    let err =
-        MewsPage::from_body(body(r#"{"Reservations": {"a": 1}}"#), "Reservations").unwrap_err();
+    let err = MewsPage::from_body(body(r#"{"Reservations": {"a": 1}}"#), "Reservations")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Reservations"), "{err}");
     let err = MewsPage::from_body(body(r#"{"Reservations": [], "Cursor": 5}"#), "Reservations")
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Cursor"), "{err}");
     let empty = MewsPage::from_body(
         body(r#"{"Reservations": null, "Cursor": null}"#),
