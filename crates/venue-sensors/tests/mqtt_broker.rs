@@ -108,7 +108,8 @@ async fn pushes_arrive_as_batches_and_bad_payloads_as_errors() {
             .expect("more pushes within 10 s")
             .expect("subscriber alive");
         match received {
-            Err(reason) => {
+            Err(error) => {
+                let reason = error.to_string();
                 assert!(
                     reason.contains("bar") && reason.contains("JSON"),
                     "{reason}"
