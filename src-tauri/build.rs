@@ -27,18 +27,26 @@ fn command_names(source: &str) -> Vec<String> {
     names
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
+    match generate() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate() -> Result<(), String> {
     let path = "src-tauri/src/commands.rs";
     println!("cargo:rerun-if-changed={path}");
     let source = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {path} for the command list: {e}"));
+        .map_err(|e| format!("cannot read {path} for the command list: {e}"))?;
     let names = command_names(&source);
     // The manifest wants 'static names; a build script is short-lived, so leaking is fine.
     let names: &'static [&'static str] =
         Vec::leak(names.into_iter().map(|n| &*String::leak(n)).collect());
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(names));
-    if let Err(error) = tauri_build::try_build(attributes) {
-        panic!("tauri-build failed: {error:#}");
-    }
+    tauri_build::try_build(attributes).map_err(|error| format!("tauri-build failed: {error:#}"))
 }

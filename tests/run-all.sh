@@ -50,6 +50,9 @@ step "ui" ui_checks
 step "rustfmt" cargo fmt --all -- --check
 step "core crates free of tauri" core_crates_without_tauri
 step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Licences and duplicate versions (deny.toml). Advisories need the RustSec database from the
+# network, so they stay out of CI: run `cargo deny check advisories` by hand.
+step "cargo deny" cargo deny check bans licenses sources
 step "cargo test" cargo test --workspace --no-fail-fast
 step "end-to-end (real window under Xvfb)" end_to_end
 step "benchmark smoke" benchmark_smoke

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Venue Console needs on a fresh Debian/Ubuntu machine:
 # system packages for Tauri and the end-to-end tests (only those missing), the UI's npm packages,
-# and tauri-driver. Safe to run again: it does nothing when everything is there.
+# and tauri-driver and cargo-deny. Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +37,12 @@ fi
 if [ "$want_e2e" = "--e2e" ] && ! command -v tauri-driver >/dev/null; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version '^2' --quiet
+fi
+
+# The licence and duplicate-version checks (deny.toml). 0.20 needs rustc 1.88 or newer.
+if [ "$want_e2e" = "--e2e" ] && ! cargo deny --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-deny"
+  cargo install cargo-deny --locked --version '^0.20' --quiet
 fi
 
 # The MQTT tests talk to a real broker on 127.0.0.1:1883: start Mosquitto when nothing listens.

@@ -15,10 +15,11 @@ mod tray;
 mod updater;
 mod webview;
 
+use std::process::ExitCode;
 use tauri::Manager;
 use tracing_subscriber::EnvFilter;
 
-fn main() {
+fn main() -> ExitCode {
     memory::return_freed_memory();
     webview::prefer_software_painting();
     webview::skip_optimising_script_tiers();
@@ -32,6 +33,10 @@ fn main() {
     let (listener, topics) = events::channel();
     let (fetch_now_tx, fetch_now_rx) = tokio::sync::mpsc::unbounded_channel();
     let background_listener = listener.clone();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the generated code exits when the embedded tauri.conf.json cannot be read: a broken build, before any store is open"
+    )]
     let mut context = tauri::generate_context!();
     let update_endpoint = updater::configure(
         context.config_mut(),
@@ -119,7 +124,7 @@ fn main() {
         Ok(app) => app,
         Err(error) => {
             tracing::error!(%error, "the desktop shell could not start");
-            std::process::exit(1);
+            return ExitCode::FAILURE;
         }
     };
     app.run(|handle, event| {
@@ -134,4 +139,5 @@ fn main() {
             }
         }
     });
+    ExitCode::SUCCESS
 }

@@ -16,8 +16,10 @@ const TRIM_THRESHOLD: libc::c_int = 1024 * 1024;
 
 /// Call first in `main`, before any thread starts.
 pub fn return_freed_memory() {
+    // SAFETY: mallopt takes integers and only sets allocator parameters; it is called first
+    // in main, before any other thread exists that could be allocating meanwhile.
     #[cfg(target_os = "linux")]
-    // SAFETY: mallopt only sets allocator parameters; called before other threads exist.
+    #[allow(unsafe_code)]
     unsafe {
         if libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) != 1
             || libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1

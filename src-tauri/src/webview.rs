@@ -11,6 +11,10 @@ pub fn prefer_software_painting() {
     #[cfg(target_os = "linux")]
     {
         if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "main calls this before any thread starts"
+            )]
             std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
         }
         if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some_and(|v| v != "0") {
@@ -28,6 +32,10 @@ pub fn prefer_software_painting() {
 pub fn skip_optimising_script_tiers() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("JSC_useDFGJIT").is_none() {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "main calls this before any thread starts"
+        )]
         std::env::set_var("JSC_useDFGJIT", "0");
     }
 }
@@ -48,6 +56,10 @@ fn skip_gl_in_this_process() {
         ("WEBKIT_WEB_RENDER_DEVICE_FILE", "/nonexistent"),
     ] {
         if std::env::var_os(name).is_none() {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "called from prefer_software_painting, before any thread starts"
+            )]
             std::env::set_var(name, value);
         }
     }

@@ -1,5 +1,11 @@
 //! A writer killed with SIGKILL in the middle of a batch leaves no partial batch behind, and the
 //! database opens, passes SQLite's integrity check and is consistent with its change log.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

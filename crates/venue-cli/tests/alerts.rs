@@ -1,5 +1,11 @@
 //! `venue alerts list [--json] [--all]` and `venue export alerts` over a demo venue whose
 //! alerts the engine raised.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

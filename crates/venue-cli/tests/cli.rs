@@ -1,4 +1,10 @@
 //! The `venue` binary as a user runs it: exit codes, one-line errors, real files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! `venue … | head -c1`: a closed standard output ends a command's output quietly, for every
 //! command that prints. No panic (exit 101), no "Broken pipe" error; the command's own exit code
 //! stands (0 for a command whose work succeeded).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! A venue.toml with a mistake stops every command with exit 2 and one line naming it: a number
 //! out of its range (which used to pass and then panic, or be clamped in silence), a log level
 //! that is not one (which used to become "info"), a file that is not UTF-8 (exit 1 before).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

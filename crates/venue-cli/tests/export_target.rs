@@ -1,6 +1,12 @@
 //! `venue export -o FILE` never writes over the store, its SQLite files or the config, however
 //! the path names them, and replaces an existing file only when it is an earlier export of the
 //! same kind (or with --force); a refused or failed export leaves everything as it was.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -2,6 +2,12 @@
 //! exit 0 only when every connector finished ok, 3 (partial) when any ended partial or failed
 //! with the reason on stderr, and 2 for an impossible `--since`, refused before anything is
 //! sent, so it never counts against the vendor's breaker.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,5 +1,11 @@
 //! A `venue fetch` killed mid-fetch loses nothing and duplicates nothing: the next run closes
 //! the interrupted snapshot and fetches again from the last good high-water mark.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! Secrets through the real OS keyring: `venue secret set` stores into the Secret Service
 //! (gnome-keyring under a private D-Bus session) and `venue fetch` uses it; the secret never
 //! lands in venue.toml or the database. Without a keyring the message names the fallback.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -7,6 +7,12 @@
 //! cleanly on SIGTERM.
 //!
 //! `VENUE_SOAK_SECONDS` sets how long the random work lasts (default 60).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use rusqlite::Connection;
 use serde_json::Value;

@@ -1,5 +1,11 @@
 //! `venue pms` as a user runs it against the Mews simulator: sync, charges, exports, exit
 //! codes, and a charge whose process is killed mid-request posted exactly once afterwards.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -3,6 +3,12 @@
 //! charge exactly once (item 1); an amount the PMS cannot take is refused and a charge it
 //! refuses makes `pms sync` exit 3 without holding the others back (item 6); hostile text is
 //! refused with exit 2 and stored text is never echoed raw to the terminal (item 16).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! `venue run` stopped as a service manager stops it: SIGTERM (systemctl stop, kill) and Ctrl-C
 //! (SIGINT) both end it cleanly, while a fetch is under way and the PMS socket is open: exit 0,
 //! and no run left "running" in the store.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,4 +1,10 @@
 //! `venue sensors` and the rolled-up export as a user runs them against the sensor simulator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -1,5 +1,11 @@
 //! `venue staff ...` as an operator runs it: the first admin from a fresh venue, PINs from the
 //! environment or a pipe (never arguments), clear refusals with exit code 2, nothing in clear.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

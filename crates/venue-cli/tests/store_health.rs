@@ -1,6 +1,12 @@
 //! A store that cannot be used is named by its cause with exit code 4 (locked by another process,
 //! no permission, damaged, missing or empty beside a configured venue), nothing is written to
 //! it, and only `venue init` creates a store (`venue sim` never does).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

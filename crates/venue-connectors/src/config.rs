@@ -3,6 +3,8 @@
 use crate::breaker::BreakerConfig;
 use crate::retry::RetryPolicy;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
 
 /// No connector runs more often than this, so a restart loop cannot hammer a vendor.
 pub const MIN_INTERVAL_MINUTES: u32 = 5;
@@ -56,15 +58,86 @@ impl NumericKey {
     }
 
     /// Names the key, its value and the range when the value is outside it.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), OutOfRange> {
         match self.value {
-            Some(value) if !self.range.contains(&value) => Err(format!(
-                "{} = {value} is out of range: must be from {} to {}",
-                self.key,
-                self.range.start(),
-                self.range.end()
-            )),
+            Some(value) if !self.range.contains(&value) => Err(OutOfRange {
+                key: self.key.clone(),
+                value,
+                min: *self.range.start(),
+                max: *self.range.end(),
+            }),
             _ => Ok(()),
+        }
+    }
+}
+
+/// A number of venue.toml outside the range its key accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{key} = {value} is out of range: must be from {min} to {max}")]
+pub struct OutOfRange {
+    /// As written in its table ("retry.base_ms"), with any prefix the table gave it.
+    pub key: String,
+    pub value: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+/// The venue.toml table a setting is in, as messages name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Table {
+    /// A `[[connector]]` block, by its name.
+    Connector(String),
+    /// The `[pms]` table.
+    Pms,
+    /// A `[[sensor]]` block, by its name.
+    Sensor(String),
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Table::Connector(name) => write!(f, "connector {name:?}:"),
+            Table::Pms => f.write_str("[pms]"),
+            Table::Sensor(name) => write!(f, "sensor {name:?}:"),
+        }
+    }
+}
+
+/// A setting of venue.toml that cannot work, named by its table and key.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SettingError {
+    /// `why` completes the sentence "KEY ...": "must be an http(s) URL".
+    #[error("{table} {key} {why}")]
+    Invalid {
+        table: Table,
+        key: &'static str,
+        why: String,
+    },
+    #[error("{table} {range}")]
+    OutOfRange { table: Table, range: OutOfRange },
+}
+
+impl SettingError {
+    pub fn invalid(table: Table, key: &'static str, why: impl Into<String>) -> Self {
+        SettingError::Invalid {
+            table,
+            key,
+            why: why.into(),
+        }
+    }
+
+    /// The table the setting is in.
+    pub fn table(&self) -> &Table {
+        match self {
+            SettingError::Invalid { table, .. } | SettingError::OutOfRange { table, .. } => table,
+        }
+    }
+
+    /// The key as written in its table ("base_url", "retry.base_ms").
+    pub fn key(&self) -> &str {
+        match self {
+            SettingError::Invalid { key, .. } => key,
+            SettingError::OutOfRange { range, .. } => &range.key,
         }
     }
 }
@@ -81,8 +154,16 @@ pub fn resilience_numbers(retry: &RetryPolicy, breaker: &BreakerConfig) -> Vec<N
 }
 
 /// Checks every key of a config's table of numbers; the first one out of range is named.
-pub fn check_numbers(numbers: &[NumericKey]) -> Result<(), String> {
+pub fn check_numbers(numbers: &[NumericKey]) -> Result<(), OutOfRange> {
     numbers.iter().try_for_each(NumericKey::check)
+}
+
+/// [`check_numbers`] for the numbers of one table, the table named in the error.
+pub fn check_table_numbers(table: &Table, numbers: &[NumericKey]) -> Result<(), SettingError> {
+    check_numbers(numbers).map_err(|range| SettingError::OutOfRange {
+        table: table.clone(),
+        range,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,9 +237,10 @@ impl ConnectorConfig {
         numbers
     }
 
-    /// Checks what serde cannot; the message names the connector and the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |field: &str, why: &str| Err(format!("connector {:?}: {field} {why}", self.name));
+    /// Checks what serde cannot; the error names the connector and the field.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let table = Table::Connector(self.name.clone());
+        let bad = |key, why: &str| Err(SettingError::invalid(table.clone(), key, why));
         if self.name.is_empty()
             || !self
                 .name
@@ -171,7 +253,7 @@ impl ConnectorConfig {
             Ok(url) if matches!(url.scheme(), "http" | "https") => {}
             _ => return bad("base_url", "must be an http(s) URL"),
         }
-        check_numbers(&self.numbers()).map_err(|e| format!("connector {:?}: {e}", self.name))?;
+        check_table_numbers(&table, &self.numbers())?;
         match self.kind {
             ConnectorKind::Square => {
                 if self.location_ids.len() > 10 {
@@ -216,7 +298,8 @@ mod tests {
 
     fn parse(text: &str) -> Result<ConnectorConfig, String> {
         let config: ConnectorConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.validate().map(|_| config)
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
     }
 
     #[test]
@@ -227,6 +310,30 @@ mod tests {
         .expect("valid");
         assert_eq!((c.interval_minutes, c.overlap_minutes), (180, 30));
         assert_eq!(c.secret_names(), vec!["square-main-access-token"]);
+    }
+
+    /// The error says where the mistake is, for a caller (the Settings screen) to point at it.
+    #[test]
+    fn errors_name_the_table_and_the_key() {
+        let read = |text: &str| toml::from_str::<ConnectorConfig>(text).expect("toml");
+        let err = read("kind = \"square\"\nname = \"s\"\nbase_url = \"ftp://x\"\n")
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.table(), &Table::Connector("s".into()));
+        assert_eq!(err.key(), "base_url");
+        let err = read(
+            "kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\n[retry]\nbase_ms = 0\n",
+        )
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.key(), "retry.base_ms");
+        assert!(matches!(
+            err,
+            SettingError::OutOfRange {
+                range: OutOfRange { value: 0, .. },
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -21,14 +21,32 @@ pub enum FetchError {
     #[error(transparent)]
     Connector(#[from] ConnectorError),
     #[error("storing a page failed: {0}")]
-    Sink(String),
+    Sink(#[source] SinkError),
     /// A local problem before any request (a missing secret, bad settings).
     #[error("{0}")]
     Setup(String),
 }
 
+/// Why a sink stopped taking pages: the receiver's own error (the store's, mostly), kept whole
+/// so whoever runs the fetch can look at it (`get_ref().downcast_ref::<…>()`), e.g. to tell a
+/// busy store worth retrying from a damaged one.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct SinkError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl SinkError {
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SinkError(Box::new(error))
+    }
+
+    /// The receiver's error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.0.as_ref()
+    }
+}
+
 /// Receives pages; an error stops the fetch.
-pub type PageSink<'a> = dyn FnMut(Page) -> Result<(), String> + 'a;
+pub type PageSink<'a> = dyn FnMut(Page) -> Result<(), SinkError> + 'a;
 
 /// Most pages one fetch follows: a vendor that keeps sending "next" cannot loop us forever.
 pub const MAX_PAGES: usize = 100_000;

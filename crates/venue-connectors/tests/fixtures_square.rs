@@ -1,6 +1,12 @@
 //! Square: every documented example in shared/fixtures/square parses, and normalises to the
 //! amounts read off the fixture by hand. Orders are built in the tests (the fixtures' search
 //! response holds order entries only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

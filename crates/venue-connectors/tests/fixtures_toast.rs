@@ -1,5 +1,11 @@
 //! Toast: every documented example in shared/fixtures/toast parses, and normalises to the
 //! amounts read off the fixture by hand. Variants are edited copies made in memory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};

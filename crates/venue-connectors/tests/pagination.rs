@@ -1,5 +1,11 @@
 //! Pages are followed to the end exactly once, including when the record count is an exact
 //! multiple of the page size and one more than it (real HTTP against the simulator).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, TimeZone, Utc};
 use std::collections::HashSet;
@@ -7,7 +13,7 @@ use std::num::NonZeroU32;
 use venue_connectors::http::{HttpClient, HttpSettings, Quota, RunContext};
 use venue_connectors::retry::RetryPolicy;
 use venue_connectors::secrets::Secret;
-use venue_connectors::source::Page;
+use venue_connectors::source::{Page, SinkError};
 use venue_connectors::square::client::SquareClient;
 use venue_connectors::square::SquareContext;
 use venue_connectors::toast::client::{ToastClient, ToastSession};
@@ -53,7 +59,7 @@ fn window(sim: &SimHandle) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
 }
 
 /// A sink that keeps the external id of every sale it receives.
-fn collector(ids: &mut Vec<String>) -> impl FnMut(Page) -> Result<(), String> + '_ {
+fn collector(ids: &mut Vec<String>) -> impl FnMut(Page) -> Result<(), SinkError> + '_ {
     move |page: Page| {
         ids.extend(page.transactions.into_iter().map(|t| t.external_id));
         Ok(())

@@ -1,13 +1,19 @@
 //! How vendor faults read, over real HTTP against the simulator: every malformed or cut-off
 //! body names the URL it came from and the bytes received, on every endpoint; a Retry-After
 //! longer than a run waits ends the call at once with the vendor's wait named.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, TimeZone, Utc};
 use std::num::NonZeroU32;
 use venue_connectors::http::{ConnectorError, HttpClient, HttpSettings, Quota, RunContext};
 use venue_connectors::retry::RetryPolicy;
 use venue_connectors::secrets::Secret;
-use venue_connectors::source::{FetchError, Page};
+use venue_connectors::source::{FetchError, Page, SinkError};
 use venue_connectors::square::client::SquareClient;
 use venue_connectors::square::SquareContext;
 use venue_connectors::toast::client::{ToastClient, ToastSession};
@@ -66,7 +72,7 @@ async fn fetch_through(
 ) -> FetchError {
     let (from, to) = window(sim);
     let run = RunContext::new(&RetryPolicy::default());
-    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let mut sink = |_: Page| -> Result<(), SinkError> { Ok(()) };
     let result = match endpoint.vendor() {
         Vendor::Square => {
             let client = SquareClient {
@@ -215,7 +221,7 @@ async fn a_backwards_window_is_refused_locally_not_blamed_on_the_vendor() {
         page_size: 500,
     };
     let run = RunContext::new(&RetryPolicy::default());
-    let mut sink = |_: Page| -> Result<(), String> { Ok(()) };
+    let mut sink = |_: Page| -> Result<(), SinkError> { Ok(()) };
     let error = client
         .fetch_orders(&run, to, from, &mut sink)
         .await

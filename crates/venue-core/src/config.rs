@@ -1,10 +1,54 @@
 //! `venue.toml` in the data dir. Unknown keys are refused with their name, so a typo never
 //! silently falls back to a default.
 
+use crate::alerts::RuleError;
 use crate::{ApiError, ApiResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use venue_connectors::config::{check_numbers, ConnectorConfig, NumericKey};
+use thiserror::Error;
+use venue_connectors::config::{
+    check_numbers, ConnectorConfig, NumericKey, OutOfRange, SettingError,
+};
+
+/// Why venue.toml was refused; each names the table, key or block that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// Not TOML, an unknown key or a value of the wrong type (toml's own words, on one line).
+    #[error("{0}")]
+    Syntax(String),
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+    #[error(transparent)]
+    OutOfRange(#[from] OutOfRange),
+    #[error(transparent)]
+    LogLevel(#[from] LogLevelError),
+    #[error(transparent)]
+    AlertRule(#[from] RuleError),
+    #[error("two connectors are named {0:?}")]
+    DuplicateConnector(String),
+    /// Sensors share the connectors' names: rows are keyed by source.
+    #[error("two connectors or sensors are named {0:?}")]
+    DuplicateSensor(String),
+    #[error("[pms] name {0:?} is also a connector's name")]
+    PmsNameTaken(String),
+}
+
+impl From<toml::de::Error> for ConfigError {
+    fn from(e: toml::de::Error) -> Self {
+        ConfigError::Syntax(e.to_string().trim().replace('\n', " "))
+    }
+}
+
+/// A `[log] level` the logger could not read as meant.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LogLevelError {
+    #[error("[log] level = {0:?}: is empty: use a level such as \"info\"")]
+    Empty(String),
+    #[error("[log] level = {level:?}: is not a log filter ({detail})")]
+    NotAFilter { level: String, detail: String },
+    #[error("[log] level = {level:?}: {directive:?} is not a level (trace, debug, info, warn, error or off); for one crate write e.g. \"venue_store=debug\"")]
+    NotALevel { level: String, directive: String },
+}
 
 pub const CONFIG_FILE: &str = "venue.toml";
 
@@ -84,14 +128,16 @@ impl LogConfig {
     /// Checks `level` as the logger reads it (tracing's `EnvFilter`), so a typo is an error here
     /// instead of a silent fall back to "info". A bare word must be a level: `EnvFilter` would
     /// take "verbose" for a crate name and log almost nothing.
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |why: String| Err(format!("[log] level = {:?}: {why}", self.level));
+    pub fn validate(&self) -> Result<(), LogLevelError> {
         let level = self.level.trim();
         if level.is_empty() {
-            return bad("is empty: use a level such as \"info\"".into());
+            return Err(LogLevelError::Empty(self.level.clone()));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(level) {
-            return bad(format!("is not a log filter ({e})"));
+            return Err(LogLevelError::NotAFilter {
+                level: self.level.clone(),
+                detail: e.to_string(),
+            });
         }
         for directive in level.split(',').map(str::trim).filter(|d| !d.is_empty()) {
             let bare = !directive.contains('=') && !directive.contains('[');
@@ -100,9 +146,10 @@ impl LogConfig {
                     .parse::<tracing::level_filters::LevelFilter>()
                     .is_err()
             {
-                return bad(format!(
-                    "{directive:?} is not a level (trace, debug, info, warn, error or off); for one crate write e.g. \"venue_store=debug\""
-                ));
+                return Err(LogLevelError::NotALevel {
+                    level: self.level.clone(),
+                    directive: directive.to_string(),
+                });
             }
         }
         Ok(())
@@ -277,23 +324,19 @@ impl Config {
         ]
     }
 
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
         let mut names = std::collections::HashSet::new();
         for connector in &config.connector {
             connector.validate()?;
             if !names.insert(connector.name.as_str()) {
-                return Err(format!("two connectors are named {:?}", connector.name));
+                return Err(ConfigError::DuplicateConnector(connector.name.clone()));
             }
         }
         for sensor in &config.sensor {
             sensor.validate()?;
             if !names.insert(sensor.name.as_str()) {
-                return Err(format!(
-                    "two connectors or sensors are named {:?}",
-                    sensor.name
-                ));
+                return Err(ConfigError::DuplicateSensor(sensor.name.clone()));
             }
         }
         check_numbers(&config.numbers())?;
@@ -302,10 +345,7 @@ impl Config {
             pms.validate()?;
             // Rows are keyed by source: a PMS and a POS connector must not share a name.
             if names.contains(pms.name.as_str()) {
-                return Err(format!(
-                    "[pms] name {:?} is also a connector's name",
-                    pms.name
-                ));
+                return Err(ConfigError::PmsNameTaken(pms.name.clone()));
             }
         }
         crate::alerts::configured_rules(&config)?;
@@ -331,9 +371,13 @@ mod tests {
         let twice = format!("{one}{one}");
         assert!(Config::parse(&twice)
             .unwrap_err()
+            .to_string()
             .contains("two connectors"));
         let bad = one.replace("http://127.0.0.1:1", "nowhere");
-        assert!(Config::parse(&bad).unwrap_err().contains("base_url"));
+        assert!(Config::parse(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("base_url"));
     }
 
     #[test]
@@ -348,16 +392,21 @@ mod tests {
         assert_eq!(ok.console.lock_after_seconds, 30);
         for bad in [0, 29, 86_401] {
             let err = Config::parse(&format!("[console]\nlock_after_seconds = {bad}\n"))
-                .expect_err("out of range");
+                .expect_err("out of range")
+                .to_string();
             assert!(err.contains("lock_after_seconds"), "{err}");
         }
     }
 
     #[test]
     fn a_typo_is_named() {
-        let err = Config::parse("[log]\nlevle = \"debug\"\n").unwrap_err();
+        let err = Config::parse("[log]\nlevle = \"debug\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("levle"), "{err}");
-        let err = Config::parse("[log]\nformat = \"xml\"\n").unwrap_err();
+        let err = Config::parse("[log]\nformat = \"xml\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("xml") || err.contains("format"), "{err}");
     }
 }

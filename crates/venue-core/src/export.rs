@@ -241,7 +241,8 @@ impl Console {
                 "--resolution applies to sensor-readings only",
             ));
         }
-        let resolution = venue_store::Resolution::parse(resolution).map_err(ApiError::bad_input)?;
+        let resolution = venue_store::Resolution::parse(resolution)
+            .map_err(|e| ApiError::bad_input(e.to_string()))?;
         let venue = self.venue()?;
         let since = since.map_or(DateTime::<Utc>::UNIX_EPOCH, |b| b.resolve(&venue));
         let until = until.map_or_else(

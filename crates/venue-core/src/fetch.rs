@@ -17,7 +17,7 @@ use venue_connectors::config::{
 use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
 use venue_connectors::metrics::MetricsSnapshot;
 use venue_connectors::secrets::{resolve, Secret, SecretStore};
-use venue_connectors::source::{FetchError, Page};
+use venue_connectors::source::{FetchError, Page, SinkError};
 use venue_connectors::square::client::SquareClient;
 use venue_connectors::square::SquareContext;
 use venue_connectors::toast::client::{ToastClient, ToastSession};
@@ -306,7 +306,7 @@ async fn fetch_one(
                 resolve(secrets, &format!("{name}-{suffix}"))
                     .map_err(|e| ApiError::bad_input(e.to_string()))
             };
-            let mut sink = |page: Page| -> Result<(), String> {
+            let mut sink = |page: Page| -> Result<(), SinkError> {
                 snapshot.records_seen += page.seen;
                 rejected += page.rejected.len() as u64;
                 if first_rejection.is_none() {
@@ -315,10 +315,10 @@ async fn fetch_one(
                 let summary = store
                     .borrow_mut()
                     .ingest(Origin::Connector, Some(snapshot.id), &page.transactions)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(SinkError::new)?;
                 snapshot.records_written += summary.written();
                 // Progress is visible (and survives a crash) page by page.
-                save(store, &snapshot).map_err(|e| e.message)
+                save(store, &snapshot).map_err(SinkError::new)
             };
             match config.kind {
                 ConnectorKind::Square => match secret("access-token") {
@@ -573,7 +573,7 @@ impl Console {
         let retention_days = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
         let sessions = &self.sessions;
-        let rules = crate::alerts::configured_rules(&self.config).map_err(ApiError::bad_input)?;
+        let rules = crate::alerts::configured_rules(&self.config)?;
         let health = TaskHealth::default();
         // Alert rules (issue 7): evaluated as data arrives, woken by a store listener added
         // next to any already registered, which are put back when the loop ends.

@@ -21,7 +21,10 @@ pub mod supervisor;
 pub mod views;
 
 pub use access::{Access, Role, SessionInfo};
-pub use config::{Config, ConsoleConfig, LogConfig, LogFormat, CONFIG_FILE, DEFAULT_CONFIG};
+pub use config::{
+    Config, ConfigError, ConsoleConfig, LogConfig, LogFormat, LogLevelError, CONFIG_FILE,
+    DEFAULT_CONFIG,
+};
 pub use console::{Console, InitOptions, InitReport, StatusReport, StoreInfo};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use export::{ExportEntity, ExportFormat, TimeBound};

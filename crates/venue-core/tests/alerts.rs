@@ -1,6 +1,12 @@
 //! The alert engine over a real SQLite store: opening once per condition, escalation, damped
 //! auto-resolve, cool-downs, acknowledgements kept, every transition audited; custom rules;
 //! and the live loop evaluating as sensor data arrives (not on its 60 s tick).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 
@@ -554,17 +560,20 @@ fn venue_toml_overrides_builtins_and_adds_rules_and_bad_blocks_name_the_field() 
     let bad = Config::parse(&format!(
         "{base}\n[[alert_rule]]\nid = \"x\"\nmetric = \"occupancy\"\ncondition = \"=>\"\nthreshold = 1\n"
     ))
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(bad.contains("alert_rule \"x\": condition"), "{bad}");
     let bad = Config::parse(&format!(
         "{base}\n[[alert_rule]]\nid = \"pms.socket_down\"\nactive_hours = \"8-17\"\n"
     ))
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(bad.contains("active_hours"), "{bad}");
     let bad = Config::parse(&format!(
         "{base}\n[[alert_rule]]\nid = \"a\"\nmetric = \"occupancy\"\n[[alert_rule]]\nid = \"a\"\n"
     ))
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(
         bad.contains("two [[alert_rule]] blocks have id \"a\""),
         "{bad}"

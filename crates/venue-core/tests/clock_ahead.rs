@@ -3,6 +3,12 @@
 //! last mark that is not in the future, so new sales and reservations still arrive; `status`
 //! flags what is stamped ahead. The future marks are written into a real store file as such a
 //! run writes them; the fetches then run at the real time against the simulators.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -2,6 +2,12 @@
 //! level that is not one, a file that is not UTF-8. `Config::load` refuses each with a bad-input
 //! error naming the key (or the file and byte), never panics and never clamps in silence; every
 //! value inside the ranges loads.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use proptest::prelude::*;
 use std::collections::BTreeSet;

@@ -1,5 +1,11 @@
 //! Connectors over real HTTP against the POS simulator: completeness, idempotent re-fetch,
 //! Retry-After, the circuit breaker, isolation between connectors, malformed pages, Toast logins.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

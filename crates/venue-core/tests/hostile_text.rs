@@ -2,6 +2,12 @@
 //! items, staff names, the venue's currency and charge amounts. Bad text is refused with an
 //! error naming the field and nothing is stored; accepted text is stored exactly as cleaned and
 //! is what reaches the PMS; nothing with a control character is ever stored or sent.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -2,6 +2,12 @@
 //! push the venue past 80% of capacity, the engine opens the capacity alert, and the manager who
 //! signed in last (now locked out) is due exactly one notification with the alert's wording;
 //! the critical alert at 95% comes next, the warning does not repeat within its cool-down.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, Utc};
 use venue_core::domain::{new_id, Origin, SensorDevice, SensorReading};

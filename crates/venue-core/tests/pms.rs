@@ -1,6 +1,12 @@
 //! The PMS mirror over real HTTP and websocket against the Mews simulator: a full sync, the
 //! live socket surviving drops while reservations change, duplicate and out-of-order events,
 //! bad frames and bodies, and charges posted exactly once across lost replies and outages.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -2,6 +2,12 @@
 //! connections to one file: each charge reaches the PMS exactly once however the senders
 //! interleave (issue 16, item 1), and a charge the PMS can never take fails with its reason,
 //! raises the alert and never holds back the charges behind it (item 6).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

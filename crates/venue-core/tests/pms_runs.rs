@@ -1,6 +1,12 @@
 //! The PMS socket's own run record stays "running" while the socket is up: neither the live
 //! mirror's own gap-fill pull nor another connection's `pms sync` closes it as interrupted
 //! (issue 16, item 13), while a run whose process really stopped still is.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -3,6 +3,12 @@
 //! against a real store file, while the simulators keep producing work. Afterwards everything
 //! produced during and after the lock is stored (nothing lost), the task still runs, and the
 //! failure was logged and recorded as a `console.task_failing` alert.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

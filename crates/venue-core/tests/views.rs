@@ -2,6 +2,12 @@
 //! --demo`) read back through each view and checked against the store and the daily report,
 //! the desk's writes (charges, notes, alerts) audited under the signed-in staff member, and
 //! every screen closed to a desktop console nobody has signed in to.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod support;
 

@@ -2,6 +2,12 @@
 //! in a foreign currency), a month of 15-minute readings from four doors in three zones, 3,000
 //! stays, thousands of alerts and connector runs, all written through the store's ingest path.
 //! Every number a screen shows is checked against what was written, computed independently.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// Invalid domain input, each variant naming what was wrong.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum DomainError {
     #[error("unknown currency code {0:?} (expected an ISO 4217 code such as EUR)")]
     UnknownCurrency(String),

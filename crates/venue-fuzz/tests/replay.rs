@@ -2,6 +2,12 @@
 //! example in the vendors' public documentation (shared/fixtures, read as they are) through the
 //! target of its vendor, and every input a fuzzing run ever crashed on (kept in
 //! `regressions/<target>/`), through its target.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::path::{Path, PathBuf};
 

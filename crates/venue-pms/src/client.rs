@@ -8,7 +8,7 @@ use crate::models::{
     AmountParameters, Limitation, MewsCustomer, MewsOrderItem, MewsPage, MewsRecord,
     MewsReservation, MewsResource, MewsService, TimeInterval,
 };
-use crate::money::{check_charge_amount, minor_to_number};
+use crate::money::{check_charge_amount, minor_to_number, AmountError};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use venue_connectors::http::{ConnectorError, HttpClient, RunContext};
 use venue_connectors::metrics::Metrics;
 use venue_connectors::secrets::{resolve, Secret, SecretError, SecretStore};
-use venue_connectors::source::{windows, FetchError, MAX_PAGES};
+use venue_connectors::source::{windows, FetchError, SinkError, MAX_PAGES};
 use venue_domain::text::{printable, CHARGE_ITEM};
 use venue_domain::PmsCharge;
 
@@ -27,6 +27,20 @@ pub const PAGE_SIZE: u32 = 1_000;
 /// days, so 89-day windows are within the cap from any start.
 pub const MAX_WINDOW_DAYS: i64 = 89;
 const RESERVATIONS: &str = "reservations/getAll/2023-06-06";
+
+/// Why a charge can never be posted as it is stored (rows written before the checks at entry
+/// existed): the PMS would refuse it on every attempt, so it fails for good.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChargeRefused {
+    #[error(transparent)]
+    Amount(#[from] AmountError),
+    #[error("the item \"{shown}\" cannot be sent: {why}")]
+    Item {
+        /// The item's first 40 characters, printable ("…" when cut).
+        shown: String,
+        why: String,
+    },
+}
 
 /// The tokens of one Mews integration. `Debug` shows neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +158,7 @@ impl MewsClient {
         operation: &str,
         key: &str,
         filter: &Map<String, Value>,
-        on_page: &mut (dyn FnMut(Vec<Value>) -> Result<(), String> + Send),
+        on_page: &mut (dyn FnMut(Vec<Value>) -> Result<(), SinkError> + Send),
     ) -> Result<(), FetchError> {
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
@@ -157,7 +171,7 @@ impl MewsClient {
             fields.insert("Limitation".into(), json!(limitation));
             let body: Map<String, Value> = self.call(run, operation, fields).await?;
             let page = MewsPage::from_body(body, key)
-                .map_err(|detail| self.malformed(operation, detail))?;
+                .map_err(|detail| self.malformed(operation, detail.to_string()))?;
             let short = page.records.len() < self.page_size as usize;
             on_page(page.records).map_err(FetchError::Sink)?;
             match page.cursor {
@@ -234,7 +248,7 @@ impl MewsClient {
         key: &str,
         filter: Map<String, Value>,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
-        sink: &mut (dyn FnMut(Vec<T>) -> Result<(), String> + Send),
+        sink: &mut (dyn FnMut(Vec<T>) -> Result<(), SinkError> + Send),
     ) -> Result<(), FetchError> {
         for (start, end) in time_windows(from, to) {
             let mut fields = filter.clone();
@@ -259,7 +273,7 @@ impl MewsClient {
         run: &RunContext,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        sink: &mut (dyn FnMut(Vec<MewsReservation>) -> Result<(), String> + Send),
+        sink: &mut (dyn FnMut(Vec<MewsReservation>) -> Result<(), SinkError> + Send),
     ) -> Result<(), FetchError> {
         let filter = self.with_enterprise(Map::new());
         self.updated(run, RESERVATIONS, "Reservations", filter, (from, to), sink)
@@ -315,7 +329,7 @@ impl MewsClient {
         run: &RunContext,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        sink: &mut (dyn FnMut(Vec<MewsCustomer>) -> Result<(), String> + Send),
+        sink: &mut (dyn FnMut(Vec<MewsCustomer>) -> Result<(), SinkError> + Send),
     ) -> Result<(), FetchError> {
         let filter = Self::customer_extent();
         self.updated(
@@ -377,7 +391,7 @@ impl MewsClient {
         charge: &PmsCharge,
         service_id: &str,
         account_id: &str,
-    ) -> Result<AddOrderRequest, String> {
+    ) -> Result<AddOrderRequest, ChargeRefused> {
         // A charge that cannot be sent as it is (rows written before these checks existed) is
         // refused here, before anything goes out.
         check_charge_amount(charge.amount_minor, charge.currency)?;
@@ -393,10 +407,10 @@ impl MewsClient {
             } else {
                 ""
             };
-            return Err(format!(
-                "the item \"{}{more}\" cannot be sent: {why}",
-                printable(&shown)
-            ));
+            return Err(ChargeRefused::Item {
+                shown: format!("{}{more}", printable(&shown)),
+                why,
+            });
         }
         Ok(AddOrderRequest {
             enterprise_id: self.enterprise_id.clone(),

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::time::Duration;
 use venue_connectors::breaker::BreakerConfig;
-use venue_connectors::config::{check_numbers, resilience_numbers, NumericKey};
+use venue_connectors::config::{
+    check_table_numbers, resilience_numbers, NumericKey, SettingError, Table,
+};
 use venue_connectors::http::{HttpSettings, Quota};
 use venue_connectors::retry::RetryPolicy;
 
@@ -155,9 +157,9 @@ impl PmsConfig {
         numbers
     }
 
-    /// Checks what serde cannot; the message names the field (and starts with "[pms]").
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |field: &str, why: &str| Err(format!("[pms] {field} {why}"));
+    /// Checks what serde cannot; the error names the field (and its message starts with "[pms]").
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let bad = |key, why: &str| Err(SettingError::invalid(Table::Pms, key, why));
         if self.name.is_empty()
             || !self
                 .name
@@ -183,7 +185,7 @@ impl PmsConfig {
         if self.charge_service_id.as_deref().is_some_and(str::is_empty) {
             return bad("charge_service_id", "must not be empty when set");
         }
-        check_numbers(&self.numbers()).map_err(|e| format!("[pms] {e}"))?;
+        check_table_numbers(&Table::Pms, &self.numbers())?;
         if self.dead_after_seconds <= self.ping_interval_seconds {
             return bad(
                 "dead_after_seconds",
@@ -251,7 +253,8 @@ mod tests {
 
     fn parse(text: &str) -> Result<PmsConfig, String> {
         let config: PmsConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.validate().map(|_| config)
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
     }
 
     /// MIN with `key` set to `value` (a TOML value).

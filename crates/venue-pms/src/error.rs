@@ -1,6 +1,7 @@
 //! Errors of this crate that are not the HTTP layer's (those are `ConnectorError`s).
 
 use thiserror::Error;
+use venue_connectors::config::SettingError;
 use venue_connectors::http::ConnectorError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -8,9 +9,9 @@ pub enum PmsError {
     /// A websocket frame we could not read; the message names what was wrong.
     #[error("mews websocket frame: {0}")]
     BadFrame(String),
-    /// A `[pms]` setting that cannot work; the message names the field.
-    #[error("{0}")]
-    Config(String),
+    /// A `[pms]` setting that cannot work; the error names the field.
+    #[error(transparent)]
+    Config(#[from] SettingError),
     #[error(transparent)]
     Connector(#[from] ConnectorError),
 }

@@ -125,23 +125,30 @@ pub fn parse_socket_message(text: &str) -> Result<Vec<MewsEvent>, PmsError> {
     }
 }
 
-fn parse_event(value: &Value) -> Result<MewsEvent, String> {
+/// Why one event of a frame could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("expected an object, got {0}")]
+    NotAnObject(&'static str),
+    #[error("`Type` is empty")]
+    EmptyType,
+    #[error("`Type` is {0}, not a string")]
+    TypeNotAString(&'static str),
+    #[error("no `Type`")]
+    NoType,
+    #[error("{0} event without an `Id`")]
+    NoId(String),
+}
+
+fn parse_event(value: &Value) -> Result<MewsEvent, EventError> {
     let Value::Object(event) = value else {
-        return Err(format!(
-            "expected an object, got {}",
-            crate::models::json_kind(value)
-        ));
+        return Err(EventError::NotAnObject(crate::models::json_kind(value)));
     };
     let kind = match event.get("Type") {
         Some(Value::String(kind)) if !kind.is_empty() => kind.clone(),
-        Some(Value::String(_)) => return Err("`Type` is empty".into()),
-        Some(other) => {
-            return Err(format!(
-                "`Type` is {}, not a string",
-                crate::models::json_kind(other)
-            ))
-        }
-        None => return Err("no `Type`".into()),
+        Some(Value::String(_)) => return Err(EventError::EmptyType),
+        Some(other) => return Err(EventError::TypeNotAString(crate::models::json_kind(other))),
+        None => return Err(EventError::NoType),
     };
     let text = |key: &str| {
         event
@@ -157,7 +164,7 @@ fn parse_event(value: &Value) -> Result<MewsEvent, String> {
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
             .map(|t| t.with_timezone(&Utc))
     };
-    let id = || text("Id").ok_or_else(|| format!("{kind} event without an `Id`"));
+    let id = || text("Id").ok_or_else(|| EventError::NoId(kind.clone()));
     Ok(match kind.as_str() {
         "Reservation" => MewsEvent::Reservation {
             id: id()?,

@@ -440,6 +440,15 @@ pub struct TimeInterval {
     pub end_utc: DateTime<Utc>,
 }
 
+/// A `getAll` answer whose list or cursor is not what the API documents.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageShapeError {
+    #[error("`{key}` is {found}, not a list")]
+    NotAList { key: String, found: &'static str },
+    #[error("`Cursor` is {0}, not a string")]
+    CursorNotAString(&'static str),
+}
+
 /// One page of a `getAll`: the records under the operation's key, read later one by one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MewsPage {
@@ -450,22 +459,22 @@ pub struct MewsPage {
 impl MewsPage {
     /// Reads a response body: `key` is "Reservations", "Customers", ... A missing or `null`
     /// list is an empty page; anything else that is not a list is an error naming the key.
-    pub fn from_body(mut body: Map<String, Value>, key: &str) -> Result<Self, String> {
+    pub fn from_body(mut body: Map<String, Value>, key: &str) -> Result<Self, PageShapeError> {
         let records = match body.remove(key) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items,
             Some(other) => {
-                return Err(format!(
-                    "`{key}` is {}, not a list",
-                    crate::models::json_kind(&other)
-                ))
+                return Err(PageShapeError::NotAList {
+                    key: key.to_string(),
+                    found: json_kind(&other),
+                })
             }
         };
         let cursor = match body.remove("Cursor") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.is_empty() => None,
             Some(Value::String(s)) => Some(s),
-            Some(other) => return Err(format!("`Cursor` is {}, not a string", json_kind(&other))),
+            Some(other) => return Err(PageShapeError::CursorNotAString(json_kind(&other))),
         };
         Ok(MewsPage { records, cursor })
     }

@@ -7,7 +7,8 @@
 //! in are read from that shortest form and refused when it is not a plain decimal we can trust.
 
 use serde_json::Number;
-use venue_domain::{parse_decimal_minor, Currency};
+use thiserror::Error;
+use venue_domain::{parse_decimal_minor, Currency, DomainError, Money};
 
 /// Significant decimal digits an `f64` always carries exactly.
 const F64_EXACT_DIGITS: usize = 15;
@@ -17,34 +18,57 @@ const F64_EXACT_DIGITS: usize = 15;
 /// anything) and far within the 15 digits a double carries exactly with the minor units.
 pub const MAX_CHARGE_UNITS: i64 = 1_000_000_000;
 
+/// Why an amount cannot be sent to the PMS or read from it exactly. All are about the amount
+/// itself: trying again never helps.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AmountError {
+    #[error("{0} has too many decimal places")]
+    TooManyDecimalPlaces(Currency),
+    #[error("{0} must be more than zero")]
+    NotPositive(Money),
+    #[error("{0} is too large: a charge is less than {MAX_CHARGE_UNITS} {currency}", currency = .0.currency)]
+    ChargeTooLarge(Money),
+    #[error("{text} {currency} has more than {F64_EXACT_DIGITS} significant digits and cannot be sent exactly")]
+    TooPreciseToSend { text: String, currency: Currency },
+    #[error("{text} is not a JSON number: {detail}")]
+    NotANumber { text: String, detail: String },
+    #[error("{text} {currency} does not survive as a JSON number")]
+    NotRoundTrip { text: String, currency: Currency },
+    #[error("{number} {currency} is too large")]
+    TooLarge { number: Number, currency: Currency },
+    #[error("{0} is not a plain decimal amount; refusing to guess")]
+    NotPlainDecimal(String),
+    #[error("{0} arrived as a binary float with more than {F64_EXACT_DIGITS} significant digits; refusing to guess")]
+    InexactFloat(String),
+    /// Not a whole number of the currency's minor units.
+    #[error(transparent)]
+    NotMinorUnits(#[from] DomainError),
+}
+
+fn scale_of(currency: Currency) -> Result<i64, AmountError> {
+    10i64
+        .checked_pow(currency.minor_digits())
+        .ok_or(AmountError::TooManyDecimalPlaces(currency))
+}
+
 /// Whether `minor` units of `currency` are a charge the PMS can take: more than zero and below
 /// [`MAX_CHARGE_UNITS`]; the message says which bound and gives the amount.
-pub fn check_charge_amount(minor: i64, currency: Currency) -> Result<(), String> {
-    let scale = 10i64
-        .checked_pow(currency.minor_digits())
-        .ok_or_else(|| format!("{currency} has too many decimal places"))?;
+pub fn check_charge_amount(minor: i64, currency: Currency) -> Result<(), AmountError> {
+    let scale = scale_of(currency)?;
     if minor <= 0 {
-        return Err(format!(
-            "{} must be more than zero",
-            venue_domain::Money::new(minor, currency)
-        ));
+        return Err(AmountError::NotPositive(Money::new(minor, currency)));
     }
     if minor / scale >= MAX_CHARGE_UNITS {
-        return Err(format!(
-            "{} is too large: a charge is less than {MAX_CHARGE_UNITS} {currency}",
-            venue_domain::Money::new(minor, currency)
-        ));
+        return Err(AmountError::ChargeTooLarge(Money::new(minor, currency)));
     }
     Ok(())
 }
 
 /// `minor` units of `currency` as a JSON number in currency units: 1250 EUR → 12.5,
 /// 1000 JPY → 1000. Exact; an amount too long to be exact as a JSON float is refused.
-pub fn minor_to_number(minor: i64, currency: Currency) -> Result<Number, String> {
+pub fn minor_to_number(minor: i64, currency: Currency) -> Result<Number, AmountError> {
     let digits = currency.minor_digits();
-    let scale = 10i64
-        .checked_pow(digits)
-        .ok_or_else(|| format!("{currency} has too many decimal places"))?;
+    let scale = scale_of(currency)?;
     // Whole amounts go out as integers, exact at any size.
     if minor % scale == 0 {
         return Ok(Number::from(minor / scale));
@@ -64,40 +88,40 @@ pub fn minor_to_number(minor: i64, currency: Currency) -> Result<Number, String>
         .skip_while(|b| *b == b'0')
         .count();
     if significant > F64_EXACT_DIGITS {
-        return Err(format!(
-            "{text} {currency} has more than {F64_EXACT_DIGITS} significant digits and cannot be sent exactly"
-        ));
+        return Err(AmountError::TooPreciseToSend { text, currency });
     }
-    let number: Number = text
-        .parse()
-        .map_err(|e| format!("{text} is not a JSON number: {e}"))?;
+    let number: Number = match text.parse() {
+        Ok(number) => number,
+        Err(e) => {
+            return Err(AmountError::NotANumber {
+                detail: e.to_string(),
+                text,
+            })
+        }
+    };
     // Belt and braces: what goes on the wire must read back as the same amount.
     match number_to_minor(&number, currency) {
         Ok(back) if back == minor => Ok(number),
-        _ => Err(format!(
-            "{text} {currency} does not survive as a JSON number"
-        )),
+        _ => Err(AmountError::NotRoundTrip { text, currency }),
     }
 }
 
 /// A JSON amount in currency units as minor units of `currency`, exactly, or why not.
-pub fn number_to_minor(number: &Number, currency: Currency) -> Result<i64, String> {
-    let scale = 10i64
-        .checked_pow(currency.minor_digits())
-        .ok_or_else(|| format!("{currency} has too many decimal places"))?;
+pub fn number_to_minor(number: &Number, currency: Currency) -> Result<i64, AmountError> {
+    let scale = scale_of(currency)?;
+    let too_large = || AmountError::TooLarge {
+        number: number.clone(),
+        currency,
+    };
     if let Some(whole) = number.as_i64() {
-        return whole
-            .checked_mul(scale)
-            .ok_or_else(|| format!("{number} {currency} is too large"));
+        return whole.checked_mul(scale).ok_or_else(too_large);
     }
     if number.is_u64() {
-        return Err(format!("{number} {currency} is too large"));
+        return Err(too_large());
     }
     let text = number.to_string();
     if text.contains(['e', 'E']) {
-        return Err(format!(
-            "{text} is not a plain decimal amount; refusing to guess"
-        ));
+        return Err(AmountError::NotPlainDecimal(text));
     }
     let significant = text
         .bytes()
@@ -105,11 +129,9 @@ pub fn number_to_minor(number: &Number, currency: Currency) -> Result<i64, Strin
         .skip_while(|b| *b == b'0')
         .count();
     if significant > F64_EXACT_DIGITS {
-        return Err(format!(
-            "{text} arrived as a binary float with more than {F64_EXACT_DIGITS} significant digits; refusing to guess"
-        ));
+        return Err(AmountError::InexactFloat(text));
     }
-    parse_decimal_minor(&text, currency).map_err(|e| e.to_string())
+    Ok(parse_decimal_minor(&text, currency)?)
 }
 
 #[cfg(test)]
@@ -166,7 +188,9 @@ mod tests {
             check_charge_amount(99_999_999_999, eur).is_ok(),
             "999,999,999.99"
         );
-        let err = check_charge_amount(100_000_000_000, eur).expect_err("a billion");
+        let err = check_charge_amount(100_000_000_000, eur)
+            .expect_err("a billion")
+            .to_string();
         assert!(
             err.contains("too large") && err.contains("1000000000.00 EUR"),
             "{err}"

@@ -32,23 +32,52 @@ fn text(value: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Why a Mews record cannot become a row. It is the record's own problem: the caller skips
+/// and counts it, and fetching it again gives the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The record could not be read at all; `reason` names the field (see `parse_records`).
+    #[error("{reason}{}", if id.is_empty() { String::new() } else { format!(" (Id {id})") })]
+    Unreadable { id: String, reason: String },
+    #[error("mews {kind} without an Id")]
+    NoId { kind: &'static str },
+    /// Read, but missing or contradicting something a row needs.
+    #[error("mews {kind} {id}: {problem}")]
+    Invalid {
+        kind: &'static str,
+        id: String,
+        problem: String,
+    },
+}
+
 /// The record's id, or why it cannot be used.
-fn checked_id<'a>(kind: &str, id: &'a str, unreadable: &Option<String>) -> Result<&'a str, String> {
+fn checked_id<'a>(
+    kind: &'static str,
+    id: &'a str,
+    unreadable: &Option<String>,
+) -> Result<&'a str, RecordError> {
     if let Some(reason) = unreadable {
-        return Err(if id.is_empty() {
-            reason.clone()
-        } else {
-            format!("{reason} (Id {id})")
+        return Err(RecordError::Unreadable {
+            id: id.to_string(),
+            reason: reason.clone(),
         });
     }
     let id = id.trim();
     if id.is_empty() {
-        return Err(format!("mews {kind} without an Id"));
+        return Err(RecordError::NoId { kind });
     }
     Ok(id)
 }
 
-pub fn customer(ctx: &MewsContext, c: &MewsCustomer) -> Result<Customer, String> {
+fn invalid(kind: &'static str, id: &str, problem: impl Into<String>) -> RecordError {
+    RecordError::Invalid {
+        kind,
+        id: id.to_string(),
+        problem: problem.into(),
+    }
+}
+
+pub fn customer(ctx: &MewsContext, c: &MewsCustomer) -> Result<Customer, RecordError> {
     let id = checked_id("customer", &c.id, &c.unreadable)?;
     Ok(Customer {
         id: ctx.row_id(EntityKind::Customer, id),
@@ -73,9 +102,9 @@ pub fn customer(ctx: &MewsContext, c: &MewsCustomer) -> Result<Customer, String>
 
 /// Kind from `Data.Discriminator` ("Space", "Object", "Person"), floor from
 /// `Data.Value.FloorNumber`, housekeeping state as Mews names it.
-pub fn resource(ctx: &MewsContext, r: &MewsResource) -> Result<Resource, String> {
+pub fn resource(ctx: &MewsContext, r: &MewsResource) -> Result<Resource, RecordError> {
     let id = checked_id("resource", &r.id, &r.unreadable)?;
-    let name = text(&r.name).ok_or_else(|| format!("mews resource {id}: no Name"))?;
+    let name = text(&r.name).ok_or_else(|| invalid("resource", id, "no Name"))?;
     let data = r.data.as_ref();
     Ok(Resource {
         id: ctx.row_id(EntityKind::Resource, id),
@@ -92,11 +121,11 @@ pub fn resource(ctx: &MewsContext, r: &MewsResource) -> Result<Resource, String>
     })
 }
 
-pub fn service(ctx: &MewsContext, s: &MewsService) -> Result<Service, String> {
+pub fn service(ctx: &MewsContext, s: &MewsService) -> Result<Service, RecordError> {
     let id = checked_id("service", &s.id, &s.unreadable)?;
     let name = s
         .display_name()
-        .ok_or_else(|| format!("mews service {id}: no Names or Name"))?;
+        .ok_or_else(|| invalid("service", id, "no Names or Name"))?;
     Ok(Service {
         id: ctx.row_id(EntityKind::Service, id),
         venue_id: ctx.venue_id,
@@ -112,9 +141,9 @@ pub fn service(ctx: &MewsContext, s: &MewsService) -> Result<Service, String> {
 /// Start and end from `StartUtc`/`EndUtc` (else the scheduled times); the guest is `AccountId`
 /// when the account is a customer (or its type is not given); the room is
 /// `AssignedResourceId`; the party is the sum of `PersonCounts`.
-pub fn reservation(ctx: &MewsContext, r: &MewsReservation) -> Result<Reservation, String> {
+pub fn reservation(ctx: &MewsContext, r: &MewsReservation) -> Result<Reservation, RecordError> {
     let id = checked_id("reservation", &r.id, &r.unreadable)?;
-    let bad = |why: String| format!("mews reservation {id}: {why}");
+    let bad = |why: String| invalid("reservation", id, why);
     let start = r
         .start_utc
         .or(r.scheduled_start_utc)
@@ -173,7 +202,7 @@ pub fn reservation(ctx: &MewsContext, r: &MewsReservation) -> Result<Reservation
 pub fn charge_service(
     configured: Option<&str>,
     services: &[MewsService],
-) -> Result<String, String> {
+) -> Result<String, NoChargeService> {
     if let Some(id) = configured {
         return Ok(id.to_string());
     }
@@ -188,11 +217,16 @@ pub fn charge_service(
     additional.sort_by(|a, b| {
         (a.ordering.unwrap_or(i64::MAX), &a.id).cmp(&(b.ordering.unwrap_or(i64::MAX), &b.id))
     });
-    additional.first().map(|s| s.id.clone()).ok_or_else(|| {
-        "no active Additional service in Mews to post charges to; set [pms] charge_service_id"
-            .to_string()
-    })
+    additional
+        .first()
+        .map(|s| s.id.clone())
+        .ok_or(NoChargeService)
 }
+
+/// The PMS has no service a charge can be posted to, and none is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no active Additional service in Mews to post charges to; set [pms] charge_service_id")]
+pub struct NoChargeService;
 
 #[cfg(test)]
 mod tests {
@@ -244,7 +278,7 @@ mod tests {
             &mut backwards.scheduled_start_utc,
             &mut backwards.scheduled_end_utc,
         );
-        let err = reservation(&ctx(), &backwards).unwrap_err();
+        let err = reservation(&ctx(), &backwards).unwrap_err().to_string();
         assert!(
             err.contains("r1") && err.contains("before it starts"),
             "{err}"
@@ -256,14 +290,19 @@ mod tests {
         }];
         assert!(reservation(&ctx(), &negative)
             .unwrap_err()
+            .to_string()
             .contains("PersonCounts"));
         let mut stateless = stay();
         stateless.state = None;
         assert!(reservation(&ctx(), &stateless)
             .unwrap_err()
+            .to_string()
             .contains("State"));
         let unreadable = MewsReservation::default();
-        assert!(reservation(&ctx(), &unreadable).unwrap_err().contains("Id"));
+        assert!(reservation(&ctx(), &unreadable)
+            .unwrap_err()
+            .to_string()
+            .contains("Id"));
     }
 
     #[test]
@@ -288,6 +327,7 @@ mod tests {
         assert_eq!(charge_service(Some("x"), &services), Ok("x".into()));
         assert!(charge_service(None, &services[..2])
             .unwrap_err()
+            .to_string()
             .contains("charge_service_id"));
     }
 

@@ -34,6 +34,37 @@ pub enum SocketSignal {
     BadFrame(String),
     /// The connection was lost (events may have been missed from `at` on).
     Disconnected { at: DateTime<Utc>, reason: String },
+    /// No connection can ever be made with these settings (see [`ConnectError::is_transient`]):
+    /// the socket stops trying until it is started again with other settings. Nothing more
+    /// follows; the owner polls instead.
+    GaveUp { reason: String },
+}
+
+/// Why a connection attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("bad ws_url: {0}")]
+    BadUrl(#[source] tokio_tungstenite::tungstenite::Error),
+    #[error("the tokens contain characters a Cookie header cannot carry")]
+    BadCookie,
+    #[error("TLS setup: {0}")]
+    Tls(#[source] rustls::Error),
+    #[error("no answer within {seconds} s")]
+    Timeout { seconds: u64 },
+    /// The connection or the upgrade failed (refused, reset, an HTTP error instead of 101).
+    #[error("{0}")]
+    Handshake(#[source] tokio_tungstenite::tungstenite::Error),
+}
+
+impl ConnectError {
+    /// Whether another attempt may connect: the network or the server may come back; a URL,
+    /// tokens or TLS settings this build cannot use never will until they are changed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Handshake(_) => true,
+            Self::BadUrl(_) | Self::BadCookie | Self::Tls(_) => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -86,36 +117,35 @@ type Socket =
 
 /// TLS for wss:// with the webpki roots and the ring provider named explicitly (rustls cannot
 /// pick a provider on its own when more than one is compiled in).
-fn tls_connector() -> Result<Connector, String> {
+fn tls_connector() -> Result<Connector, ConnectError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
+        .map_err(ConnectError::Tls)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Connector::Rustls(Arc::new(config)))
 }
 
-async fn connect(settings: &SocketSettings) -> Result<Socket, String> {
+async fn connect(settings: &SocketSettings) -> Result<Socket, ConnectError> {
     let mut request = settings
         .ws_url
         .as_str()
         .into_client_request()
-        .map_err(|e| format!("bad ws_url: {e}"))?;
-    let mut cookie = HeaderValue::from_str(settings.cookie.expose())
-        .map_err(|_| "the tokens contain characters a Cookie header cannot carry".to_string())?;
+        .map_err(ConnectError::BadUrl)?;
+    let mut cookie =
+        HeaderValue::from_str(settings.cookie.expose()).map_err(|_| ConnectError::BadCookie)?;
     cookie.set_sensitive(true);
     request.headers_mut().insert("Cookie", cookie);
     let handshake = connect_async_tls_with_config(request, None, true, Some(tls_connector()?));
     match tokio::time::timeout(settings.dead_after, handshake).await {
-        Err(_) => Err(format!(
-            "no answer within {} s",
-            settings.dead_after.as_secs()
-        )),
-        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(ConnectError::Timeout {
+            seconds: settings.dead_after.as_secs(),
+        }),
+        Ok(Err(e)) => Err(ConnectError::Handshake(e)),
         Ok(Ok((socket, _response))) => Ok(socket),
     }
 }
@@ -225,7 +255,9 @@ async fn session(
 /// header, hands over events in batches, pings every `ping_interval`, takes a connection that
 /// is silent for `dead_after` for dead, and reconnects forever with backoff and jitter.
 /// Connection attempts that fail are logged, not signalled: the socket counts as down from the
-/// start until `Connected`. Malformed frames are signalled as `BadFrame` and never end it.
+/// start until `Connected`; one that can never succeed with these settings (a bad URL or
+/// tokens) is signalled as `GaveUp` and ends the attempts. Malformed frames are signalled as
+/// `BadFrame` and never end it.
 pub async fn run_socket(
     settings: SocketSettings,
     tx: Sender<SocketSignal>,
@@ -273,8 +305,17 @@ pub async fn run_socket(
                     backoff = settings.backoff.build();
                 }
             }
-            Err(reason) => {
-                tracing::warn!(attempt, reason = %reason, "mews websocket: cannot connect");
+            Err(error) if !error.is_transient() => {
+                tracing::error!(%error, "mews websocket: cannot connect with these settings; not trying again");
+                let reason = error.to_string();
+                if tx.send(SocketSignal::GaveUp { reason }).await.is_ok() {
+                    // Keep the channel open: the owner goes on polling until it stops us.
+                    stop.await;
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(attempt, %error, "mews websocket: cannot connect");
             }
         }
         let wait = backoff

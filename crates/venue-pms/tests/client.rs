@@ -1,6 +1,12 @@
 //! The client and the websocket against the Mews simulator (real HTTP and websockets on
 //! loopback): paging, by-id fetches, charges posted once and found again, 429s, and socket
 //! reconnects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, Utc};
 use std::collections::{HashMap, HashSet};

@@ -1,5 +1,11 @@
 //! The websocket loop against a tiny local websocket server: the Cookie on the upgrade,
 //! batching, bad frames, reconnecting after the server drops us, and silence taken for death.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -183,4 +189,33 @@ async fn an_unreachable_server_is_retried_until_stopped() {
     let stop = tokio::time::sleep(Duration::from_millis(600));
     run_socket(settings(&format!("ws://127.0.0.1:{port}/ws")), tx, stop).await;
     assert!(rx.try_recv().is_err(), "failed attempts are not signalled");
+}
+
+/// Tokens a Cookie header cannot carry never connect, however often they are tried: the socket
+/// says so once, makes no further attempt and keeps its channel open (the owner polls instead)
+/// until it is stopped.
+#[tokio::test]
+async fn settings_that_can_never_connect_are_given_up_on_at_once() {
+    let (url, cookies) = server(vec![Script::EventsThenClose]).await;
+    let mut s = settings(&url);
+    s.cookie = Secret::new("ClientToken=tok\nen;AccessToken=x".into());
+    let (tx, mut rx) = mpsc::channel(16);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run_socket(s, tx, async move {
+        let _ = stop_rx.await;
+    }));
+    let SocketSignal::GaveUp { reason } = next(&mut rx).await else {
+        panic!("given up on at once");
+    };
+    assert!(reason.contains("Cookie"), "{reason}");
+    // Nothing follows, and the server never saw an attempt.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(rx.try_recv().is_err(), "no signal after giving up");
+    assert!(!task.is_finished(), "the channel stays open until stopped");
+    assert!(cookies.lock().expect("lock").is_empty());
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops when told")
+        .expect("no panic");
 }

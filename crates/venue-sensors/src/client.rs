@@ -19,7 +19,9 @@ pub fn build_device(
     password: Option<Secret>,
     tz: Tz,
 ) -> Result<Arc<dyn CounterDevice>, SensorError> {
-    config.validate().map_err(SensorError::Setup)?;
+    config
+        .validate()
+        .map_err(|e| SensorError::Setup(e.to_string()))?;
     let credentials = match (&config.username, password) {
         (Some(user), Some(password)) => Some((user.clone(), password)),
         (Some(_), None) => {

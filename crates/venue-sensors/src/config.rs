@@ -2,7 +2,7 @@
 //! (`sensor-<name>`, resolved through `venue_connectors::secrets::resolve`).
 
 use serde::{Deserialize, Serialize};
-use venue_connectors::config::{check_numbers, NumericKey};
+use venue_connectors::config::{check_table_numbers, NumericKey, SettingError, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SensorKind {
@@ -111,18 +111,19 @@ impl SensorConfig {
     }
 
     /// Checks what serde cannot; the message names the sensor and the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |field: &str, why: &str| Err(format!("sensor {:?}: {field} {why}", self.name));
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let table = Table::Sensor(self.name.clone());
+        let bad = |key, why: &str| Err(SettingError::invalid(table.clone(), key, why));
         if !valid_name(&self.name) {
             return bad("name", "must be letters, digits, '-' or '_'");
         }
         if !valid_name(&self.zone) {
             return bad("zone", "must be letters, digits, '-' or '_'");
         }
-        check_numbers(&self.numbers()).map_err(|e| format!("sensor {:?}: {e}", self.name))?;
+        check_table_numbers(&table, &self.numbers())?;
         if let Some(pin) = &self.cert_sha256 {
             if let Err(why) = crate::http::parse_pin(pin) {
-                return bad("cert_sha256", &why);
+                return bad("cert_sha256", &why.to_string());
             }
         }
         if self.kind.is_polled() {
@@ -140,7 +141,7 @@ impl SensorConfig {
         } else {
             match self.broker.as_deref().map(crate::mqtt::parse_broker) {
                 Some(Ok(_)) => {}
-                Some(Err(why)) => return bad("broker", &why),
+                Some(Err(why)) => return bad("broker", &why.to_string()),
                 None => return bad("broker", "is required for kind \"mqtt\""),
             }
             match self.topic.as_deref() {

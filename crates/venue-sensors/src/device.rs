@@ -85,6 +85,19 @@ impl SensorError {
     pub fn is_auth(&self) -> bool {
         matches!(self, Self::Unauthorized { .. })
     }
+
+    /// Whether the next poll may succeed as things are: the device or the network may come
+    /// back (no answer, a gateway or an overloaded device, an answer cut or garbled). The rest
+    /// need someone to change something first (credentials, the URL or path, the device's
+    /// setup, our settings), so polling sooner only adds load: the poller takes the device
+    /// for offline at once and backs off.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Unreachable { .. } | Self::Malformed { .. } => true,
+            Self::Http { status, .. } => matches!(status, 408 | 429) || *status >= 500,
+            Self::Unauthorized { .. } | Self::Unsupported { .. } | Self::Setup(_) => false,
+        }
+    }
 }
 
 /// A counting device the poller can read. Implementations are cheap to share across tasks.

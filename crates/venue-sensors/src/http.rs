@@ -32,12 +32,16 @@ pub enum AuthPolicy {
     Any,
 }
 
+/// A certificate pin that is not a SHA-256 in hex.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a SHA-256 in hex (64 digits, ':' optional)")]
+pub struct BadPin;
+
 /// A SHA-256 certificate pin from config: 64 hex digits, ':' separators optional.
-pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
+pub fn parse_pin(text: &str) -> Result<[u8; 32], BadPin> {
     let digits: String = text.chars().filter(|c| *c != ':').collect();
     let mut pin = [0u8; 32];
-    hex::decode_to_slice(digits.trim(), &mut pin)
-        .map_err(|_| "must be a SHA-256 in hex (64 digits, ':' optional)".to_string())?;
+    hex::decode_to_slice(digits.trim(), &mut pin).map_err(|_| BadPin)?;
     Ok(pin)
 }
 

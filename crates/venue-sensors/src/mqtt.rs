@@ -3,12 +3,13 @@
 //! One connection per broker (rumqttc), every configured topic subscribed at QoS 1 (again after
 //! each reconnect), a persistent session with a client id derived from the topics so the broker
 //! keeps QoS 1 messages while the console is away. Each message becomes a [`PushBatch`] for the
-//! device whose topic filter matches first; a payload that cannot be read is an `Err(reason)`
-//! on the channel, never fatal. Connection errors back off from 1 s up to 30 s.
+//! device whose topic filter matches first; a payload that cannot be read is an `Err` (the
+//! [`SensorError`] naming what was wrong) on the channel, never fatal. Connection errors back
+//! off from 1 s up to 30 s.
 
 use crate::config::SensorConfig;
 use crate::http::json;
-use crate::HistoryBucket;
+use crate::{HistoryBucket, SensorError};
 use chrono::{DateTime, Utc};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
@@ -40,13 +41,13 @@ pub fn parse_xovis_push(
     device: &str,
     payload: &[u8],
     logic_id: Option<u32>,
-) -> Result<PushBatch, String> {
-    let value = json::parse(device, payload).map_err(|e| e.to_string())?;
-    let data = json::get(device, &value, "logics_data").map_err(|e| e.to_string())?;
-    let logics = json::array(device, data, "logics").map_err(|e| e.to_string())?;
-    let door = crate::xovis::door_logic_of(device, logics, logic_id).map_err(|e| e.to_string())?;
-    let buckets = crate::xovis::parse_records(device, door).map_err(|e| e.to_string())?;
-    let occupancy = crate::xovis::latest_balance(device, logics).map_err(|e| e.to_string())?;
+) -> Result<PushBatch, SensorError> {
+    let value = json::parse(device, payload)?;
+    let data = json::get(device, &value, "logics_data")?;
+    let logics = json::array(device, data, "logics")?;
+    let door = crate::xovis::door_logic_of(device, logics, logic_id)?;
+    let buckets = crate::xovis::parse_records(device, door)?;
+    let occupancy = crate::xovis::latest_balance(device, logics)?;
     let newest = logics
         .iter()
         .filter_map(|l| l.get("records").and_then(Value::as_array))
@@ -62,24 +63,43 @@ pub fn parse_xovis_push(
     })
 }
 
+/// A broker address that is not `mqtt://host[:port]`; each names the text as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerUrlError {
+    #[error("{text:?} is not a URL: {detail}")]
+    NotAUrl { text: String, detail: String },
+    #[error("{0:?}: TLS brokers are not supported (use mqtt://)")]
+    Tls(String),
+    #[error("{text:?}: scheme {scheme:?} is not mqtt://")]
+    Scheme { text: String, scheme: String },
+    #[error("{0:?} has no host")]
+    NoHost(String),
+    #[error("{0:?} must be mqtt://host[:port] only")]
+    NotJustHostAndPort(String),
+}
+
 /// "mqtt://host:port" (or tcp://; port 1883 by default) → (host, port).
-pub fn parse_broker(text: &str) -> Result<(String, u16), String> {
-    let url = reqwest::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+pub fn parse_broker(text: &str) -> Result<(String, u16), BrokerUrlError> {
+    let url = reqwest::Url::parse(text).map_err(|e| BrokerUrlError::NotAUrl {
+        text: text.to_string(),
+        detail: e.to_string(),
+    })?;
     match url.scheme() {
         "mqtt" | "tcp" => {}
-        "mqtts" | "ssl" => {
-            return Err(format!(
-                "{text:?}: TLS brokers are not supported (use mqtt://)"
-            ))
+        "mqtts" | "ssl" => return Err(BrokerUrlError::Tls(text.to_string())),
+        other => {
+            return Err(BrokerUrlError::Scheme {
+                text: text.to_string(),
+                scheme: other.to_string(),
+            })
         }
-        other => return Err(format!("{text:?}: scheme {other:?} is not mqtt://")),
     }
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("{text:?} has no host"))?;
+        .ok_or_else(|| BrokerUrlError::NoHost(text.to_string()))?;
     if !matches!(url.path(), "" | "/") || url.query().is_some() {
-        return Err(format!("{text:?} must be mqtt://host[:port] only"));
+        return Err(BrokerUrlError::NotJustHostAndPort(text.to_string()));
     }
     // Brackets of an IPv6 literal are URL syntax, not part of the address.
     let host = host
@@ -109,7 +129,7 @@ pub fn topic_matches(filter: &str, topic: &str) -> bool {
 /// (`SensorConfig::validate` refuses them).
 pub async fn subscribe(
     configs: Vec<SensorConfig>,
-    tx: mpsc::Sender<Result<PushBatch, String>>,
+    tx: mpsc::Sender<Result<PushBatch, SensorError>>,
     stop: impl Future<Output = ()>,
 ) {
     let mut brokers: BTreeMap<(String, u16), Vec<SensorConfig>> = BTreeMap::new();
@@ -135,7 +155,7 @@ async fn run_broker(
     host: String,
     port: u16,
     configs: Vec<SensorConfig>,
-    tx: mpsc::Sender<Result<PushBatch, String>>,
+    tx: mpsc::Sender<Result<PushBatch, SensorError>>,
 ) {
     let topics: Vec<String> = configs.iter().filter_map(|c| c.topic.clone()).collect();
     let mut options = MqttOptions::new(client_id(&host, port, &topics), host.clone(), port);

@@ -353,6 +353,8 @@ struct DeviceTask {
     /// When the current failure streak began (for `Online::after`).
     failing_since: Option<Instant>,
     offline: bool,
+    /// The failure of the streak at which the device went offline (the backoff grows from it).
+    offline_at: u32,
     in_flight: bool,
     stats: PollStats,
 }
@@ -367,6 +369,7 @@ impl DeviceTask {
             failures: 0,
             failing_since: None,
             offline: false,
+            offline_at: 0,
             in_flight: false,
             stats: PollStats::default(),
         }
@@ -475,8 +478,12 @@ impl DeviceTask {
             send(tx, PollEvent::AuthFailed { device, error }).await?;
             return ControlFlow::Break(());
         }
-        if !self.offline && self.failures >= self.settings.offline_after {
+        // A failure that will not pass by itself (see `SensorError::is_transient`) is shown at
+        // once rather than after `offline_after` polls that could only fail the same way.
+        if !self.offline && (self.failures >= self.settings.offline_after || !error.is_transient())
+        {
             self.offline = true;
+            self.offline_at = self.failures;
             let (device, failures) = (self.name(), self.failures);
             let event = PollEvent::Offline {
                 device,
@@ -494,7 +501,7 @@ impl DeviceTask {
         if !self.offline {
             return 1;
         }
-        let doublings = self.failures.saturating_sub(self.settings.offline_after) + 1;
+        let doublings = self.failures.saturating_sub(self.offline_at) + 1;
         schedule::backoff_steps(doublings, &self.settings)
     }
 

@@ -1,10 +1,17 @@
 //! `[[sensor]]` blocks of venue.toml: defaults, and mistakes named.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use venue_sensors::{SensorConfig, SensorKind};
 
 fn parse(text: &str) -> Result<SensorConfig, String> {
     let config: SensorConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-    config.validate().map(|_| config)
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
 }
 
 #[test]

@@ -1,6 +1,12 @@
 //! Every history parser refuses a period that ends before, or where, it starts (found by
 //! fuzzing the AXIS 3D export: such a period was accepted and would be rolled up into the
 //! wrong slots, and the gap-fill that takes whole periods could count it twice).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use venue_sensors::{axis, axis3d, xovis, SensorError};
 

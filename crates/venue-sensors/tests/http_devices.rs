@@ -1,6 +1,12 @@
 //! The device clients against tiny local servers: a real Digest challenge (the response hash
 //! checked with the RFC 7616/2617 MD5 formula, computed here independently), Basic auth,
 //! refused credentials, timeouts, error bodies and history queries.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};

@@ -1,5 +1,11 @@
 //! Push devices through the real Mosquitto broker on 127.0.0.1:1883 (it must be running: this
 //! test fails, not skips, when it is not).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::time::Duration;
@@ -102,7 +108,8 @@ async fn pushes_arrive_as_batches_and_bad_payloads_as_errors() {
             .expect("more pushes within 10 s")
             .expect("subscriber alive");
         match received {
-            Err(reason) => {
+            Err(error) => {
+                let reason = error.to_string();
                 assert!(
                     reason.contains("bar") && reason.contains("JSON"),
                     "{reason}"

@@ -1,4 +1,10 @@
 //! No parser panics on whatever a device (or anyone on the network) sends.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -1,5 +1,11 @@
 //! The poller against fake devices (no network). Most tests run on tokio's paused clock, which
 //! jumps straight to the next timer: they are fast and their timings exact.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -312,6 +318,53 @@ async fn offline_once_online_once_with_backoff_then_backfill() {
     assert_eq!((*from, *to), (before.at, sample.at));
     assert_eq!(buckets, &Ok(Vec::new()));
     assert_eq!(device.history_calls.lock().expect("lock").len(), 1);
+}
+
+/// A failure that will not pass by itself (a 404: the configured URL or path is wrong) shows the
+/// device offline at its first failure and backs off from there; a passing one (a 503: the
+/// device is busy) still waits for `offline_after` failures in a row.
+#[tokio::test(start_paused = true)]
+async fn a_lasting_failure_is_offline_at_once_a_passing_one_after_offline_after() {
+    let answering = |name: &'static str, status: u16| {
+        Arc::new(FakeDevice::new(name).script(move |_| {
+            Err(SensorError::Http {
+                device: name.into(),
+                status,
+                message: "no".into(),
+            })
+        }))
+    };
+    let (missing, busy) = (answering("missing", 404), answering("busy", 503));
+    let settings = PollSettings {
+        offline_after: 3,
+        max_backoff: 800 * MS,
+        ..settings(100 * MS)
+    };
+    let devices = vec![polled(&missing, settings), polled(&busy, settings)];
+    let (_, events) = run_for(devices, Duration::from_secs(3)).await;
+
+    let missing_kinds: Vec<&str> = of(&events, "missing").map(kind).collect();
+    assert_eq!(
+        missing_kinds[..2],
+        ["failed", "offline"],
+        "{missing_kinds:?}"
+    );
+    assert!(matches!(
+        of(&events, "missing").nth(1),
+        Some(PollEvent::Offline { failures: 1, .. })
+    ));
+    // 2, 4, 8 intervals from the first failure, capped at 800 ms.
+    assert_eq!(
+        gaps(&missing.calls())[..4],
+        [200 * MS, 400 * MS, 800 * MS, 800 * MS]
+    );
+    let busy_kinds: Vec<&str> = of(&events, "busy").map(kind).collect();
+    assert_eq!(
+        busy_kinds[..4],
+        ["failed", "failed", "failed", "offline"],
+        "{busy_kinds:?}"
+    );
+    assert_eq!(busy_kinds.iter().filter(|k| **k == "offline").count(), 1);
 }
 
 #[tokio::test(start_paused = true)]

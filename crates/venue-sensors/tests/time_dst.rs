@@ -1,4 +1,10 @@
 //! Device-local times across DST changes, both ways, on both sides of the Atlantic.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;

@@ -1,4 +1,10 @@
 //! https devices with self-signed certificates: accepted only with the right pin.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use sha2::{Digest, Sha256};
 use std::sync::Arc;

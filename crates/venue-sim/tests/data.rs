@@ -1,6 +1,12 @@
 //! The generated venue: deterministic for a seed, believable (peaks, weekdays, tips, discounts,
 //! cancellations, refunds), consistent between the two vendors' renderings and the truth, and
 //! changeable at run time (new sales, changes, the clock); restart keeps everything.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod common;
 

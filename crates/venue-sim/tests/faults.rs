@@ -1,4 +1,10 @@
 //! Every fault kind is observable as documented, per endpoint, for "next N" and "until cleared".
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod common;
 

@@ -1,5 +1,11 @@
 //! The Mews simulator over real HTTP and websockets on loopback: shapes against the vendor
 //! fixtures, paging, validation, rate limits, orders, faults and socket behaviour.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

@@ -1,5 +1,11 @@
 //! Walking every page returns each record exactly once, including when the total is an exact
 //! multiple of the page size and one more than it; windows are filtered as the vendors document.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod common;
 

@@ -1,5 +1,11 @@
 //! Authentication, required headers and parameter validation: bad requests get the vendor's 400
 //! (or 401/403/404) error body, never a panic or a 5xx.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod common;
 

@@ -1,6 +1,12 @@
 //! The people-counter simulator over real HTTP: each kind's bodies have the shapes of
 //! shared/fixtures/sensors, Digest and Basic auth, counts, resets, history, faults, 1,000 devices
 //! on one listener, and MQTT pushes to the real broker on 127.0.0.1:1883.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};

@@ -1,5 +1,11 @@
 //! Every endpoint's responses have the shape of the vendor's documented examples in
 //! shared/fixtures (keys and JSON types), and errors use the vendor's error format.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 mod common;
 

@@ -26,18 +26,21 @@ impl Resolution {
         }
     }
 
-    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+    pub fn parse(text: &str) -> std::result::Result<Self, UnknownResolution> {
         match text {
             "1m" => Ok(Self::Minute),
             "15m" => Ok(Self::QuarterHour),
             "1h" => Ok(Self::Hour),
             "1d" => Ok(Self::Day),
-            other => Err(format!(
-                "unknown resolution {other:?}; expected 1m, 15m, 1h or 1d"
-            )),
+            other => Err(UnknownResolution(other.to_string())),
         }
     }
 }
+
+/// A resolution other than the four there are rollups for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown resolution {0:?}; expected 1m, 15m, 1h or 1d")]
+pub struct UnknownResolution(pub String);
 
 /// One bucket of one device (`device` set) or of the whole venue (summed over devices).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,6 +2,12 @@
 //! on separate connections to one file exactly one holds a charge at a time, a lapsed claim is
 //! taken over and its holder can no longer write, a run is closed as interrupted only when its
 //! owner's lease is gone, and none of this bookkeeping enters the change log.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration as Days, TimeZone, Utc};
 use proptest::prelude::*;

@@ -1,6 +1,12 @@
 //! A store that cannot be used says why, over real files: locked by another connection, no
 //! permission, truncated, damaged; a damaged store takes no write; only `Create` makes a store;
 //! a peek creates nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;

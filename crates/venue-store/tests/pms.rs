@@ -1,6 +1,12 @@
 //! The PMS mirror's storage contract: local-only notes survive PMS updates, charges are
 //! validated and queryable by state, stays are found by any id staff quote, and an older copy
 //! of a record is recognisable by its vendor modification time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, TimeZone, Utc};
 use venue_domain::*;

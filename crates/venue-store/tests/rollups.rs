@@ -1,5 +1,11 @@
 //! Sensor rollups: exact per bucket as readings arrive or are corrected, venue-local days
 //! across DST, and kept when raw readings are pruned.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use venue_domain::*;

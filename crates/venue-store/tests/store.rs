@@ -1,4 +1,10 @@
 //! The store's contract, over real database files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use std::path::{Path, PathBuf};

@@ -141,7 +141,8 @@ pub fn exe(pid: u32) -> Option<PathBuf> {
 }
 
 pub fn clock_ticks_per_second() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
+    // SAFETY: sysconf takes an integer and only reads a configuration value.
+    #[allow(unsafe_code)]
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if hz > 0 {
         hz as f64
@@ -459,7 +460,9 @@ mod tests {
     impl Drop for Reap {
         fn drop(&mut self) {
             let pid = self.0.id() as i32;
-            // SAFETY: kill(2) on the child (group) this test started.
+            // SAFETY: kill(2) takes plain integers and touches no memory of ours; the pid is
+            // the child (group) this test started.
+            #[allow(unsafe_code)]
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);
                 libc::kill(pid, libc::SIGKILL);

@@ -104,8 +104,11 @@ impl Drop for Supervisor {
 }
 
 fn signal_group(pgid: u32, signal: i32) -> bool {
-    // SAFETY: kill(2) with a negative pid signals the process group this run created.
-    unsafe { libc::kill(-(pgid as i32), signal) == 0 }
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours; a negative pid
+    // signals the process group this run created.
+    #[allow(unsafe_code)]
+    let sent = unsafe { libc::kill(-(pgid as i32), signal) };
+    sent == 0
 }
 
 /// TERM to the group, up to 3 s for it to empty, then KILL; reaps the leader.
@@ -153,8 +156,12 @@ pub async fn wait_gone_or_kill(pids: &[u32], wait: Duration) -> usize {
             break;
         }
         for pid in left {
-            // SAFETY: kill(2) on a descendant of a process this run started.
-            unsafe { libc::kill(pid as i32, signal) };
+            // SAFETY: kill(2) takes plain integers and touches no memory of ours; the pid is a
+            // descendant of a process this run started.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(pid as i32, signal)
+            };
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

@@ -18,12 +18,35 @@
 
 use super::ToastError;
 use serde::{Deserialize, Deserializer};
-use venue_domain::{parse_decimal_minor, Currency};
+use thiserror::Error;
+use venue_domain::{parse_decimal_minor, Currency, DomainError};
 
 /// Significant decimal digits an `f64` always carries exactly.
 const F64_EXACT_DIGITS: usize = 15;
 /// Largest power of ten we expand an exponent to; any larger amount overflows i64 minor units.
 const MAX_POINT: i64 = 40;
+
+/// Why a Toast amount is not an exact number of minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AmountError {
+    #[error("no digits")]
+    NoDigits,
+    #[error("expected digits with an optional sign, '.' and exponent")]
+    NotDecimal,
+    #[error("bad exponent {0:?}")]
+    BadExponent(String),
+    #[error("exponent {0:?} out of range")]
+    ExponentOutOfRange(String),
+    #[error("amount too large")]
+    TooLarge,
+    #[error("more decimal places than any currency has; refusing to round")]
+    TooManyPlaces,
+    #[error("{digits} significant digits arrived as a binary float, which is only exact to {F64_EXACT_DIGITS}; refusing to guess")]
+    InexactFloat { digits: usize },
+    /// Not a whole number of the currency's minor units (`1.005` USD), or too large for them.
+    #[error(transparent)]
+    NotMinorUnits(#[from] DomainError),
+}
 
 /// A decimal amount as Toast sent it, kept as text until converted with [`Decimal::to_minor`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,20 +72,18 @@ impl Decimal {
 
     /// The amount in minor units of `currency`, exactly, or an error saying why not.
     pub fn to_minor(&self, currency: Currency) -> Result<i64, ToastError> {
-        let bad = |reason: String| ToastError::InvalidAmount {
+        let bad = |reason: AmountError| ToastError::InvalidAmount {
             value: self.text.clone(),
             reason,
         };
         let n = Normalized::parse(&self.text).map_err(bad)?;
         if self.from_float && n.digits.len() > F64_EXACT_DIGITS {
-            return Err(bad(format!(
-                "{} significant digits arrived as a binary float, which is only exact to \
-                 {F64_EXACT_DIGITS}; refusing to guess",
-                n.digits.len()
-            )));
+            return Err(bad(AmountError::InexactFloat {
+                digits: n.digits.len(),
+            }));
         }
         let plain = n.to_plain().map_err(bad)?;
-        parse_decimal_minor(&plain, currency).map_err(|e| bad(e.to_string()))
+        parse_decimal_minor(&plain, currency).map_err(|e| bad(e.into()))
     }
 }
 
@@ -92,7 +113,7 @@ struct Normalized {
 }
 
 impl Normalized {
-    fn parse(text: &str) -> Result<Self, String> {
+    fn parse(text: &str) -> Result<Self, AmountError> {
         let s = text.trim();
         let (negative, rest) = if let Some(r) = s.strip_prefix('-') {
             (true, r)
@@ -105,14 +126,14 @@ impl Normalized {
         };
         let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
         if whole.is_empty() && frac.is_empty() {
-            return Err("no digits".into());
+            return Err(AmountError::NoDigits);
         }
         if !whole
             .bytes()
             .chain(frac.bytes())
             .all(|b| b.is_ascii_digit())
         {
-            return Err("expected digits with an optional sign, '.' and exponent".into());
+            return Err(AmountError::NotDecimal);
         }
         let all = format!("{whole}{frac}");
         let leading = all.bytes().take_while(|b| *b == b'0').count();
@@ -136,15 +157,15 @@ impl Normalized {
     }
 
     /// The plain decimal text (`-0.0105`, `1200`), without an exponent.
-    fn to_plain(&self) -> Result<String, String> {
+    fn to_plain(&self) -> Result<String, AmountError> {
         if self.digits.is_empty() {
             return Ok("0".into());
         }
         if self.point > MAX_POINT {
-            return Err("amount too large".into());
+            return Err(AmountError::TooLarge);
         }
         if self.point < -MAX_POINT {
-            return Err("more decimal places than any currency has; refusing to round".into());
+            return Err(AmountError::TooManyPlaces);
         }
         let len = self.digits.len() as i64;
         let mut out = String::with_capacity(self.digits.len() + 45);
@@ -168,17 +189,17 @@ impl Normalized {
     }
 }
 
-fn parse_exponent(text: &str) -> Result<i64, String> {
+fn parse_exponent(text: &str) -> Result<i64, AmountError> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("bad exponent {text:?}"));
+        return Err(AmountError::BadExponent(text.to_string()));
     }
     let significant = digits.trim_start_matches('0');
     if significant.len() > 6 {
-        return Err(format!("exponent {text:?} out of range"));
+        return Err(AmountError::ExponentOutOfRange(text.to_string()));
     }
     let value: i64 = significant.parse().unwrap_or(0);
     Ok(if negative { -value } else { value })

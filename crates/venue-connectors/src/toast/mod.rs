@@ -17,7 +17,7 @@ mod models;
 mod normalize;
 mod time;
 
-pub use decimal::Decimal;
+pub use decimal::{AmountError, Decimal};
 pub use link::next_page_from_link_header;
 pub use models::*;
 pub use normalize::{order_to_transaction, ToastContext};
@@ -40,7 +40,7 @@ pub enum ToastError {
         reason: String,
     },
     #[error("invalid Toast amount {value:?}: {reason}")]
-    InvalidAmount { value: String, reason: String },
+    InvalidAmount { value: String, reason: AmountError },
     #[error("invalid Toast timestamp {value:?}: {reason}")]
     InvalidTime { value: String, reason: String },
     #[error("Toast API error (status {}, code {}): {message}", fmt_opt(.status), fmt_opt(.code))]

@@ -74,10 +74,7 @@ impl AlertEngine {
         let taken: HashSet<&str> = self.base.iter().map(|r| r.id.as_str()).collect();
         let mut custom = Vec::new();
         for stored in store.alert_rules(self.venue.id)? {
-            let parsed = serde_json::from_value::<super::AlertRuleConfig>(stored.definition)
-                .map_err(|e| e.to_string())
-                .and_then(|c| c.to_rule(None));
-            match parsed {
+            match super::stored_rule(stored.definition) {
                 Ok(rule) if !taken.contains(rule.id.as_str()) => custom.push(rule),
                 Ok(rule) => {
                     tracing::warn!(rule = %rule.id, "custom alert rule shadowed by venue.toml")

@@ -20,8 +20,8 @@ pub use notifications::{
     NotificationPrefs, NotificationPrefsView, MIN_REMINDER_SECONDS,
 };
 pub use rules::{
-    ActiveHours, AlertRule, AlertRuleConfig, Condition, Metric, DEFAULT_CLEAR_AFTER_SECONDS,
-    DEFAULT_COOL_DOWN_SECONDS,
+    stored_rule, ActiveHours, ActiveHoursError, AlertRule, AlertRuleConfig, Condition, Metric,
+    RuleError, StoredRuleError, DEFAULT_CLEAR_AFTER_SECONDS, DEFAULT_COOL_DOWN_SECONDS,
 };
 
 use crate::config::Config;
@@ -35,13 +35,13 @@ use std::sync::Arc;
 use venue_store::Store;
 
 /// The built-ins with venue.toml's overrides applied, then venue.toml's own rules.
-pub fn configured_rules(config: &Config) -> Result<Vec<AlertRule>, String> {
+pub fn configured_rules(config: &Config) -> Result<Vec<AlertRule>, RuleError> {
     let mut rules = builtin_rules();
     let mut seen = std::collections::HashSet::new();
     for block in &config.alert_rule {
         let id = block.id.trim();
         if !seen.insert(id) {
-            return Err(format!("two [[alert_rule]] blocks have id {id:?}"));
+            return Err(RuleError::DuplicateId(id.to_string()));
         }
     }
     for block in &config.alert_rule {
@@ -166,7 +166,7 @@ impl Console {
     /// the store at each evaluation).
     pub fn alert_engine(&self) -> ApiResult<AlertEngine> {
         let venue = self.venue()?;
-        let rules = configured_rules(&self.config).map_err(ApiError::bad_input)?;
+        let rules = configured_rules(&self.config)?;
         Ok(AlertEngine::new(venue, rules))
     }
 
@@ -194,7 +194,7 @@ impl Console {
     pub fn alert_rules_list(&self) -> ApiResult<Vec<AlertRuleView>> {
         self.authorize(Role::Manager)?;
         let builtin = builtin_rules();
-        let configured = configured_rules(&self.config).map_err(ApiError::bad_input)?;
+        let configured = configured_rules(&self.config)?;
         let mut out: Vec<AlertRuleView> = configured
             .into_iter()
             .map(|rule| {
@@ -208,10 +208,7 @@ impl Console {
             .collect();
         let venue = self.venue()?;
         for stored in self.store.alert_rules(venue.id)? {
-            let rule = serde_json::from_value::<AlertRuleConfig>(stored.definition)
-                .map_err(|e| e.to_string())
-                .and_then(|c| c.to_rule(None));
-            match rule {
+            match stored_rule(stored.definition) {
                 Ok(rule) if !out.iter().any(|v| v.rule.id == rule.id) => out.push(AlertRuleView {
                     rule,
                     source: RuleSource::Custom,
@@ -230,8 +227,8 @@ impl Console {
     pub fn alert_rule_save(&mut self, rule: AlertRuleConfig) -> ApiResult<AlertRuleView> {
         self.authorize(Role::Manager)?;
         let venue = self.venue()?;
-        let checked = rule.to_rule(None).map_err(ApiError::bad_input)?;
-        let configured = configured_rules(&self.config).map_err(ApiError::bad_input)?;
+        let checked = rule.to_rule(None)?;
+        let configured = configured_rules(&self.config)?;
         if configured.iter().any(|r| r.id == checked.id) {
             return Err(ApiError::bad_input(format!(
                 "alert rule {:?} is a built-in or venue.toml rule: change it in venue.toml",

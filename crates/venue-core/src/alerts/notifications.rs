@@ -11,7 +11,7 @@
 //! and records what it decided in one transaction, and returns what the shell shows.
 
 use super::rules::{ActiveHours, Metric};
-use super::{builtin_rules, configured_rules, AlertRuleConfig, DEFAULT_COOL_DOWN_SECONDS};
+use super::{builtin_rules, configured_rules, DEFAULT_COOL_DOWN_SECONDS};
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role, SessionInfo, StaffAccount};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -461,11 +461,11 @@ impl Console {
             builtin_rules()
         });
         match self.store.alert_rules(venue_id) {
-            Ok(stored) => rules.extend(stored.into_iter().filter_map(|s| {
-                serde_json::from_value::<AlertRuleConfig>(s.definition)
-                    .ok()
-                    .and_then(|c| c.to_rule(None).ok())
-            })),
+            Ok(stored) => rules.extend(
+                stored
+                    .into_iter()
+                    .filter_map(|s| super::stored_rule(s.definition).ok()),
+            ),
             Err(e) => tracing::warn!(error = %e, "custom alert rules could not be read"),
         }
         let mut facts = HashMap::new();

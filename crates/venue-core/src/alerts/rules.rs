@@ -6,7 +6,8 @@
 use chrono::{NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use venue_connectors::config::NumericKey;
+use thiserror::Error;
+use venue_connectors::config::{NumericKey, OutOfRange};
 use venue_domain::{Origin, Severity};
 
 /// What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
@@ -149,14 +150,29 @@ pub struct ActiveHours {
     pub end: u32,
 }
 
+/// Text that is not a window of hours, quoted as given.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ActiveHoursError {
+    #[error("{0:?} is not HH:MM-HH:MM")]
+    NotARange(String),
+    #[error("{text:?}: {part:?} is not a time HH:MM")]
+    NotATime { text: String, part: String },
+    #[error("{0:?} is empty: leave active_hours out for all day")]
+    Empty(String),
+}
+
 impl ActiveHours {
-    pub fn parse(text: &str) -> Result<ActiveHours, String> {
+    pub fn parse(text: &str) -> Result<ActiveHours, ActiveHoursError> {
         let (from, to) = text
             .split_once('-')
-            .ok_or_else(|| format!("{text:?} is not HH:MM-HH:MM"))?;
-        let minute = |part: &str| -> Result<u32, String> {
-            let t = NaiveTime::parse_from_str(part.trim(), "%H:%M")
-                .map_err(|_| format!("{text:?}: {:?} is not a time HH:MM", part.trim()))?;
+            .ok_or_else(|| ActiveHoursError::NotARange(text.to_string()))?;
+        let minute = |part: &str| -> Result<u32, ActiveHoursError> {
+            let t = NaiveTime::parse_from_str(part.trim(), "%H:%M").map_err(|_| {
+                ActiveHoursError::NotATime {
+                    text: text.to_string(),
+                    part: part.trim().to_string(),
+                }
+            })?;
             Ok(t.hour() * 60 + t.minute())
         };
         let hours = ActiveHours {
@@ -164,9 +180,7 @@ impl ActiveHours {
             end: minute(to)?,
         };
         if hours.start == hours.end {
-            return Err(format!(
-                "{text:?} is empty: leave active_hours out for all day"
-            ));
+            return Err(ActiveHoursError::Empty(text.to_string()));
         }
         Ok(hours)
     }
@@ -196,6 +210,37 @@ impl fmt::Display for ActiveHours {
             self.end % 60
         )
     }
+}
+
+/// An alert rule that cannot work, naming the rule and, where there is one, the field.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RuleError {
+    /// `why` completes "FIELD: ...": "is required", "\"x\" is not one of ...".
+    #[error("alert_rule {rule:?}: {field}: {why}")]
+    Field {
+        rule: String,
+        field: &'static str,
+        why: String,
+    },
+    #[error("alert_rule {rule:?}: {range}")]
+    OutOfRange { rule: String, range: OutOfRange },
+    #[error("two [[alert_rule]] blocks have id {0:?}")]
+    DuplicateId(String),
+}
+
+/// A custom rule as the store keeps it (its JSON definition) that no longer checks.
+#[derive(Debug, Error)]
+pub enum StoredRuleError {
+    #[error("unreadable definition: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    #[error(transparent)]
+    Invalid(#[from] RuleError),
+}
+
+/// A custom rule from its stored definition.
+pub fn stored_rule(definition: serde_json::Value) -> Result<AlertRule, StoredRuleError> {
+    let config: AlertRuleConfig = serde_json::from_value(definition)?;
+    Ok(config.to_rule(None)?)
 }
 
 /// A rule as written in venue.toml (`[[alert_rule]]`) or sent by the app: every field but `id`
@@ -291,10 +336,16 @@ impl AlertRuleConfig {
     /// Checks the block into a rule. With `base` (the built-in of the same id) every field is
     /// optional and overrides the built-in's; without, `metric`, `condition` and `threshold`
     /// are required. Errors name the rule and the field.
-    pub fn to_rule(&self, base: Option<&AlertRule>) -> Result<AlertRule, String> {
+    pub fn to_rule(&self, base: Option<&AlertRule>) -> Result<AlertRule, RuleError> {
         let id = self.id.trim();
-        let err = |field: &str, msg: String| format!("alert_rule {id:?}: {field}: {msg}");
-        validate_id(id).map_err(|m| format!("alert_rule {id:?}: id: {m}"))?;
+        let err = |field, why: String| RuleError::Field {
+            rule: id.to_string(),
+            field,
+            why,
+        };
+        if let Some(why) = id_problem(id) {
+            return Err(err("id", why));
+        }
         let metric = match (&self.metric, base) {
             (Some(m), _) => Metric::parse(m.trim()).ok_or_else(|| {
                 err(
@@ -342,7 +393,9 @@ impl AlertRuleConfig {
         };
         let active_hours = match (&self.active_hours, base) {
             (Some(h), _) if h.trim().is_empty() => None,
-            (Some(h), _) => Some(ActiveHours::parse(h).map_err(|m| err("active_hours", m))?),
+            (Some(h), _) => {
+                Some(ActiveHours::parse(h).map_err(|e| err("active_hours", e.to_string()))?)
+            }
             (None, Some(b)) => b.active_hours,
             (None, None) => None,
         };
@@ -363,9 +416,10 @@ impl AlertRuleConfig {
             NumericKey::u32("cool_down_seconds", cool_down_seconds, 0..=WEEK_SECONDS),
             NumericKey::u32("clear_after_seconds", clear_after_seconds, 0..=WEEK_SECONDS),
         ] {
-            number
-                .check()
-                .map_err(|e| format!("alert_rule {id:?}: {e}"))?;
+            number.check().map_err(|range| RuleError::OutOfRange {
+                rule: id.to_string(),
+                range,
+            })?;
         }
         let title = match &self.title {
             Some(t) if t.trim().is_empty() => None,
@@ -410,23 +464,18 @@ impl AlertRule {
     }
 }
 
-/// Rule ids: 1-64 of a-z, 0-9, '.', '_', '-' (a ':' would blur the alert's dedupe key).
-fn validate_id(id: &str) -> Result<(), String> {
+/// Rule ids: 1-64 of a-z, 0-9, '.', '_', '-' (a ':' would blur the alert's dedupe key). The
+/// problem with `id`, if it has one.
+fn id_problem(id: &str) -> Option<String> {
     if id.is_empty() {
-        return Err("is required".into());
+        return Some("is required".into());
     }
     if id.len() > 64 {
-        return Err("is longer than 64 characters".into());
+        return Some("is longer than 64 characters".into());
     }
-    if let Some(c) = id
-        .chars()
+    id.chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
-    {
-        return Err(format!(
-            "{c:?} is not allowed (use a-z, 0-9, '.', '_' or '-')"
-        ));
-    }
-    Ok(())
+        .map(|c| format!("{c:?} is not allowed (use a-z, 0-9, '.', '_' or '-')"))
 }
 
 #[cfg(test)]
@@ -441,14 +490,20 @@ mod tests {
     #[test]
     fn a_custom_rule_needs_metric_condition_and_threshold() {
         let e = block(r#"id = "x""#).to_rule(None).unwrap_err();
-        assert!(e.contains("\"x\": metric: is required"), "{e}");
+        assert!(
+            matches!(&e, RuleError::Field { rule, field: "metric", .. } if rule == "x"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("\"x\": metric: is required"), "{e}");
         let e = block("id = \"x\"\nmetric = \"occupancy\"")
             .to_rule(None)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("condition: is required"), "{e}");
         let e = block("id = \"x\"\nmetric = \"occupancy\"\ncondition = \">\"")
             .to_rule(None)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("threshold: is required"), "{e}");
         let rule = block("id = \"x\"\nmetric = \"occupancy\"\ncondition = \">\"\nthreshold = 100")
             .to_rule(None)
@@ -499,12 +554,13 @@ mod tests {
             ),
         ];
         for (text, expected) in cases {
-            let e = block(&text).to_rule(None).unwrap_err();
+            let e = block(&text).to_rule(None).unwrap_err().to_string();
             assert!(e.starts_with("alert_rule \"r\": "), "{e}");
             assert!(e.contains(expected), "{text}: {e}");
         }
         let e = block("id = \"Bad Id\"").to_rule(None).unwrap_err();
-        assert!(e.contains(": id: 'B' is not allowed"), "{e}");
+        assert!(matches!(e, RuleError::Field { field: "id", .. }), "{e:?}");
+        assert!(e.to_string().contains(": id: 'B' is not allowed"), "{e}");
         let unknown = toml::from_str::<AlertRuleConfig>("id = \"x\"\nthreshhold = 1").unwrap_err();
         assert!(unknown.to_string().contains("threshhold"), "{unknown}");
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use venue_connectors::http::{ConnectorError, RunContext};
 use venue_domain::{new_id, ChargeState, PmsCharge, Venue};
 use venue_pms::client::MewsClient;
-use venue_store::{ChargeClaim, Store};
+use venue_store::{ChargeClaim, Store, StoreError};
 
 /// Who charge state changes made by the sync itself are audited as.
 pub(crate) const SYNC_ACTOR: &str = "pms-sync";
@@ -72,6 +72,19 @@ fn classify(e: &ConnectorError) -> (bool, bool) {
     }
 }
 
+/// Why a charge can never be posted: it fails for good, with this as its reason.
+#[derive(Debug, thiserror::Error)]
+enum Unpostable {
+    #[error(
+        "no PMS service to post charges to: set charge_service_id in [pms] or sync the PMS first"
+    )]
+    NoService,
+    #[error("the reservation has no guest account in the PMS")]
+    NoGuestAccount,
+    #[error(transparent)]
+    Refused(#[from] venue_pms::client::ChargeRefused),
+}
+
 /// Where one charge's send ended.
 enum Step {
     Sent,
@@ -94,26 +107,31 @@ pub(crate) struct Outbox<'s, 'a> {
 
 impl Outbox<'_, '_> {
     /// Saves the charge while `holder` still holds its claim; Ok(false) when it does not.
-    fn save(&self, holder: &str, charge: &PmsCharge, action: Option<&str>) -> Result<bool, String> {
+    fn save(
+        &self,
+        holder: &str,
+        charge: &PmsCharge,
+        action: Option<&str>,
+    ) -> Result<bool, StoreError> {
         self.store
             .borrow_mut()
             .save_claimed_charge(holder, action.map(|a| (SYNC_ACTOR, a)), charge)
-            .map_err(|e| e.to_string())
     }
 
     /// Sends every pending charge of this PMS (or only `only`), oldest first, each under a claim
     /// so no other sender posts it meanwhile. Stops at the first failure that says the PMS is
-    /// out of reach; the rest wait for the next round.
+    /// out of reach; the rest wait for the next round. An error is the store's: the PMS's own
+    /// failures are each charge's outcome. A transient one (`StoreError::is_transient`, a busy
+    /// store) leaves the charges pending for the next pass.
     pub async fn flush(
         &self,
         run: &RunContext,
         only: Option<uuid::Uuid>,
-    ) -> Result<ChargeOutcome, String> {
-        let pending = self
-            .store
-            .borrow()
-            .charges(self.venue.id, Some(ChargeState::Pending), None)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<ChargeOutcome, StoreError> {
+        let pending =
+            self.store
+                .borrow()
+                .charges(self.venue.id, Some(ChargeState::Pending), None)?;
         // Unique per pass: two passes of one process are two senders.
         let holder = format!("pid {} pass {}", std::process::id(), new_id());
         let mut outcome = ChargeOutcome::default();
@@ -126,8 +144,7 @@ impl Outbox<'_, '_> {
             let claim = self
                 .store
                 .borrow_mut()
-                .claim_charge(listed.id, &holder, CLAIM_LEASE)
-                .map_err(|e| e.to_string())?;
+                .claim_charge(listed.id, &holder, CLAIM_LEASE)?;
             let mut charge = match claim {
                 ChargeClaim::Claimed { charge, taken_over } => {
                     if let Some(stopped) = taken_over {
@@ -151,11 +168,7 @@ impl Outbox<'_, '_> {
                 Ok(step) => step,
                 Err(_) => self.timed_out(&holder, id),
             };
-            let released = self
-                .store
-                .borrow()
-                .release_charge(id, &holder)
-                .map_err(|e| e.to_string());
+            let released = self.store.borrow().release_charge(id, &holder);
             match step? {
                 Step::Sent => outcome.sent += 1,
                 Step::Failed => outcome.failed += 1,
@@ -172,13 +185,9 @@ impl Outbox<'_, '_> {
 
     /// A send that took longer than [`SEND_TIMEOUT`] was abandoned: say so on the charge as
     /// stored (its attempt, if it got that far, was counted before the post).
-    fn timed_out(&self, holder: &str, id: uuid::Uuid) -> Result<Step, String> {
+    fn timed_out(&self, holder: &str, id: uuid::Uuid) -> Result<Step, StoreError> {
         tracing::warn!(charge = %id, "sending a charge took too long; abandoned");
-        let stored = self
-            .store
-            .borrow()
-            .get::<PmsCharge>(id)
-            .map_err(|e| e.to_string())?;
+        let stored = self.store.borrow().get::<PmsCharge>(id)?;
         let Some(mut charge) = stored else {
             return Ok(Step::Lost);
         };
@@ -197,7 +206,7 @@ impl Outbox<'_, '_> {
         run: &RunContext,
         holder: &str,
         charge: &mut PmsCharge,
-    ) -> Result<Step, String> {
+    ) -> Result<Step, StoreError> {
         if charge.attempts > 0 {
             // An earlier attempt may have landed: look before posting again.
             match self
@@ -223,7 +232,7 @@ impl Outbox<'_, '_> {
         }
         let (service, account) = match self.targets(charge)? {
             Ok(targets) => targets,
-            Err(why) => return self.mark_failed(holder, charge, why),
+            Err(refused) => return self.mark_failed(holder, charge, refused.to_string()),
         };
         charge.attempts += 1;
         charge.last_error = None;
@@ -260,35 +269,30 @@ impl Outbox<'_, '_> {
     }
 
     /// The PMS service and guest account the charge is posted to, with the request checked
-    /// before anything is sent; Err(reason) when the PMS could never take the charge.
-    #[allow(clippy::type_complexity)]
-    fn targets(&self, charge: &PmsCharge) -> Result<Result<(String, String), String>, String> {
+    /// before anything is sent; the inner `Err` when the PMS could never take the charge.
+    fn targets(
+        &self,
+        charge: &PmsCharge,
+    ) -> Result<Result<(String, String), Unpostable>, StoreError> {
         let store = self.store.borrow();
         let service = match &self.service_id {
             Some(id) => Some(id.clone()),
-            None => store
-                .additional_service(self.venue.id, &self.source)
-                .map_err(|e| e.to_string())?,
+            None => store.additional_service(self.venue.id, &self.source)?,
         };
-        let reservation = store
-            .get::<venue_domain::Reservation>(charge.reservation_id)
-            .map_err(|e| e.to_string())?;
+        let reservation = store.get::<venue_domain::Reservation>(charge.reservation_id)?;
         let account = match &reservation {
-            Some(r) => store
-                .customer_of(r)
-                .map_err(|e| e.to_string())?
-                .map(|c| c.external_id),
+            Some(r) => store.customer_of(r)?.map(|c| c.external_id),
             None => None,
         };
         drop(store);
         let (service, account) = match (service, account) {
-            (None, _) => return Ok(Err("no PMS service to post charges to: set charge_service_id in [pms] or sync the PMS first".into())),
-            (_, None) => return Ok(Err("the reservation has no guest account in the PMS".into())),
+            (None, _) => return Ok(Err(Unpostable::NoService)),
+            (_, None) => return Ok(Err(Unpostable::NoGuestAccount)),
             (Some(s), Some(a)) => (s, a),
         };
         // An amount or item the PMS can never take (rows queued before the checks at entry).
-        if let Err(why) = self.client.charge_request(charge, &service, &account) {
-            return Ok(Err(why));
+        if let Err(refused) = self.client.charge_request(charge, &service, &account) {
+            return Ok(Err(refused.into()));
         }
         Ok(Ok((service, account)))
     }
@@ -299,7 +303,7 @@ impl Outbox<'_, '_> {
         holder: &str,
         charge: &mut PmsCharge,
         why: String,
-    ) -> Result<Step, String> {
+    ) -> Result<Step, StoreError> {
         charge.state = ChargeState::Failed;
         charge.last_error = Some(why);
         if !self.save(holder, charge, Some("pms.charge.failed"))? {
@@ -313,7 +317,7 @@ impl Outbox<'_, '_> {
         holder: &str,
         charge: &mut PmsCharge,
         order: String,
-    ) -> Result<Step, String> {
+    ) -> Result<Step, StoreError> {
         charge.state = ChargeState::Sent;
         charge.external_order_id = Some(order);
         charge.sent_at = Some(Utc::now());

@@ -191,7 +191,14 @@ impl<'s, 'a> Live<'s, 'a> {
                 )
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "charge outbox"),
+            // The charges stay pending either way; the next round (CHARGE_RETRY) tries again.
+            Err(e) if e.is_transient() => {
+                self.health.failed(Task::Pms, &e.to_string());
+                tracing::warn!(error = %e, "charge outbox: the store is busy; charges stay pending");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "charge outbox: the store failed; charges stay pending")
+            }
         }
     }
 
@@ -270,7 +277,7 @@ impl<'s, 'a> Live<'s, 'a> {
                 // The records stay unfetched: a pull soon reads them (pulls re-read from the
                 // last complete one), sooner than the next poll, later while it keeps failing.
                 if let venue_connectors::source::FetchError::Sink(why) = &e {
-                    self.health.failed(Task::Pms, why);
+                    self.health.failed(Task::Pms, &why.to_string());
                 }
                 let wait = self.next_retry();
                 tracing::warn!(error = %e, retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "fetching what events named failed; pulling soon");
@@ -483,6 +490,16 @@ async fn handle_other(
                 l.close_session(Some(&reason))
             })
             .await?;
+            live.retrying("saving the PMS state", Live::persist_state)
+                .await?;
+            return Ok(true);
+        }
+        SocketSignal::GaveUp { reason } => {
+            // Settings this run cannot connect with (a bad ws_url, tokens a Cookie header
+            // cannot carry): polling keeps the mirror current until a restart with new ones.
+            *connected = false;
+            live.socket.state = "down".into();
+            live.socket.last_error = Some(reason);
             live.retrying("saving the PMS state", Live::persist_state)
                 .await?;
             return Ok(true);

@@ -10,12 +10,23 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use uuid::Uuid;
 use venue_connectors::http::RunContext;
-use venue_connectors::source::FetchError;
+use venue_connectors::source::{FetchError, SinkError};
 use venue_domain::{Customer, EntityKind, Origin, Reservation, Resource, Venue};
 use venue_pms::client::MewsClient;
 use venue_pms::models::{MewsCustomer, MewsReservation, MewsResource};
 use venue_pms::normalize::{self, MewsContext};
 use venue_store::{Record, Store};
+
+/// A failure of the store while mirroring, as the fetch reports it (the store's error kept
+/// whole: a busy store is worth another pull soon, a damaged one is not).
+fn store_failed(e: impl std::error::Error + Send + Sync + 'static) -> FetchError {
+    FetchError::Sink(SinkError::new(e))
+}
+
+/// The reservation pages' writer stopped (it failed; its error is reported instead).
+#[derive(Debug, thiserror::Error)]
+#[error("the store stopped taking pages")]
+struct WriterStopped;
 
 /// What one pull or event batch wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -143,17 +154,15 @@ impl<'s, 'a> Mirror<'s, 'a> {
                 Ok(row) => rows.push(row),
                 Err(why) => {
                     counts.rejected += 1;
-                    self.reject("service", &s.id, &why);
+                    self.reject("service", &s.id, &why.to_string());
                 }
             }
         }
-        counts.written += self
-            .ingest(Some(snapshot), &rows)
-            .map_err(|e| FetchError::Sink(e.message))?;
+        counts.written += self.ingest(Some(snapshot), &rows).map_err(store_failed)?;
         let resources = self.client.resources_all(run).await?;
         counts.add(
             self.write_resources(Some(snapshot), &resources)
-                .map_err(|e| FetchError::Sink(e.message))?,
+                .map_err(store_failed)?,
         );
         Ok(counts)
     }
@@ -173,7 +182,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
                 Ok(row) => rows.push(row),
                 Err(why) => {
                     counts.rejected += 1;
-                    self.reject("resource", &r.id, &why);
+                    self.reject("resource", &r.id, &why.to_string());
                 }
             }
         }
@@ -197,7 +206,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
                 Ok(row) => rows.push(row),
                 Err(why) => {
                     counts.rejected += 1;
-                    self.reject("customer", &c.id, &why);
+                    self.reject("customer", &c.id, &why.to_string());
                 }
             }
         }
@@ -249,7 +258,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
                 }
                 Err(why) => {
                     counts.rejected += 1;
-                    self.reject("reservation", &r.id, &why);
+                    self.reject("reservation", &r.id, &why.to_string());
                 }
             }
         }
@@ -312,7 +321,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             let customers = self.client.customers_by_ids(run, &ids).await?;
             counts.add(
                 self.write_customers(snapshot, &customers)
-                    .map_err(|e| FetchError::Sink(e.message))?,
+                    .map_err(store_failed)?,
             );
         }
         if !missing_resources.is_empty() {
@@ -320,7 +329,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             let resources = self.client.resources_by_ids(run, &ids).await?;
             counts.add(
                 self.write_resources(snapshot, &resources)
-                    .map_err(|e| FetchError::Sink(e.message))?,
+                    .map_err(store_failed)?,
             );
         }
         let customer_ids: Vec<Uuid> = deferred.iter().filter_map(|r| r.customer_id).collect();
@@ -330,10 +339,10 @@ impl<'s, 'a> Mirror<'s, 'a> {
             (
                 store
                     .existing_ids("customers", &customer_ids)
-                    .map_err(|e| FetchError::Sink(e.to_string()))?,
+                    .map_err(store_failed)?,
                 store
                     .existing_ids("resources", &resource_ids)
-                    .map_err(|e| FetchError::Sink(e.to_string()))?,
+                    .map_err(store_failed)?,
             )
         };
         Ok(deferred
@@ -364,7 +373,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
         let mut counts = self.pull_catalogue(run, snapshot).await?;
         let mut customer_pages: Vec<MewsCustomer> = Vec::new();
         {
-            let mut sink = |page: Vec<MewsCustomer>| -> Result<(), String> {
+            let mut sink = |page: Vec<MewsCustomer>| -> Result<(), SinkError> {
                 customer_pages.extend(page);
                 Ok(())
             };
@@ -374,7 +383,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
         }
         counts.add(
             self.write_customers(Some(snapshot), &customer_pages)
-                .map_err(|e| FetchError::Sink(e.message))?,
+                .map_err(store_failed)?,
         );
         drop(customer_pages);
 
@@ -388,10 +397,10 @@ impl<'s, 'a> Mirror<'s, 'a> {
         let (pages_tx, mut pages_rx) =
             tokio::sync::mpsc::unbounded_channel::<Vec<MewsReservation>>();
         let fetch = async move {
-            let mut sink = |page: Vec<MewsReservation>| -> Result<(), String> {
+            let mut sink = |page: Vec<MewsReservation>| -> Result<(), SinkError> {
                 pages_tx
                     .send(page)
-                    .map_err(|_| "the store stopped taking pages".to_string())
+                    .map_err(|_| SinkError::new(WriterStopped))
             };
             client.reservations_updated(run, from, to, &mut sink).await
         };
@@ -407,7 +416,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
         };
         let (fetched, written) = tokio::join!(fetch, write);
         counts.add(page_counts);
-        written.map_err(|e| FetchError::Sink(e.message))?;
+        written.map_err(store_failed)?;
         fetched?;
         let rows = self
             .resolve_references(
@@ -419,9 +428,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
                 &mut counts,
             )
             .await?;
-        counts.written += self
-            .ingest(Some(snapshot), &rows)
-            .map_err(|e| FetchError::Sink(e.message))?;
+        counts.written += self.ingest(Some(snapshot), &rows).map_err(store_failed)?;
         Ok(counts)
     }
 
@@ -459,7 +466,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
         if !rooms.is_empty() {
             counts.add(
                 self.write_resources(snapshot, &rooms)
-                    .map_err(|e| FetchError::Sink(e.message))?,
+                    .map_err(store_failed)?,
             );
         }
         if raw.is_empty() {
@@ -477,7 +484,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             .store
             .borrow()
             .source_versions("reservations", &ours)
-            .map_err(|e| FetchError::Sink(e.to_string()))?;
+            .map_err(store_failed)?;
         let accounts: Vec<String> = raw
             .iter()
             .filter_map(|r| r.account_id.clone())
@@ -488,7 +495,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             let customers = self.client.customers_by_ids(run, &accounts).await?;
             counts.add(
                 self.write_customers(snapshot, &customers)
-                    .map_err(|e| FetchError::Sink(e.message))?,
+                    .map_err(store_failed)?,
             );
         }
         let Prepared {
@@ -498,7 +505,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             missing_resources,
         } = self
             .prepare_reservations(&raw, &mut counts)
-            .map_err(|e| FetchError::Sink(e.message))?;
+            .map_err(store_failed)?;
         if !deferred.is_empty() {
             ready.extend(
                 self.resolve_references(
@@ -515,9 +522,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
         // Lag is measured on real changes only (`held` was read before this write): an event
         // for a stay that did not change (a duplicate, a guest's edit) says nothing about how
         // fast changes arrive.
-        counts.written += self
-            .ingest(snapshot, &ready)
-            .map_err(|e| FetchError::Sink(e.message))?;
+        counts.written += self.ingest(snapshot, &ready).map_err(store_failed)?;
         let committed = Utc::now();
         for r in &ready {
             if let Some(changed) = r.updated_at_source {

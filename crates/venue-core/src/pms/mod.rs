@@ -339,10 +339,8 @@ impl Console {
                     ..Default::default()
                 }
             } else {
-                outbox
-                    .flush(&run, None)
-                    .await
-                    .map_err(|e| ApiError::new(ErrorCode::Internal, e))?
+                // A busy store comes back as StoreBusy (retryable), damage as StoreDamaged.
+                outbox.flush(&run, None).await?
             };
             let metrics = client.metrics().snapshot();
             let socket = store
