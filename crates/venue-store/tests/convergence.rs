@@ -2,6 +2,12 @@
 //! are duplicated, reordered, dropped and replayed, clock jumps and restarts; once every change
 //! has gone round, all stores hold identical rows and no local edit vanished without a conflict
 //! row. `venue-bench sync-convergence --cases N` runs many more cases than CI does here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use proptest::prelude::*;
 use venue_store::convergence::run_case;

@@ -1,5 +1,11 @@
 //! The sync contract, point by point, over real database files: two consoles of one venue
 //! exchanging their outboxes the way they will through the hub.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::path::PathBuf;
