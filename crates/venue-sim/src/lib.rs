@@ -46,7 +46,12 @@
 //! [`MewsSimulator`] serves a Mews Connector API on a port of its own: a seeded hotel in
 //! Amsterdam (EUR; 40 rooms "101".."410" on floors 1–4, guests from many countries with a few
 //! VIPs, reservations from `history_days` ago to 30 days ahead in states that fit their dates,
-//! housekeeping states). Every operation is `POST {base}/api/connector/v1/...` with
+//! housekeeping states). Some stays are on the books without any recent change: arrivals of the
+//! coming weeks booked four to eight months ahead and never touched since, and one long stay in
+//! house (the last room) since three to four months, untouched since check-in; only a read by
+//! the stays' dates (`CollidingUtc`, `ScheduledStartUtc`) finds them. Time filters are half-open
+//! and refused past three months (`CollidingUtc` selects stays whose scheduled start to end
+//! overlaps it). Every operation is `POST {base}/api/connector/v1/...` with
 //! `ClientToken`, `AccessToken` and `Client` in the JSON body (else 401 / 400 with Mews' error
 //! body `{"Message","RequestId","Details"}`); past `requests_per_window` per AccessToken in the
 //! sliding `window` it answers 429 with `Retry-After` (seconds).
