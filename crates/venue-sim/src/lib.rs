@@ -15,6 +15,7 @@
 //! | `POST /v2/orders/search` | `location_ids` (1..=10), `query.filter.state_filter.states`, `query.filter.date_time_filter.{created_at,updated_at,closed_at}.{start_at,end_at}` (inclusive), `query.sort.{sort_field,sort_order}` (CREATED_AT, DESC; must match the filtered field), `return_entries` | `limit` 1..=1000 (500), `cursor` |
 //! | `POST /authentication/v1/authentication/login` | `{clientId, clientSecret, userAccessType: "TOAST_MACHINE_CLIENT"}` | — |
 //! | `GET /orders/v2/ordersBulk` | `startDate`/`endDate` (modified time, [start, end), ≤ 31 days) or `businessDate=yyyyMMdd`; headers `Authorization: Bearer`, `Toast-Restaurant-External-ID` | `pageSize` 1..=100 (100), `page` from 1, `Link` headers (`rel="next"` while more follow) |
+//! | `GET /restaurants/v1/restaurants/{guid}` | `includeArchived`; headers `Authorization: Bearer`, `Toast-Restaurant-External-ID` (the same GUID) | — (`RestaurantInfo`: `general.name` names it) |
 //!
 //! Square requests need `Authorization: Bearer` and `Square-Version`; cursors are keyset cursors
 //! bound to their query (another query's cursor is a 400 `INVALID_CURSOR`). Bad requests get the
@@ -326,6 +327,12 @@ impl SimHandle {
             .locations(vendor)
             .cloned()
             .collect()
+    }
+
+    /// Renames a location (a Square location, a Toast restaurant) as its owner would in the
+    /// vendor's back office: the APIs serve the new name from now on. `None` for an unknown id.
+    pub fn rename_location(&self, vendor: Vendor, id: &str, name: &str) -> Option<SimLocation> {
+        lock(&self.shared.store).rename_location(vendor, id, name)
     }
 
     /// Every order of a vendor as it stands at `now` (what the API serves), oldest first.
