@@ -148,6 +148,7 @@ format = "text"
 # square_source = "orders"         # Square: "orders" (tax, discounts) or "payments"
 # restaurant_guid = "..."          # Toast: required
 # currency = "USD"                 # Toast: required
+# location_names = { "L1" = "Rooftop Bar" }  # names to show by location id (else the vendor's)
 # requests_per_second = 10         # 1 to 10000; overrides the vendor's documented rate
 # [connector.retry]                # strategy = "exponential" | "linear" | "fixed"
 # strategy = "exponential"
