@@ -1,4 +1,5 @@
-//! Embeds every `migrations/NNNN_name.sql` file of the workspace, in version order, so the binary
+//! Embeds every `migrations/console/NNNN_name.sql` file of the workspace (the console store's;
+//! the hub's migrations live beside it, one folder per database), in version order, so the binary
 //! carries its schema and a new migration needs no code change. A misnamed or missing migration
 //! fails the build with a message naming it.
 
@@ -19,7 +20,7 @@ fn main() -> std::process::ExitCode {
 
 fn generate() -> Result<(), Box<dyn Error>> {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
-    let dir = manifest.join("../../migrations");
+    let dir = manifest.join("../../migrations/console");
     println!("cargo:rerun-if-changed={}", dir.display());
     let entries = fs::read_dir(&dir)
         .map_err(|e| format!("cannot read migrations folder {}: {e}", dir.display()))?;

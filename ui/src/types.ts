@@ -430,8 +430,10 @@ export interface DaySales {
 }
 
 export interface LocationSales {
-  /** Location id, or "—" when the source has none. */
+  /** The location's name (configured, else its vendor's), its id when no name is known, or "—" when the sales have no location. */
   location: string;
+  /** The vendor's id of the location, if any. */
+  location_id: string | null;
   source: string;
   transactions: number;
   net_minor: number;

@@ -227,6 +227,15 @@ pub fn daily(r: &DailyReport, as_json: bool) -> anyhow::Result<()> {
             money(s.refunded_minor, c)
         );
     }
+    for l in &r.sales_by_location {
+        say!(
+            "  {:<26} {:>5} sales, net {} ({})",
+            shown(&l.location),
+            l.transactions,
+            money(l.net_minor, r.currency),
+            shown(&l.source)
+        );
+    }
     say!(
         "Stays        {} arrivals, {} departures, {} in house tonight, {} rooms dirty",
         r.stays.arrivals,

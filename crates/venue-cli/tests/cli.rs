@@ -267,6 +267,17 @@ fn the_daily_report_adds_up() {
     assert!(day_total > 0);
     assert_eq!(by_hour, day_total, "hourly breakdown sums to the day");
     assert!(report["traffic"]["entries"].as_u64().unwrap_or(0) > 0);
+    // Per location, by the names the demo's POS simulator gives them (not their ids).
+    let locations = report["sales_by_location"].as_array().expect("locations");
+    let by_location: u64 = locations
+        .iter()
+        .map(|l| l["transactions"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(by_location, day_total, "{locations:?}");
+    for l in locations {
+        assert!(l["location_id"].is_string(), "{l}");
+        assert_ne!(l["location"], l["location_id"], "a name, not the id: {l}");
+    }
     let text = stdout(&ok(venue(
         dir.path(),
         &["report", "daily", "--date", &yesterday_utc],
@@ -275,6 +286,10 @@ fn the_daily_report_adds_up() {
         text.contains("transactions") && text.contains("GBP"),
         "{text}"
     );
+    for l in locations {
+        let name = l["location"].as_str().unwrap_or_default();
+        assert!(text.contains(name), "{name} in:\n{text}");
+    }
 
     let bad = venue(dir.path(), &["report", "daily", "--date", "31/12/2026"]);
     assert_eq!(bad.status.code(), Some(2));

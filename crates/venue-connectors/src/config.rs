@@ -204,6 +204,10 @@ pub struct ConnectorConfig {
     pub restaurant_guid: Option<String>,
     /// Toast: the restaurant's currency (Toast amounts carry none).
     pub currency: Option<String>,
+    /// Names to show for locations, by the vendor's id (a Square location id, the Toast
+    /// restaurant GUID); they win over the names the vendor gives.
+    #[serde(default)]
+    pub location_names: std::collections::BTreeMap<String, String>,
     /// Overrides the vendor's documented request rate.
     pub requests_per_second: Option<u32>,
     #[serde(default)]
@@ -254,6 +258,17 @@ impl ConnectorConfig {
             _ => return bad("base_url", "must be an http(s) URL"),
         }
         check_table_numbers(&table, &self.numbers())?;
+        for (id, name) in &self.location_names {
+            if id.trim().is_empty() {
+                return bad("location_names", "must name each location by its id");
+            }
+            if let Err(e) = venue_domain::text::LOCATION_NAME.clean(name) {
+                return bad(
+                    "location_names",
+                    &format!("for location {id:?} is refused: {e}"),
+                );
+            }
+        }
         match self.kind {
             ConnectorKind::Square => {
                 if self.location_ids.len() > 10 {
@@ -362,5 +377,24 @@ mod tests {
         );
         let err = parse("kind = \"clover\"\nname = \"s\"\nbase_url = \"http://x\"\n").unwrap_err();
         assert!(err.contains("clover"), "{err}");
+    }
+
+    #[test]
+    fn location_names_are_one_clean_line_each() {
+        let base = "kind = \"square\"\nname = \"s\"\nbase_url = \"http://x\"\n";
+        let c = parse(&format!(
+            "{base}[location_names]\n8JVZD0U8RRUBM = \"Rooftop Bar\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            c.location_names.get("8JVZD0U8RRUBM").map(String::as_str),
+            Some("Rooftop Bar")
+        );
+        for bad in ["\"\"", "\"  \"", "\"Bar\\u001b[2J\"", "\"Bar\\nTwo\""] {
+            let err = parse(&format!("{base}[location_names]\nL1 = {bad}\n")).unwrap_err();
+            assert!(err.contains("location_names.\"L1\""), "{bad}: {err}");
+        }
+        let err = parse(&format!("{base}[location_names]\n\" \" = \"Bar\"\n")).unwrap_err();
+        assert!(err.contains("location_names"), "{err}");
     }
 }

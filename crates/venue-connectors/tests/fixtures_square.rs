@@ -15,6 +15,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
+use venue_connectors::square::client::active_location_ids;
 use venue_connectors::square::{
     next_cursor, order_to_transaction, payment_to_transaction, verify_webhook_signature,
     webhook_signature, ErrorCategory, ErrorCode, ErrorResponse, ListLocationsResponse,
@@ -113,6 +114,20 @@ fn list_locations_response() {
     assert_eq!(midtown.timezone.as_deref(), Some("America/New_York"));
     assert_eq!(next_cursor(&resp), None);
     assert!(resp.errors.is_empty());
+    // Sales by location show these names, and a fetch without configured ids reads both.
+    let names: Vec<_> = resp
+        .locations
+        .iter()
+        .filter_map(|l| l.name.as_deref())
+        .collect();
+    assert_eq!(names, ["Grant Park", "Midtown"]);
+    assert_eq!(
+        active_location_ids(&resp.locations),
+        ["18YC4JDH91E1H", "3Z4V4WHQK64X9"]
+    );
+    let mut closed = resp.locations.clone();
+    closed[0].status = Some(LocationStatus::Inactive);
+    assert_eq!(active_location_ids(&closed), ["3Z4V4WHQK64X9"]);
 }
 
 // ---------------------------------------------------------------------------------------------

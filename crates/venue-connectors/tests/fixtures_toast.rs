@@ -13,7 +13,7 @@ use uuid::Uuid;
 use venue_connectors::toast::{
     format_toast_time, order_to_transaction, parse_toast_time, ApprovalStatus, CheckPaymentStatus,
     Decimal, ErrorMessage, LoginRequest, LoginResponse, Order, PaymentStatus, PaymentType,
-    ToastContext, ToastError, MACHINE_CLIENT,
+    RestaurantInfo, ToastContext, ToastError, MACHINE_CLIENT,
 };
 use venue_domain::{Currency, TransactionStatus};
 
@@ -84,6 +84,49 @@ fn every_fixture_file_is_known_and_parses() {
     let _: LoginRequest = fixture("toast_login_request.json");
     let _: LoginResponse = fixture("toast_login_response.json");
     let _: Vec<Order> = fixture("toast_orders_bulk_response.json");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The restaurant's name
+
+/// `RestaurantInfo` as the restaurants API documents it (there is no fixture of it): only
+/// `general` names the restaurant, and every field may be missing.
+#[test]
+fn a_restaurant_is_named_by_its_general_name_and_location_name() {
+    let info = |general: Value| -> RestaurantInfo {
+        serde_json::from_value(json!({
+            "guid": "e728cd53-2fa7-4e63-8f8f-93e78ea66b03",
+            "general": general,
+            "urls": { "website": "https://example.com" },
+            "location": { "address1": "1 Main St", "latitude": 42.36, "longitude": -71.14 },
+            "schedules": { "daySchedules": {}, "weekSchedule": { "monday": null } },
+            "onlineOrdering": { "enabled": true, "paymentOptions": { "ccTip": true } },
+        }))
+        .expect("parses")
+    };
+    let named = |general: Value| info(general).display_name();
+    assert_eq!(
+        named(
+            json!({ "name": "Tommy's Burgers", "locationName": "Back Bay", "closeoutHour": 4, "archived": false })
+        ),
+        Some("Tommy's Burgers (Back Bay)".to_string())
+    );
+    assert_eq!(
+        named(json!({ "name": "Harbour Grill", "locationName": "" })),
+        Some("Harbour Grill".to_string())
+    );
+    assert_eq!(
+        named(json!({ "name": "Harbour Grill", "locationName": "Harbour Grill" })),
+        Some("Harbour Grill".to_string())
+    );
+    assert_eq!(
+        named(json!({ "name": " ", "locationName": "Back Bay" })),
+        Some("Back Bay".to_string())
+    );
+    assert_eq!(named(json!({ "name": null })), None);
+    assert_eq!(named(Value::Null), None);
+    let bare: RestaurantInfo = serde_json::from_value(json!({})).expect("parses");
+    assert_eq!(bare.display_name(), None);
 }
 
 // ---------------------------------------------------------------------------------------------

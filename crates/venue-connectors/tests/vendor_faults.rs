@@ -111,7 +111,15 @@ async fn fetch_through(
                 },
                 ToastSession::default(),
             );
-            client.fetch_orders(&run, from, to, &mut sink).await
+            if endpoint == Endpoint::ToastRestaurant {
+                client
+                    .restaurant_name(&run)
+                    .await
+                    .map(|_| ())
+                    .map_err(FetchError::from)
+            } else {
+                client.fetch_orders(&run, from, to, &mut sink).await
+            }
         }
     };
     result.expect_err("the fault fails the fetch")
@@ -130,7 +138,8 @@ async fn every_malformed_or_cut_off_body_names_its_url_and_the_bytes_received() 
             else {
                 panic!("{endpoint:?} {fault:?}: not a malformed response: {text}");
             };
-            let path = endpoint.route().1;
+            // Up to an id in the path (`/restaurants/v1/restaurants/{guid}`).
+            let path = endpoint.route().1.split('{').next().unwrap_or_default();
             assert!(
                 url.starts_with(&sim.base_url()) && url.contains(path),
                 "{endpoint:?} {fault:?}: the URL is named: {text}"
@@ -229,5 +238,56 @@ async fn a_backwards_window_is_refused_locally_not_blamed_on_the_vendor() {
     assert!(matches!(error, FetchError::Setup(_)), "{error}");
     assert!(error.to_string().contains("not sent"), "{error}");
     assert_eq!(sim.total_requests(), 0);
+    sim.shutdown().await;
+}
+
+/// A 403 (a restaurant this client may not read, a scope it lacks) is a refusal, not an expired
+/// token: it is not answered with a new login, so Toast's two logins an hour are kept for
+/// tokens that really expired (a 401, which is still answered with one).
+#[tokio::test]
+async fn a_toast_refusal_is_not_taken_for_an_expired_token() {
+    let sim = sim().await;
+    let client = |restaurant: &str| {
+        ToastClient::new(
+            http("tt", std::time::Duration::from_secs(5)),
+            sim.base_url(),
+            Secret::new(sim.config().toast_client_id.clone()),
+            Secret::new(sim.config().toast_client_secret.clone()),
+            ToastContext {
+                venue_id: venue_domain::new_id(),
+                source: "tt".into(),
+                currency: "USD".parse().expect("currency"),
+                restaurant_guid: Some(restaurant.to_string()),
+            },
+            ToastSession::default(),
+        )
+    };
+    let (from, to) = window(&sim);
+    let run = RunContext::new(&RetryPolicy::default());
+    let mut sink = |_: Page| -> Result<(), venue_connectors::source::SinkError> { Ok(()) };
+    let mut stranger = client("9f0b8b2e-0000-4000-8000-000000000000");
+    let refused = stranger
+        .fetch_orders(&run, from, to, &mut sink)
+        .await
+        .expect_err("another restaurant is refused");
+    assert!(
+        matches!(
+            refused,
+            FetchError::Connector(ConnectorError::Unauthorized { status: 403, .. })
+        ),
+        "{refused}"
+    );
+    assert_eq!(sim.toast_logins(), 1, "no new login for a refusal");
+
+    let mut ours = client(&sim.locations(Vendor::Toast)[0].id);
+    ours.fetch_orders(&run, from, to, &mut sink)
+        .await
+        .expect("fetched");
+    assert_eq!(sim.toast_logins(), 2);
+    sim.expire_toast_tokens();
+    ours.fetch_orders(&run, from, to, &mut sink)
+        .await
+        .expect("fetched after one new login");
+    assert_eq!(sim.toast_logins(), 3, "an expired token: one new login");
     sim.shutdown().await;
 }

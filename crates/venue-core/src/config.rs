@@ -195,6 +195,7 @@ format = "text"
 # square_source = "orders"         # Square: "orders" (tax, discounts) or "payments"
 # restaurant_guid = "..."          # Toast: required
 # currency = "USD"                 # Toast: required
+# location_names = { "L1" = "Rooftop Bar" }  # names to show by location id (else the vendor's)
 # requests_per_second = 10         # 1 to 10000; overrides the vendor's documented rate
 # [connector.retry]                # strategy = "exponential" | "linear" | "fixed"
 # strategy = "exponential"
@@ -220,6 +221,7 @@ format = "text"
 # poll_interval_minutes = 5        # 1 to 1440; polling while the socket is down
 # overlap_minutes = 10             # 0 to 10080; each pull re-reads this much before the last one ended
 # first_sync_days = 90             # 1 to 3650; how far back the first (and --full) sync reaches
+# first_sync_ahead_days = 365      # 1 to 3650; how far ahead it reads the stays on the books
 # event_batch_ms = 5               # 0 to 10000
 # ping_interval_seconds = 15       # 1 to 300
 # dead_after_seconds = 45          # 2 to 3600, longer than the ping interval

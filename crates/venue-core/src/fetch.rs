@@ -18,7 +18,7 @@ use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
 use venue_connectors::metrics::MetricsSnapshot;
 use venue_connectors::secrets::{resolve, Secret, SecretStore};
 use venue_connectors::source::{FetchError, Page, SinkError};
-use venue_connectors::square::client::SquareClient;
+use venue_connectors::square::client::{active_location_ids, SquareClient};
 use venue_connectors::square::SquareContext;
 use venue_connectors::toast::client::{ToastClient, ToastSession};
 use venue_connectors::toast::ToastContext;
@@ -289,6 +289,9 @@ async fn fetch_one(
     let metrics = http.metrics().clone();
     let mut rejected = 0u64;
     let mut first_rejection: Option<String> = None;
+    // Location names as the vendor gives them (id, name), and why they could not be read.
+    let mut vendor_names: Vec<(String, String)> = Vec::new();
+    let mut names_note: Option<String> = None;
     let outcome: Result<(), FetchError> = match breaker.check(Utc::now()) {
         Err(retry_at) => {
             snapshot.status = SnapshotStatus::Failed;
@@ -324,7 +327,7 @@ async fn fetch_one(
                 ConnectorKind::Square => match secret("access-token") {
                     Err(e) => Err(FetchError::Setup(e.message)),
                     Ok(token) => {
-                        let client = SquareClient {
+                        let mut client = SquareClient {
                             http,
                             base_url: config.base_url.clone(),
                             token,
@@ -335,11 +338,30 @@ async fn fetch_one(
                             location_ids: config.location_ids.clone(),
                             page_size: venue_connectors::square::client::PAGE_SIZE,
                         };
-                        match config.square_source {
-                            SquareSource::Orders => {
+                        // ListLocations names the locations, and says which to fetch when none
+                        // are configured (then the fetch cannot go on without it).
+                        let listed = match client.locations(&run).await {
+                            Ok(locations) => {
+                                if client.location_ids.is_empty() {
+                                    client.location_ids = active_location_ids(&locations);
+                                }
+                                vendor_names.extend(locations.into_iter().filter_map(|l| {
+                                    Some((l.id?, l.name.filter(|n| !n.trim().is_empty())?))
+                                }));
+                                Ok(())
+                            }
+                            Err(e) if client.location_ids.is_empty() => Err(e.into()),
+                            Err(e) => {
+                                names_note = Some(format!("location names not read: {e}"));
+                                Ok(())
+                            }
+                        };
+                        match (listed, config.square_source) {
+                            (Err(e), _) => Err(e),
+                            (Ok(()), SquareSource::Orders) => {
                                 client.fetch_orders(&run, from, until, &mut sink).await
                             }
-                            SquareSource::Payments => {
+                            (Ok(()), SquareSource::Payments) => {
                                 client.fetch_payments(&run, from, until, &mut sink).await
                             }
                         }
@@ -371,6 +393,20 @@ async fn fetch_one(
                             session,
                         );
                         let result = client.fetch_orders(&run, from, until, &mut sink).await;
+                        // The name after the sales: a restaurant Toast will not name (an API
+                        // account without `restaurants:read`) still has its sales.
+                        if result.is_ok() {
+                            match client.restaurant_name(&run).await {
+                                Ok(Some(name)) => vendor_names.push((
+                                    config.restaurant_guid.clone().unwrap_or_default(),
+                                    name,
+                                )),
+                                Ok(None) => {}
+                                Err(e) => {
+                                    names_note = Some(format!("restaurant name not read: {e}"))
+                                }
+                            }
+                        }
                         sessions
                             .borrow_mut()
                             .insert(name.to_string(), client.into_session());
@@ -380,6 +416,13 @@ async fn fetch_one(
             }
         }
     };
+
+    if let Err(e) = crate::location_names::save(store, venue, config, snapshot.id, &vendor_names) {
+        names_note = Some(format!("location names not kept: {}", e.message));
+    }
+    if let Some(note) = &names_note {
+        tracing::warn!(note = %note, "sales are kept; their locations show ids");
+    }
 
     let now = Utc::now();
     snapshot.finished_at = Some(now);
@@ -448,6 +491,7 @@ async fn fetch_one(
         }
     }
     add_note(&mut snapshot.error, resume.note);
+    add_note(&mut snapshot.error, names_note);
     save(store, &snapshot)?;
     let breaker_snapshot = breaker.snapshot().clone();
     let metrics_snapshot = metrics.snapshot();

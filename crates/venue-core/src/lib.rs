@@ -10,6 +10,7 @@ mod error;
 mod export;
 mod fetch;
 mod keyring_store;
+mod location_names;
 mod output_file;
 mod paths;
 mod pms;

@@ -31,6 +31,11 @@ pub struct DailyReport {
     pub day_end_utc: DateTime<Utc>,
     pub sales: Vec<SalesTotals>,
     pub sales_by_hour: Vec<HourSales>,
+    /// The venue's currency, which `sales_by_location` counts.
+    pub currency: venue_domain::Currency,
+    /// The day's sales in the venue's currency per location (by name) and connector, biggest
+    /// net first.
+    pub sales_by_location: Vec<crate::views::LocationSalesView>,
     pub stays: StayCounts,
     pub traffic: TrafficTotals,
 }
@@ -80,6 +85,8 @@ impl Console {
             day_end_utc: end,
             sales,
             sales_by_hour: by_hour,
+            currency: venue.currency,
+            sales_by_location: self.sales_by_location(&venue, start, end)?,
             stays: self.store.stay_counts(venue.id, start, end)?,
             traffic: self.store.traffic_between(venue.id, start, end)?,
         })

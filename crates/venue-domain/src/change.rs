@@ -62,11 +62,13 @@ pub enum EntityKind {
     Alert,
     Recommendation,
     Audit,
+    Location,
 }
 string_enum!(EntityKind, "entity", {
     Venue => "venue", Transaction => "transaction", Customer => "customer", Resource => "resource",
     Service => "service", Reservation => "reservation", DeskNote => "desk_note", PmsCharge => "pms_charge", SensorDevice => "sensor_device", SensorReading => "sensor_reading",
     Snapshot => "snapshot", Alert => "alert", Recommendation => "recommendation", Audit => "audit",
+    Location => "location",
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

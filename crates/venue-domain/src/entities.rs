@@ -123,6 +123,53 @@ impl Transaction {
     }
 }
 
+/// A POS location (a Square location, a Toast restaurant) and its name, so that sales by
+/// location show names rather than vendor ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: Uuid,
+    pub venue_id: Uuid,
+    /// The connector whose sales name it (its configured name), part of the natural key.
+    pub source: String,
+    /// The vendor's id, as sales carry it in [`Transaction::location_id`].
+    pub external_id: String,
+    pub name: String,
+}
+
+impl Location {
+    /// `external_id` of `source` named `name` (checked as [`crate::text::LOCATION_NAME`]). Its
+    /// id comes from the natural key, so every console gives the same location the same id:
+    /// the one [`crate::vendor_row_id`] gives a vendor row of the kind "location".
+    pub fn new(
+        venue_id: Uuid,
+        source: &str,
+        external_id: &str,
+        name: &str,
+    ) -> Result<Self, DomainError> {
+        let key = |field: &'static str, value: &str| {
+            if value.trim().is_empty() {
+                Err(DomainError::Invalid {
+                    field,
+                    reason: "it is empty".into(),
+                })
+            } else {
+                Ok(value.to_string())
+            }
+        };
+        let source = key("source", source)?;
+        let external_id = key("location id", external_id)?;
+        let name = crate::text::LOCATION_NAME.clean(name)?;
+        let id = crate::vendor_row_id(venue_id, crate::EntityKind::Location, &source, &external_id);
+        Ok(Location {
+            id,
+            venue_id,
+            source,
+            external_id,
+            name,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     pub id: Uuid,
@@ -468,6 +515,31 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("name"));
+    }
+
+    #[test]
+    fn a_location_has_one_id_per_natural_key_and_a_clean_name() {
+        let venue = Uuid::from_u128(7);
+        let a = Location::new(venue, "sq", "L1", "  Grant Park ").expect("valid");
+        assert_eq!(a.name, "Grant Park");
+        let renamed = Location::new(venue, "sq", "L1", "Grant Park West").expect("valid");
+        assert_eq!(a.id, renamed.id, "a rename keeps the id");
+        assert_ne!(
+            a.id,
+            Location::new(venue, "toast", "L1", "x").expect("ok").id
+        );
+        assert_ne!(
+            a.id,
+            Location::new(Uuid::from_u128(8), "sq", "L1", "x")
+                .expect("ok")
+                .id
+        );
+        assert_eq!(a.id.get_version_num(), 5);
+        for (source, id, name) in [("", "L1", "x"), ("sq", " ", "x"), ("sq", "L1", "  ")] {
+            assert!(Location::new(venue, source, id, name).is_err());
+        }
+        let err = Location::new(venue, "sq", "L1", "Bar\u{1b}[2J").unwrap_err();
+        assert!(err.to_string().contains("location name"), "{err}");
     }
 
     #[test]

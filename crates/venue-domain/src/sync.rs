@@ -45,6 +45,10 @@ pub fn policy(kind: EntityKind) -> SyncPolicy {
             "none",
             "guests are the venue's; email and phone stay on the console unless the venue shares them",
         ),
+        Location => both(
+            "none",
+            "the names of the venue's tills and restaurants, shown beside their sales",
+        ),
         Resource | Service | Reservation => both(
             "none",
             "the PMS mirror is the venue's, whichever console pulled it",

@@ -59,6 +59,14 @@ pub const VENUE_NAME: TextField = TextField {
     lines: Lines::One,
 };
 
+/// A POS location's name (a Square location, a Toast restaurant), from its vendor or the
+/// venue's config: one line, as long as a venue's name may be.
+pub const LOCATION_NAME: TextField = TextField {
+    name: "location name",
+    max_chars: 200,
+    lines: Lines::One,
+};
+
 /// Why a character may not be stored, or None when it may (in a field of `lines`).
 fn refusal(c: char, lines: Lines) -> Option<&'static str> {
     match c {

@@ -240,12 +240,15 @@ impl MewsClient {
         Ok(all)
     }
 
-    /// Records of `operation` updated in [from, to), window by window, each page to `sink`.
-    async fn updated<T: MewsRecord>(
+    /// Records of `operation` whose `interval_key` time filter matches [from, to), window by
+    /// window, each page to `sink`.
+    #[allow(clippy::too_many_arguments)]
+    async fn windowed<T: MewsRecord>(
         &self,
         run: &RunContext,
         operation: &str,
         key: &str,
+        interval_key: &str,
         filter: Map<String, Value>,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         sink: &mut (dyn FnMut(Vec<T>) -> Result<(), SinkError> + Send),
@@ -256,13 +259,27 @@ impl MewsClient {
                 start_utc: start,
                 end_utc: end,
             };
-            fields.insert("UpdatedUtc".into(), json!(interval));
+            fields.insert(interval_key.into(), json!(interval));
             self.pages(run, operation, key, &fields, &mut |records| {
                 sink(parse_records::<T>(records))
             })
             .await?;
         }
         Ok(())
+    }
+
+    /// Records of `operation` updated in [from, to), window by window, each page to `sink`.
+    async fn updated<T: MewsRecord>(
+        &self,
+        run: &RunContext,
+        operation: &str,
+        key: &str,
+        filter: Map<String, Value>,
+        window: (DateTime<Utc>, DateTime<Utc>),
+        sink: &mut (dyn FnMut(Vec<T>) -> Result<(), SinkError> + Send),
+    ) -> Result<(), FetchError> {
+        self.windowed(run, operation, key, "UpdatedUtc", filter, window, sink)
+            .await
     }
 
     /// Reservations whose `UpdatedUtc` is in [from, to), in windows of at most 89 days, each
@@ -278,6 +295,38 @@ impl MewsClient {
         let filter = self.with_enterprise(Map::new());
         self.updated(run, RESERVATIONS, "Reservations", filter, (from, to), sink)
             .await
+    }
+
+    /// Reservations whose stay (scheduled start to end) overlaps [from, to), whenever they were
+    /// booked or last changed: Mews's `CollidingUtc` filter, in windows of at most 89 days,
+    /// each paged by 1000. A stay that spans two windows comes back in both and is handed to
+    /// `sink` once; every page goes to `sink` as it arrives.
+    pub async fn reservations_colliding(
+        &self,
+        run: &RunContext,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        sink: &mut (dyn FnMut(Vec<MewsReservation>) -> Result<(), SinkError> + Send),
+    ) -> Result<(), FetchError> {
+        let filter = self.with_enterprise(Map::new());
+        let mut handed = HashSet::new();
+        let mut once = |page: Vec<MewsReservation>| {
+            sink(
+                page.into_iter()
+                    .filter(|r| handed.insert(r.id.clone()))
+                    .collect(),
+            )
+        };
+        self.windowed(
+            run,
+            RESERVATIONS,
+            "Reservations",
+            "CollidingUtc",
+            filter,
+            (from, to),
+            &mut once,
+        )
+        .await
     }
 
     pub async fn reservations_by_ids(

@@ -1,6 +1,7 @@
 //! The `[pms]` table of venue.toml. Secrets are never here: only their names are derived from
 //! `name` (`{name}-client-token`, `{name}-access-token`).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -48,9 +49,14 @@ pub struct PmsConfig {
     /// Each gap-fill re-reads this much before the last successful pull.
     #[serde(default = "default_overlap")]
     pub overlap_minutes: u32,
-    /// How far back (by UpdatedUtc) the first or a full sync reaches.
+    /// How far back the first or a full sync reaches: reservations changed since then, and
+    /// stays that have not ended by then.
     #[serde(default = "default_first_sync")]
     pub first_sync_days: u32,
+    /// How far ahead the first or a full sync reads the stays on the books (by their dates,
+    /// however long ago they were booked).
+    #[serde(default = "default_first_sync_ahead")]
+    pub first_sync_ahead_days: u32,
     /// Events are collected this long before one REST fetch, so a burst costs one request.
     #[serde(default = "default_batch")]
     pub event_batch_ms: u64,
@@ -84,6 +90,9 @@ fn default_overlap() -> u32 {
 }
 fn default_first_sync() -> u32 {
     90
+}
+fn default_first_sync_ahead() -> u32 {
+    365
 }
 fn default_batch() -> u64 {
     // Short: while one batch is being fetched the next one queues up anyway, so bursts still
@@ -121,6 +130,7 @@ impl PmsConfig {
             poll_interval_minutes: default_poll(),
             overlap_minutes: default_overlap(),
             first_sync_days: default_first_sync(),
+            first_sync_ahead_days: default_first_sync_ahead(),
             event_batch_ms: default_batch(),
             ping_interval_seconds: default_ping(),
             dead_after_seconds: default_dead_after(),
@@ -132,8 +142,9 @@ impl PmsConfig {
     }
 
     /// Every numeric key and its accepted range: polling every minute to every day, overlaps
-    /// up to a week, a first sync of 1 day to 10 years, batches up to 10 s, pings every 1 s to
-    /// 5 minutes, a dead socket after 2 s to an hour, and the retry and breaker ranges.
+    /// up to a week, a first sync of 1 day to 10 years back and ahead, batches up to 10 s, pings
+    /// every 1 s to 5 minutes, a dead socket after 2 s to an hour, and the retry and breaker
+    /// ranges.
     pub fn numbers(&self) -> Vec<NumericKey> {
         let mut numbers = vec![
             NumericKey::u32(
@@ -143,6 +154,11 @@ impl PmsConfig {
             ),
             NumericKey::u32("overlap_minutes", self.overlap_minutes, 0..=10_080),
             NumericKey::u32("first_sync_days", self.first_sync_days, 1..=3_650),
+            NumericKey::u32(
+                "first_sync_ahead_days",
+                self.first_sync_ahead_days,
+                1..=3_650,
+            ),
             NumericKey::u64("event_batch_ms", self.event_batch_ms, 0..=MAX_BATCH_MS),
             NumericKey::u64("ping_interval_seconds", self.ping_interval_seconds, 1..=300),
             NumericKey::u64("dead_after_seconds", self.dead_after_seconds, 2..=3_600),
@@ -193,6 +209,15 @@ impl PmsConfig {
             );
         }
         Ok(())
+    }
+
+    /// The stays the first or a full sync mirrors at `now`: every one whose dates overlap
+    /// [now - `first_sync_days`, now + `first_sync_ahead_days`).
+    pub fn stay_window(&self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        (
+            now - chrono::Duration::days(i64::from(self.first_sync_days)),
+            now + chrono::Duration::days(i64::from(self.first_sync_ahead_days)),
+        )
     }
 
     pub fn client_token_secret(&self) -> String {
@@ -276,9 +301,10 @@ mod tests {
             (
                 c.poll_interval_minutes,
                 c.overlap_minutes,
-                c.first_sync_days
+                c.first_sync_days,
+                c.first_sync_ahead_days
             ),
-            (5, 10, 90)
+            (5, 10, 90, 365)
         );
         assert_eq!(
             (
@@ -303,6 +329,8 @@ mod tests {
             ("ws_url", "\"https://x\"", "ws_url"),
             ("name", "\"a b\"", "name"),
             ("poll_interval_minutes", "0", "poll_interval_minutes"),
+            ("first_sync_ahead_days", "0", "first_sync_ahead_days"),
+            ("first_sync_ahead_days", "3651", "first_sync_ahead_days"),
             ("dead_after_seconds", "15", "dead_after_seconds"),
             ("requests_per_window", "0", "requests_per_window"),
             ("window_seconds", "0", "window_seconds"),

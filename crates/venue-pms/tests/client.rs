@@ -105,6 +105,44 @@ async fn paging_by_updated_time_reads_every_reservation_exactly_once() {
     assert_eq!(client.metrics().snapshot().failures, 0);
 }
 
+/// The first sync's read of the stays on the books: every reservation whose dates overlap
+/// the configured window, once, however long ago it was booked or last changed; every window
+/// is one the simulator accepts (it refuses any over three months).
+#[tokio::test]
+async fn the_stay_window_reads_every_stay_on_the_books_once() {
+    let sim = sim(14).await;
+    let client = client(&sim).with_page_size(50);
+    let (from, to) = config(&sim).stay_window(Utc::now());
+    let mut seen: Vec<String> = Vec::new();
+    client
+        .reservations_colliding(&run(), from, to, &mut |page| {
+            seen.extend(page.into_iter().map(|r| r.id));
+            Ok(())
+        })
+        .await
+        .expect("fetch");
+    let unique: HashSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no reservation twice");
+    let all = sim.reservations();
+    let expected: HashSet<String> = all
+        .iter()
+        .filter(|r| r.scheduled_start_utc < to && r.end_utc > from)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(unique, expected);
+    let untouched_for_months = all
+        .iter()
+        .filter(|r| r.updated_utc < from && r.end_utc > Utc::now())
+        .count();
+    assert!(
+        untouched_for_months >= 2,
+        "the long stay and early bookings"
+    );
+    assert_eq!(client.metrics().snapshot().failures, 0);
+    // 455 days in windows of at most 89: six, each paged.
+    assert!(sim.requests(MewsEndpoint::ReservationsGetAll) >= 6);
+}
+
 #[tokio::test]
 async fn by_ids_fetches_return_those_records_and_normalise() {
     let sim = sim(14).await;

@@ -18,16 +18,19 @@ pub enum Endpoint {
     ToastLogin,
     /// `GET /orders/v2/ordersBulk`
     ToastOrdersBulk,
+    /// `GET /restaurants/v1/restaurants/{guid}`
+    ToastRestaurant,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 6] = [
         Endpoint::SquareLocations,
         Endpoint::SquarePayments,
         Endpoint::SquareSearchOrders,
         Endpoint::ToastLogin,
         Endpoint::ToastOrdersBulk,
+        Endpoint::ToastRestaurant,
     ];
 
     pub(crate) fn index(self) -> usize {
@@ -37,6 +40,7 @@ impl Endpoint {
             Endpoint::SquareSearchOrders => 2,
             Endpoint::ToastLogin => 3,
             Endpoint::ToastOrdersBulk => 4,
+            Endpoint::ToastRestaurant => 5,
         }
     }
 
@@ -46,11 +50,13 @@ impl Endpoint {
             Endpoint::SquareLocations | Endpoint::SquarePayments | Endpoint::SquareSearchOrders => {
                 Vendor::Square
             }
-            Endpoint::ToastLogin | Endpoint::ToastOrdersBulk => Vendor::Toast,
+            Endpoint::ToastLogin | Endpoint::ToastOrdersBulk | Endpoint::ToastRestaurant => {
+                Vendor::Toast
+            }
         }
     }
 
-    /// The HTTP method and path.
+    /// The HTTP method and path (a `{name}` segment stands for an id in the URL).
     pub fn route(self) -> (&'static str, &'static str) {
         match self {
             Endpoint::SquareLocations => ("GET", "/v2/locations"),
@@ -58,6 +64,7 @@ impl Endpoint {
             Endpoint::SquareSearchOrders => ("POST", "/v2/orders/search"),
             Endpoint::ToastLogin => ("POST", "/authentication/v1/authentication/login"),
             Endpoint::ToastOrdersBulk => ("GET", "/orders/v2/ordersBulk"),
+            Endpoint::ToastRestaurant => ("GET", "/restaurants/v1/restaurants/{guid}"),
         }
     }
 }
@@ -118,7 +125,7 @@ impl Times {
 /// front blocks the ones queued behind it.
 #[derive(Default)]
 pub(crate) struct FaultBook {
-    queues: [VecDeque<(Fault, Times)>; 5],
+    queues: [VecDeque<(Fault, Times)>; Endpoint::ALL.len()],
 }
 
 impl FaultBook {

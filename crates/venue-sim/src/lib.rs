@@ -15,6 +15,7 @@
 //! | `POST /v2/orders/search` | `location_ids` (1..=10), `query.filter.state_filter.states`, `query.filter.date_time_filter.{created_at,updated_at,closed_at}.{start_at,end_at}` (inclusive), `query.sort.{sort_field,sort_order}` (CREATED_AT, DESC; must match the filtered field), `return_entries` | `limit` 1..=1000 (500), `cursor` |
 //! | `POST /authentication/v1/authentication/login` | `{clientId, clientSecret, userAccessType: "TOAST_MACHINE_CLIENT"}` | — |
 //! | `GET /orders/v2/ordersBulk` | `startDate`/`endDate` (modified time, [start, end), ≤ 31 days) or `businessDate=yyyyMMdd`; headers `Authorization: Bearer`, `Toast-Restaurant-External-ID` | `pageSize` 1..=100 (100), `page` from 1, `Link` headers (`rel="next"` while more follow) |
+//! | `GET /restaurants/v1/restaurants/{guid}` | `includeArchived`; headers `Authorization: Bearer`, `Toast-Restaurant-External-ID` (the same GUID) | — (`RestaurantInfo`: `general.name` names it) |
 //!
 //! Square requests need `Authorization: Bearer` and `Square-Version`; cursors are keyset cursors
 //! bound to their query (another query's cursor is a 400 `INVALID_CURSOR`). Bad requests get the
@@ -46,7 +47,12 @@
 //! [`MewsSimulator`] serves a Mews Connector API on a port of its own: a seeded hotel in
 //! Amsterdam (EUR; 40 rooms "101".."410" on floors 1–4, guests from many countries with a few
 //! VIPs, reservations from `history_days` ago to 30 days ahead in states that fit their dates,
-//! housekeeping states). Every operation is `POST {base}/api/connector/v1/...` with
+//! housekeeping states). Some stays are on the books without any recent change: arrivals of the
+//! coming weeks booked four to eight months ahead and never touched since, and one long stay in
+//! house (the last room) since three to four months, untouched since check-in; only a read by
+//! the stays' dates (`CollidingUtc`, `ScheduledStartUtc`) finds them. Time filters are half-open
+//! and refused past three months (`CollidingUtc` selects stays whose scheduled start to end
+//! overlaps it). Every operation is `POST {base}/api/connector/v1/...` with
 //! `ClientToken`, `AccessToken` and `Client` in the JSON body (else 401 / 400 with Mews' error
 //! body `{"Message","RequestId","Details"}`); past `requests_per_window` per AccessToken in the
 //! sliding `window` it answers 429 with `Retry-After` (seconds).
@@ -321,6 +327,12 @@ impl SimHandle {
             .locations(vendor)
             .cloned()
             .collect()
+    }
+
+    /// Renames a location (a Square location, a Toast restaurant) as its owner would in the
+    /// vendor's back office: the APIs serve the new name from now on. `None` for an unknown id.
+    pub fn rename_location(&self, vendor: Vendor, id: &str, name: &str) -> Option<SimLocation> {
+        lock(&self.shared.store).rename_location(vendor, id, name)
     }
 
     /// Every order of a vendor as it stands at `now` (what the API serves), oldest first.

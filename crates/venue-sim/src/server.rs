@@ -37,7 +37,7 @@ pub(crate) struct Shared {
     pub base_url: String,
     pub store: Mutex<Store>,
     pub faults: Mutex<FaultBook>,
-    pub counters: [AtomicU64; 5],
+    pub counters: [AtomicU64; Endpoint::ALL.len()],
     pub logins: AtomicU64,
     /// Toast access token → expiry.
     pub tokens: Mutex<HashMap<String, Instant>>,
@@ -97,6 +97,8 @@ impl Shared {
 
 /// A request as the handlers see it.
 pub(crate) struct Req {
+    /// The URI's path, e.g. `/restaurants/v1/restaurants/{guid}` with the GUID in it.
+    pub path: String,
     pub headers: HeaderMap,
     /// Decoded query pairs in order.
     pub query: Vec<(String, String)>,
@@ -139,6 +141,7 @@ impl<S: Send + Sync> FromRequest<S> for Req {
             .await
             .unwrap_or_default();
         Ok(Req {
+            path: parts.uri.path().to_string(),
             headers: parts.headers,
             query,
             body,
@@ -414,6 +417,11 @@ route_handler!(
     Endpoint::ToastOrdersBulk,
     toast::orders_bulk
 );
+route_handler!(
+    toast_restaurant,
+    Endpoint::ToastRestaurant,
+    toast::restaurant
+);
 
 async fn fallback(req: Request) -> Response {
     let path = req.uri().path().to_string();
@@ -437,12 +445,14 @@ fn router(shared: Arc<Shared>) -> Router {
     let (_, search) = Endpoint::SquareSearchOrders.route();
     let (_, login) = Endpoint::ToastLogin.route();
     let (_, bulk) = Endpoint::ToastOrdersBulk.route();
+    let (_, restaurant) = Endpoint::ToastRestaurant.route();
     Router::new()
         .route(locations, get(square_locations))
         .route(payments, get(square_payments))
         .route(search, post(square_search_orders))
         .route(login, post(toast_login))
         .route(bulk, get(toast_orders_bulk))
+        .route(restaurant, get(toast_restaurant))
         .fallback(fallback)
         .with_state(shared)
 }

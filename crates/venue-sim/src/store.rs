@@ -106,6 +106,20 @@ impl Store {
         self.locations(vendor).find(|l| l.id == id)
     }
 
+    pub(crate) fn rename_location(
+        &mut self,
+        vendor: Vendor,
+        id: &str,
+        name: &str,
+    ) -> Option<SimLocation> {
+        let location = self
+            .locations
+            .iter_mut()
+            .find(|l| l.vendor == vendor && l.id == id)?;
+        location.name = name.to_string();
+        Some(location.clone())
+    }
+
     /// Calls `f` with every order of `vendor` as it stands at `now` (hidden until opened; open
     /// until closed; refunds only once made).
     pub(crate) fn for_each_visible(&self, vendor: Vendor, mut f: impl FnMut(&SimOrder)) {

@@ -1,5 +1,5 @@
-//! Toast-shaped endpoints: `POST /authentication/v1/authentication/login` and
-//! `GET /orders/v2/ordersBulk`.
+//! Toast-shaped endpoints: `POST /authentication/v1/authentication/login`,
+//! `GET /orders/v2/ordersBulk` and `GET /restaurants/v1/restaurants/{guid}`.
 //!
 //! Amounts are decimal numbers of currency units (12.34; whole amounts as integers, as in the
 //! fixture), timestamps `2019-02-24T13:48:44.206+0000`, business dates `yyyyMMdd` integers. Errors
@@ -88,6 +88,101 @@ fn authorized(s: &Shared, req: &Req) -> bool {
         }
         None => false,
     }
+}
+
+// ---------------------------------------------------------------- restaurants
+
+/// The path of a restaurant's configuration, before its GUID.
+pub(crate) const RESTAURANT_PATH: &str = "/restaurants/v1/restaurants/";
+
+/// `GET /restaurants/v1/restaurants/{guid}`: the restaurant's `RestaurantInfo` (its `general`
+/// names it). Needs a live bearer token (401) and `Toast-Restaurant-External-ID` (400 missing,
+/// 403 when it names no restaurant of this client or another than the path); an unknown GUID
+/// in the path is a 404, as Toast answers for invalid or archived restaurants.
+pub(crate) fn restaurant(s: &Shared, req: &Req) -> Reply {
+    if !authorized(s, req) {
+        return unauthorized(Vendor::Toast, false);
+    }
+    let Some(header) = req
+        .header("toast-restaurant-external-id")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    else {
+        return bad("The Toast-Restaurant-External-ID header is required");
+    };
+    let guid = req.path.strip_prefix(RESTAURANT_PATH).unwrap_or_default();
+    if let Some(flag) = req.param("includeArchived") {
+        if !matches!(flag, "true" | "false") {
+            return bad("includeArchived must be true or false");
+        }
+    }
+    let store = lock(&s.store);
+    let Some(location) = store.location(Vendor::Toast, guid) else {
+        return toast_error(404, 10404, &format!("Restaurant {guid} not found"));
+    };
+    if header != guid {
+        return toast_error(
+            403,
+            10003,
+            "The restaurant is not accessible to this client",
+        );
+    }
+    Reply::json(200, &restaurant_json(s, location))
+}
+
+/// A `RestaurantInfo` as Toast documents it (restaurants API): a single-location restaurant,
+/// so `locationName` is empty.
+fn restaurant_json(s: &Shared, l: &SimLocation) -> Value {
+    let outlet = &crate::gen::pool(Vendor::Toast)[l.pool_index];
+    let first_day = outlet
+        .created_at
+        .get(..10)
+        .map(|d| d.replace('-', ""))
+        .and_then(|d| d.parse::<i64>().ok());
+    json!({
+        "guid": l.id,
+        "general": {
+            "name": l.name,
+            "locationName": "",
+            "locationCode": l.name.chars().filter(char::is_ascii_uppercase).collect::<String>(),
+            "description": outlet.description,
+            "timeZone": l.timezone.name(),
+            "closeoutHour": 4,
+            "managementGroupGuid": named_guid(s.cfg.seed, "toast-management-group"),
+            "currencyCode": l.currency,
+            "firstBusinessDate": first_day,
+            "archived": false,
+        },
+        "urls": {
+            "website": null,
+            "facebook": null,
+            "twitter": null,
+            "orderOnline": null,
+            "purchaseGiftCard": null,
+            "checkGiftCard": null,
+        },
+        "location": {
+            "address1": outlet.address_line_1,
+            "address2": null,
+            "city": "New York",
+            "stateCode": "NY",
+            "administrativeArea": "NY",
+            "zipCode": "10004",
+            "country": "US",
+            "phone": outlet.phone,
+            "phoneCountryCode": "1",
+            "latitude": outlet.latitude,
+            "longitude": outlet.longitude,
+        },
+        "delivery": { "enabled": false, "minimum": null, "area": null },
+        "onlineOrdering": {
+            "enabled": false,
+            "scheduling": false,
+            "specialRequests": false,
+            "specialRequestsMessage": null,
+            "paymentOptions": null,
+        },
+    })
 }
 
 // ---------------------------------------------------------------- ordersBulk

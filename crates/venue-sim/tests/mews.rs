@@ -212,7 +212,8 @@ async fn wait_until(mut f: impl FnMut() -> bool, within: Duration) -> bool {
     f()
 }
 
-/// An UpdatedUtc window covering every generated and changed item (under 3 months).
+/// An UpdatedUtc window covering every item changed in the last 85 days (under 3 months):
+/// everything but the stays booked long ago and untouched since.
 fn updated_window() -> Value {
     let now = Utc::now();
     json!({ "StartUtc": t(now - TimeDelta::days(85)), "EndUtc": t(now + TimeDelta::days(1)) })
@@ -445,11 +446,14 @@ async fn paging_by_updated_is_stable_while_data_changes() {
     for s in &served {
         *times_served.entry(s.1.as_str()).or_default() += 1;
     }
+    let since = parse_time(&window["StartUtc"]);
     let now = sim.reservations();
     for r in &now {
         let unchanged = before.get(&r.id) == Some(&r.updated_utc);
         let n = times_served.get(r.id.as_str()).copied().unwrap_or(0);
-        if unchanged {
+        if unchanged && r.updated_utc < since {
+            assert_eq!(n, 0, "{} changed before the window, served", r.id);
+        } else if unchanged {
             assert_eq!(n, 1, "unchanged {} served {n} times", r.id);
         } else {
             // Changed mid-paging: served at least once, and last with its current state.
@@ -628,6 +632,145 @@ async fn time_intervals_are_half_open_and_at_most_three_months() {
     assert_eq!(ids(&inside), vec![r.id.clone()]);
     let outside = ok(&sim, op, json!({ "ReservationIds": [r.id], "UpdatedUtc": window(at - TimeDelta::hours(1), at), "Limitation": lim })).await;
     assert!(ids(&outside).is_empty());
+}
+
+/// Stays on the books that no recent change names: arrivals booked months ago and a long stay
+/// in house are missing from an `UpdatedUtc` read and found by `CollidingUtc` (the stay's
+/// scheduled start to end overlaps the window) and `ScheduledStartUtc`, each selecting exactly
+/// what the documentation says, half-open, and refused past three months.
+#[tokio::test]
+async fn stays_on_the_books_are_found_by_their_dates() {
+    let sim = start(MewsSimConfig::default()).await;
+    let op = "reservations/getAll/2023-06-06";
+    let now = Utc::now();
+    let all = sim.reservations();
+    let booked_early: Vec<_> = all
+        .iter()
+        .filter(|r| {
+            r.created_utc < now - TimeDelta::days(100)
+                && r.updated_utc == r.created_utc
+                && r.scheduled_start_utc > now
+                && r.scheduled_start_utc < now + TimeDelta::days(29)
+        })
+        .collect();
+    assert!(!booked_early.is_empty(), "arrivals booked months ago");
+    let long: Vec<_> = all
+        .iter()
+        .filter(|r| {
+            r.state == "Started"
+                && r.start_utc < now - TimeDelta::days(95)
+                && r.end_utc > now + TimeDelta::days(25)
+                && r.updated_utc < now - TimeDelta::days(90)
+        })
+        .collect();
+    assert_eq!(long.len(), 1, "one long stay in house");
+    let window = |a: DateTime<Utc>, b: DateTime<Utc>| json!({ "StartUtc": t(a), "EndUtc": t(b) });
+    let ids_of = |items: &[Value]| -> HashSet<String> {
+        items
+            .iter()
+            .filter_map(|x| x["Id"].as_str().map(str::to_string))
+            .collect()
+    };
+
+    let (changed, _) = page_all(
+        &sim,
+        op,
+        "Reservations",
+        json!({ "UpdatedUtc": window(now - TimeDelta::days(89), now + TimeDelta::hours(1)) }),
+        1000,
+    )
+    .await;
+    let changed = ids_of(&changed);
+    assert!(booked_early.iter().all(|r| !changed.contains(&r.id)));
+    assert!(!changed.contains(&long[0].id));
+
+    let (a, b) = (now - TimeDelta::days(30), now + TimeDelta::days(59));
+    let (colliding, _) = page_all(
+        &sim,
+        op,
+        "Reservations",
+        json!({ "CollidingUtc": window(a, b) }),
+        100,
+    )
+    .await;
+    let expected: HashSet<String> = all
+        .iter()
+        .filter(|r| r.scheduled_start_utc < b && r.end_utc > a)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(ids_of(&colliding), expected);
+    assert!(expected.contains(&long[0].id));
+    assert!(booked_early.iter().all(|r| expected.contains(&r.id)));
+
+    let (starting, _) = page_all(
+        &sim,
+        op,
+        "Reservations",
+        json!({ "ScheduledStartUtc": window(now, b) }),
+        1000,
+    )
+    .await;
+    let expected: HashSet<String> = all
+        .iter()
+        .filter(|r| r.scheduled_start_utc >= now && r.scheduled_start_utc < b)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(ids_of(&starting), expected);
+    assert!(booked_early.iter().all(|r| expected.contains(&r.id)));
+
+    // Half-open: a stay ending exactly at the window's start, or starting at its end, is out.
+    let r = booked_early[0];
+    let lim = json!({ "Count": 10 });
+    let one = |w: Value| json!({ "ReservationIds": [r.id], "CollidingUtc": w, "Limitation": lim });
+    let hit = |v: &Value| v["Reservations"].as_array().map_or(0, Vec::len);
+    let v = ok(
+        &sim,
+        op,
+        one(window(r.end_utc, r.end_utc + TimeDelta::days(1))),
+    )
+    .await;
+    assert_eq!(hit(&v), 0);
+    let v = ok(
+        &sim,
+        op,
+        one(window(
+            r.scheduled_start_utc - TimeDelta::days(1),
+            r.scheduled_start_utc,
+        )),
+    )
+    .await;
+    assert_eq!(hit(&v), 0);
+    let v = ok(
+        &sim,
+        op,
+        one(window(r.end_utc - TimeDelta::seconds(1), r.end_utc)),
+    )
+    .await;
+    assert_eq!(hit(&v), 1);
+
+    // Three months is the longest window either filter takes.
+    let three = a.checked_add_months(Months::new(3)).expect("date");
+    for key in ["CollidingUtc", "ScheduledStartUtc"] {
+        ok(
+            &sim,
+            op,
+            json!({ key: window(a, three), "Limitation": lim }),
+        )
+        .await;
+        let (status, err) = call(
+            &sim,
+            op,
+            json!({ key: window(a, three + TimeDelta::seconds(1)), "Limitation": lim }),
+        )
+        .await;
+        assert_eq!(status, 400, "{key}: {err}");
+        assert!(
+            err["Message"]
+                .as_str()
+                .is_some_and(|m| m.contains("3 months")),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -1329,6 +1472,19 @@ async fn same_seed_same_hotel_and_believable_data() {
         assert!(names.contains(n), "{names:?}");
     }
     let res = a.reservations();
+    // Stays start from `history_days` ago to a month ahead, but for the one long stay in house.
+    let long_stays = res
+        .iter()
+        .filter(|r| r.start_utc < now - TimeDelta::days(15))
+        .inspect(|r| {
+            assert!(
+                r.state == "Started" && r.end_utc > now + TimeDelta::days(29),
+                "{r:?}"
+            );
+            assert!(r.start_utc > now - TimeDelta::days(122), "{r:?}");
+        })
+        .count();
+    assert_eq!(long_stays, 1);
     for r in &res {
         match r.state.as_str() {
             "Processed" => assert!(r.end_utc <= now),
@@ -1336,10 +1492,7 @@ async fn same_seed_same_hotel_and_believable_data() {
             "Canceled" => {}
             _ => assert!(r.end_utc > now, "{r:?}"),
         }
-        assert!(
-            r.start_utc >= now - TimeDelta::days(15) && r.start_utc <= now + TimeDelta::days(31),
-            "{r:?}"
-        );
+        assert!(r.start_utc <= now + TimeDelta::days(31), "{r:?}");
         assert!(r.number.chars().all(|c| c.is_ascii_digit()));
     }
     let customers = a.customers();

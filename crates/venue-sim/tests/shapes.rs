@@ -260,3 +260,122 @@ async fn toast_errors_have_the_fixture_shape() {
         "a refused login is not counted as a login"
     );
 }
+
+/// `GET /restaurants/v1/restaurants/{guid}` answers Toast's documented `RestaurantInfo` (no
+/// fixture exists: the keys and types follow the restaurants API reference), and refuses with
+/// Toast's error body.
+#[tokio::test]
+async fn toast_restaurants_have_the_documented_shape_and_errors() {
+    let sim = start(small(1, 10)).await;
+    let token = toast_login(&sim).await;
+    let restaurant = sim.locations(Vendor::Toast)[0].clone();
+    let get = |guid: &str, header: Option<&str>, token: &str| {
+        let mut req = client()
+            .get(format!(
+                "{}/restaurants/v1/restaurants/{guid}",
+                sim.base_url()
+            ))
+            .bearer_auth(token);
+        if let Some(h) = header {
+            req = req.header("Toast-Restaurant-External-ID", h);
+        }
+        req.send()
+    };
+    let ours = json_ok(
+        get(&restaurant.id, Some(&restaurant.id), &token)
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(ours["guid"], restaurant.id.as_str());
+    let general = &ours["general"];
+    assert_eq!(general["name"], restaurant.name.as_str());
+    for (key, is) in [
+        ("locationName", Value::is_string as fn(&Value) -> bool),
+        ("locationCode", Value::is_string),
+        ("description", Value::is_string),
+        ("timeZone", Value::is_string),
+        ("closeoutHour", Value::is_i64),
+        ("managementGroupGuid", Value::is_string),
+        ("currencyCode", Value::is_string),
+        ("firstBusinessDate", Value::is_i64),
+        ("archived", Value::is_boolean),
+    ] {
+        assert!(is(&general[key]), "general.{key}: {}", general[key]);
+    }
+    for key in ["urls", "location", "delivery", "onlineOrdering"] {
+        assert!(ours[key].is_object(), "{key}");
+    }
+    assert!(ours["location"]["latitude"].is_f64());
+
+    let fixture = fixture("toast/toast_error_message.json");
+    for (guid, header, token, status) in [
+        (
+            restaurant.id.as_str(),
+            Some(restaurant.id.as_str()),
+            "not-a-token",
+            401,
+        ),
+        (restaurant.id.as_str(), None, token.as_str(), 400),
+        (
+            "0000-unknown",
+            Some(restaurant.id.as_str()),
+            token.as_str(),
+            404,
+        ),
+        (
+            restaurant.id.as_str(),
+            Some("0000-unknown"),
+            token.as_str(),
+            403,
+        ),
+    ] {
+        let resp = get(guid, header, token).await.expect("sent");
+        assert_eq!(resp.status(), status, "{guid} {header:?}");
+        let body: Value = resp.json().await.expect("json");
+        assert_covers(&fixture, &body, "error", &[]);
+        assert_eq!(body["status"], status);
+    }
+}
+
+/// A location renamed in the vendor's back office is served with its new name by Square's
+/// ListLocations and Toast's restaurants API.
+#[tokio::test]
+async fn a_renamed_location_is_served_with_its_new_name() {
+    let sim = start(small(1, 10)).await;
+    let square = sim.locations(Vendor::Square)[0].id.clone();
+    let renamed = sim
+        .rename_location(Vendor::Square, &square, "Sky Lounge")
+        .expect("a Square location");
+    assert_eq!(renamed.name, "Sky Lounge");
+    let list = json_ok(square_get(&sim, "/v2/locations").await).await;
+    let served = list["locations"]
+        .as_array()
+        .expect("locations")
+        .iter()
+        .find(|l| l["id"] == square.as_str())
+        .expect("listed");
+    assert_eq!(served["name"], "Sky Lounge");
+
+    let toast = sim.locations(Vendor::Toast)[0].id.clone();
+    sim.rename_location(Vendor::Toast, &toast, "Harbour Grill & Oyster Bar")
+        .expect("a Toast restaurant");
+    let token = toast_login(&sim).await;
+    let info = json_ok(
+        client()
+            .get(format!(
+                "{}/restaurants/v1/restaurants/{toast}",
+                sim.base_url()
+            ))
+            .bearer_auth(&token)
+            .header("Toast-Restaurant-External-ID", &toast)
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(info["general"]["name"], "Harbour Grill & Oyster Bar");
+    assert!(sim
+        .rename_location(Vendor::Toast, "no-such-guid", "x")
+        .is_none());
+}

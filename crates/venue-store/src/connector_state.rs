@@ -95,6 +95,29 @@ impl Store {
         )?)
     }
 
+    /// When `connector`'s first complete run (ok or partial, its high-water mark set) whose
+    /// cursor contains `mark` started, if there was one. Oldest first, so the search stops
+    /// early: what is looked for is usually among a connector's first runs.
+    pub fn first_run_marked(
+        &self,
+        venue_id: Uuid,
+        connector: &str,
+        mark: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT started_at FROM snapshots
+                 WHERE venue_id = ?1 AND connector = ?2 AND status IN ('ok', 'partial')
+                   AND high_water_mark IS NOT NULL AND instr(cursor, ?3) > 0
+                 ORDER BY started_at LIMIT 1",
+                rusqlite::params![venue_id.to_string(), connector, mark],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The newest snapshot of one connector with one of `statuses` (any status when empty).
     pub fn last_snapshot_of(
         &self,

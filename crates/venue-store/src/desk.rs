@@ -3,6 +3,8 @@
 //! ones), never one query per row, so a screen reads in milliseconds however much history the
 //! store holds. `tests` checks every statement's query plan.
 
+mod locations;
+
 use crate::record::{get_id, Record};
 use crate::{ChangeLogStats, Result, Store};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -87,8 +89,10 @@ pub struct SalesSlot {
 /// Counted sales of one POS location (and connector) over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LocationSales {
-    /// None for sales without a location.
+    /// The vendor's location id; None for sales without a location.
     pub location: Option<String>,
+    /// The location's name as last read from its vendor (or config), if known.
+    pub name: Option<String>,
     pub source: String,
     pub transactions: u64,
     pub net_minor: i64,
@@ -194,13 +198,15 @@ const SALES_SLOTS_SQL: &str =
        AND currency = ?4
      GROUP BY slot ORDER BY slot";
 
-const SALES_BY_LOCATION_SQL: &str = "SELECT location_id, source, count(*),
-            sum(total_minor - refunded_minor), sum(refunded_minor), sum(tip_minor)
-     FROM transactions
-     WHERE venue_id = ?1 AND closed_at >= ?2 AND closed_at < ?3 AND status <> 'canceled'
-       AND currency = ?4
-     GROUP BY location_id, source
-     ORDER BY sum(total_minor - refunded_minor) DESC, location_id, source";
+const SALES_BY_LOCATION_SQL: &str = "SELECT t.location_id, t.source, count(*),
+            sum(t.total_minor - t.refunded_minor), sum(t.refunded_minor), sum(t.tip_minor),
+            (SELECT l.name FROM locations l
+             WHERE l.venue_id = ?1 AND l.source = t.source AND l.external_id = t.location_id)
+     FROM transactions t
+     WHERE t.venue_id = ?1 AND t.closed_at >= ?2 AND t.closed_at < ?3 AND t.status <> 'canceled'
+       AND t.currency = ?4
+     GROUP BY t.location_id, t.source
+     ORDER BY sum(t.total_minor - t.refunded_minor) DESC, t.location_id, t.source";
 
 const DAILY_SALES_SQL: &str = "SELECT business_date, transactions, gross_minor, tax_minor,
             tip_minor, discount_minor, refunded_minor
@@ -382,6 +388,7 @@ impl Store {
             |r| {
                 Ok(LocationSales {
                     location: r.get(0)?,
+                    name: r.get(6)?,
                     source: r.get(1)?,
                     transactions: r.get::<_, i64>(2)?.max(0) as u64,
                     net_minor: r.get(3)?,

@@ -162,6 +162,10 @@ macro_rules! with_record_type {
                 type $R = AuditEntry;
                 $body
             }
+            EntityKind::Location => {
+                type $R = Location;
+                $body
+            }
         }
     };
 }
@@ -1053,5 +1057,49 @@ impl Record for AuditEntry {
             before: get_opt_json(row, 7)?,
             after: get_opt_json(row, 8)?,
         })
+    }
+}
+
+impl Record for Location {
+    const KIND: EntityKind = EntityKind::Location;
+    const TABLE: &'static str = "locations";
+    const COLUMNS: &'static [&'static str] = &["id", "venue_id", "source", "external_id", "name"];
+    const CONFLICT: &'static [&'static str] = &["venue_id", "source", "external_id"];
+    const TIME_COLUMN: &'static str = "updated_at";
+
+    row_ids!();
+    fn natural_id(&self) -> Option<Uuid> {
+        Some(vendor_row_id(
+            self.venue_id,
+            Self::KIND,
+            &self.source,
+            &self.external_id,
+        ))
+    }
+    fn bind(&self, _: &WriteContext, b: &mut Binder) -> rusqlite::Result<()> {
+        b.id(self.id)?;
+        b.id(self.venue_id)?;
+        b.push(&self.source)?;
+        b.push(&self.external_id)?;
+        b.push(&self.name)
+    }
+    fn from_row(row: &Row) -> rusqlite::Result<Self> {
+        Ok(Location {
+            id: get_id(row, 0)?,
+            venue_id: get_id(row, 1)?,
+            source: row.get(2)?,
+            external_id: row.get(3)?,
+            name: row.get(4)?,
+        })
+    }
+    fn validate(&self) -> Result<()> {
+        require_key(&self.source, &self.external_id)?;
+        if self.name.trim().is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "location {}: a name must not be empty",
+                self.external_id
+            )));
+        }
+        Ok(())
     }
 }

@@ -29,6 +29,7 @@ const DERIVED: &[(&str, &str, &str)] = &[
     ("service", "services", "natural_id('service', ?1, source, external_id)"),
     ("reservation", "reservations", "natural_id('reservation', ?1, source, external_id)"),
     ("transaction", "transactions", "natural_id('transaction', ?1, source, external_id)"),
+    ("location", "locations", "natural_id('location', ?1, source, external_id)"),
     ("sensor_device", "sensor_devices", "natural_id('sensor_device', ?1, name)"),
     (
         "sensor_reading",
@@ -71,6 +72,7 @@ pub(crate) const SYNCED: &[(&str, EntityKind)] = &[
     ("alerts", EntityKind::Alert),
     ("recommendations", EntityKind::Recommendation),
     ("audit_log", EntityKind::Audit),
+    ("locations", EntityKind::Location),
 ];
 
 impl Store {

@@ -208,8 +208,8 @@ export function demoSales(from: string, to: string, currency = DEMO_VENUE.curren
     by_hour: shape.map((v, hour) => ({ hour, transactions: Math.round((transactions * v) / shapeTotal), net_minor: Math.round((net * v) / shapeTotal) })),
     by_day: byDay,
     by_location: [
-      { location: "L-BAR-1", source: "square-main", transactions: Math.round(transactions * 0.7), net_minor: Math.round(net * 0.7), refunded_minor: 0, tip_minor: Math.round(sum("tip_minor") * 0.8) },
-      { location: "—", source: "toast-bar", transactions: transactions - Math.round(transactions * 0.7), net_minor: net - Math.round(net * 0.7), refunded_minor: sum("refunded_minor"), tip_minor: sum("tip_minor") - Math.round(sum("tip_minor") * 0.8) },
+      { location: "Rooftop Bar", location_id: "L-BAR-1", source: "square-main", transactions: Math.round(transactions * 0.7), net_minor: Math.round(net * 0.7), refunded_minor: 0, tip_minor: Math.round(sum("tip_minor") * 0.8) },
+      { location: "—", location_id: null, source: "toast-bar", transactions: transactions - Math.round(transactions * 0.7), net_minor: net - Math.round(net * 0.7), refunded_minor: sum("refunded_minor"), tip_minor: sum("tip_minor") - Math.round(sum("tip_minor") * 0.8) },
     ],
   };
 }

@@ -4,7 +4,7 @@ export const TOPICS = {
   stays: ["reservation", "customer", "resource", "desk_note"],
   search: ["reservation", "customer"],
   reservation: ["reservation", "customer", "resource", "pms_charge", "desk_note"],
-  sales: ["transaction", "venue"],
+  sales: ["transaction", "location", "venue"],
   sensors: ["sensor_reading", "sensor_state", "sensor_device"],
   traffic: ["sensor_reading"],
   connections: ["connector_state", "snapshot", "pms_charge"],

@@ -28,7 +28,12 @@ describe("Sales", () => {
     expect(plain(net.textContent)).toMatch(/^€/);
     expect(screen.getByTestId("sales-refunds")).toBeTruthy();
     expect(screen.getByTestId("sales-tips")).toBeTruthy();
-    expect(screen.getByTestId("sales-locations").textContent).toMatch(/square-main/);
+    const locations = screen.getByTestId("sales-locations");
+    expect(locations.textContent).toMatch(/square-main/);
+    // Locations by name, with the vendor's id on hover.
+    expect(locations.textContent).toMatch(/Rooftop Bar/);
+    expect(locations.textContent).not.toMatch(/L-BAR-1/);
+    expect(locations.querySelector('td[title="L-BAR-1"]')?.textContent).toBe("Rooftop Bar");
   });
 
   it("says when a range has no sales", async () => {

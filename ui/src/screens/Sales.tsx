@@ -179,8 +179,8 @@ function SalesFigures({ sales }: { sales: SalesView }) {
             </thead>
             <tbody>
               {sales.by_location.map((l) => (
-                <tr key={`${l.source}/${l.location}`}>
-                  <td>{l.location}</td>
+                <tr key={`${l.source}/${l.location_id ?? ""}`}>
+                  <td title={l.location_id ?? undefined}>{l.location}</td>
                   <td>{l.source}</td>
                   <td className="num">{fmt.count(l.transactions)}</td>
                   <td className="num">{money(l.net_minor)}</td>

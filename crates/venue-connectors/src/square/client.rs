@@ -2,8 +2,8 @@
 
 use super::{
     order_to_transaction, payment_to_transaction, ErrorResponse, ListLocationsResponse,
-    ListPaymentsResponse, LocationStatus, OrderState, SearchOrdersRequest, SearchOrdersResponse,
-    SortOrder, SquareContext,
+    ListPaymentsResponse, Location, LocationStatus, OrderState, SearchOrdersRequest,
+    SearchOrdersResponse, SortOrder, SquareContext,
 };
 use crate::http::{ConnectorError, HttpClient, RunContext};
 use crate::secrets::Secret;
@@ -19,6 +19,16 @@ fn error_message(body: &str) -> Option<String> {
     serde_json::from_str::<ErrorResponse>(body)
         .ok()
         .map(|e| e.message())
+}
+
+/// The ids of the locations sales are fetched from when none are configured: every one not
+/// inactive.
+pub fn active_location_ids(locations: &[Location]) -> Vec<String> {
+    locations
+        .iter()
+        .filter(|l| !matches!(l.status, Some(LocationStatus::Inactive)))
+        .filter_map(|l| l.id.clone())
+        .collect()
 }
 
 pub struct SquareClient {
@@ -37,7 +47,8 @@ impl SquareClient {
         format!("{}{path}", self.base_url.trim_end_matches('/'))
     }
 
-    pub async fn active_locations(&self, run: &RunContext) -> Result<Vec<String>, ConnectorError> {
+    /// Every location of the account, active or not, with its name (`GET /v2/locations`).
+    pub async fn locations(&self, run: &RunContext) -> Result<Vec<Location>, ConnectorError> {
         let url = self.url("/v2/locations");
         let (response, _) = self
             .http
@@ -47,12 +58,11 @@ impl SquareClient {
                     .header("Square-Version", SQUARE_VERSION)
             })
             .await?;
-        Ok(response
-            .locations
-            .into_iter()
-            .filter(|l| !matches!(l.status, Some(LocationStatus::Inactive)))
-            .filter_map(|l| l.id)
-            .collect())
+        Ok(response.locations)
+    }
+
+    pub async fn active_locations(&self, run: &RunContext) -> Result<Vec<String>, ConnectorError> {
+        Ok(active_location_ids(&self.locations(run).await?))
     }
 
     /// Payments created in [start, end), per location, oldest first (`GET /v2/payments`): for

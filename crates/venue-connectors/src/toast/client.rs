@@ -3,7 +3,7 @@
 
 use super::{
     format_toast_time, next_page_from_link_header, order_to_transaction, ErrorMessage,
-    LoginRequest, LoginResponse, Order, ToastContext,
+    LoginRequest, LoginResponse, Order, RestaurantInfo, ToastContext,
 };
 use crate::http::{ConnectorError, HttpClient, RunContext};
 use crate::secrets::Secret;
@@ -120,33 +120,28 @@ impl ToastClient {
         Ok(token)
     }
 
-    async fn page(
+    /// GETs `url` for the restaurant with a valid token: an expired one is replaced once.
+    async fn get<T: serde::de::DeserializeOwned>(
         &mut self,
         run: &RunContext,
         url: &str,
-    ) -> Result<(Vec<Order>, Option<String>), ConnectorError> {
+    ) -> Result<(T, reqwest::header::HeaderMap), ConnectorError> {
         for attempt in 0..2 {
             let token = self.token(run).await?;
             let restaurant = self.restaurant().to_string();
             let result = self
                 .http
-                .send_json::<Vec<Order>>(run, error_message, |c| {
+                .send_json::<T>(run, error_message, |c| {
                     c.get(url)
                         .bearer_auth(token.expose())
                         .header("Toast-Restaurant-External-ID", &restaurant)
                 })
                 .await;
             match result {
-                Ok((orders, headers)) => {
-                    let next = headers
-                        .get_all(reqwest::header::LINK)
-                        .iter()
-                        .filter_map(|v| v.to_str().ok())
-                        .find_map(next_page_from_link_header);
-                    return Ok((orders, next));
-                }
-                // An expired token: log in again once (within Toast's re-login limit).
-                Err(ConnectorError::Unauthorized { .. }) if attempt == 0 => {
+                Ok(answer) => return Ok(answer),
+                // An expired token: log in again once (within Toast's re-login limit). A 403
+                // is a refusal (a scope the account lacks) that a new token would not change.
+                Err(ConnectorError::Unauthorized { status: 401, .. }) if attempt == 0 => {
                     if let Some((_, expires)) = &mut self.session.token {
                         *expires = Instant::now();
                     }
@@ -159,6 +154,34 @@ impl ToastClient {
             status: 401,
             message: "token refused after a fresh login".into(),
         })
+    }
+
+    async fn page(
+        &mut self,
+        run: &RunContext,
+        url: &str,
+    ) -> Result<(Vec<Order>, Option<String>), ConnectorError> {
+        let (orders, headers) = self.get::<Vec<Order>>(run, url).await?;
+        let next = headers
+            .get_all(reqwest::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(next_page_from_link_header);
+        Ok((orders, next))
+    }
+
+    /// The restaurant's name (`GET /restaurants/v1/restaurants/{guid}`, scope
+    /// `restaurants:read`), or None when Toast gives it none.
+    pub async fn restaurant_name(
+        &mut self,
+        run: &RunContext,
+    ) -> Result<Option<String>, ConnectorError> {
+        let url = self.url(&format!(
+            "/restaurants/v1/restaurants/{}",
+            encode(self.restaurant())
+        ));
+        let (info, _) = self.get::<RestaurantInfo>(run, &url).await?;
+        Ok(info.display_name())
     }
 
     /// Orders modified in [start, end).

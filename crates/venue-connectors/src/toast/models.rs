@@ -122,6 +122,48 @@ impl LoginResponse {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/// `GET /restaurants/v1/restaurants/{guid}`: the restaurant's configuration (`RestaurantInfo`);
+/// only what names it is read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct RestaurantInfo {
+    #[serde(default)]
+    pub guid: Option<String>,
+    #[serde(default)]
+    pub general: Option<RestaurantGeneral>,
+}
+
+/// `RestaurantInfo.general`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestaurantGeneral {
+    /// The guest-facing name, e.g. "Tommy's Burgers".
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What tells one location of a group from the others, e.g. "Back Bay".
+    #[serde(default)]
+    pub location_name: Option<String>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+impl RestaurantInfo {
+    /// The name to show: "Tommy's Burgers (Back Bay)", or whichever of the two is given.
+    pub fn display_name(&self) -> Option<String> {
+        let general = self.general.as_ref()?;
+        let given = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        match (given(&general.name), given(&general.location_name)) {
+            (Some(name), Some(place)) if place != name => Some(format!("{name} ({place})")),
+            (Some(name), _) => Some(name),
+            (None, place) => place,
+        }
+    }
+}
+
 /// Toast's error body (`ErrorMessage`).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

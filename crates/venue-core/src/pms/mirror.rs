@@ -1,5 +1,6 @@
 //! Mirroring the PMS into the store: pulls by modification window (first sync, gap-fill after a
-//! reconnect, polling while the socket is down) and fetches of the records events name. PMS-owned
+//! reconnect, polling while the socket is down), the stays on the books by their dates (first
+//! and full sync) and fetches of the records events name. PMS-owned
 //! fields follow the PMS; an older copy of a record never overwrites a newer one, so duplicate
 //! and out-of-order events are harmless.
 
@@ -85,6 +86,23 @@ impl LagRecorder {
 /// vendor ids of those still to read.
 struct Prepared {
     ready: Vec<Reservation>,
+    deferred: Vec<Reservation>,
+    missing_customers: BTreeSet<String>,
+    missing_resources: BTreeSet<String>,
+}
+
+/// Which reservations a pull reads.
+#[derive(Debug, Clone, Copy)]
+enum StayQuery {
+    /// Those changed in [from, to) (`UpdatedUtc`).
+    Updated(DateTime<Utc>, DateTime<Utc>),
+    /// Those staying at some time in [from, to) (`CollidingUtc`).
+    Colliding(DateTime<Utc>, DateTime<Utc>),
+}
+
+/// Reservations of a pull still waiting for their guest or room, with the vendor ids to read.
+#[derive(Default)]
+struct Unresolved {
     deferred: Vec<Reservation>,
     missing_customers: BTreeSet<String>,
     missing_resources: BTreeSet<String>,
@@ -361,14 +379,16 @@ impl<'s, 'a> Mirror<'s, 'a> {
             .collect())
     }
 
-    /// Everything modified in [from, to): catalogue, guests, then reservations page by page
-    /// (each page committed as it arrives, so a failure part-way keeps what came).
+    /// Everything modified in `changed` (from, to): catalogue, guests, then reservations page by
+    /// page (each page committed as it arrives, so a failure part-way keeps what came); with
+    /// `stays`, also every reservation staying at some time in that window, whenever it was
+    /// booked or last changed.
     pub async fn pull(
         &mut self,
         run: &RunContext,
         snapshot: Uuid,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        stays: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<MirrorCounts, FetchError> {
         let mut counts = self.pull_catalogue(run, snapshot).await?;
         let mut customer_pages: Vec<MewsCustomer> = Vec::new();
@@ -387,9 +407,37 @@ impl<'s, 'a> Mirror<'s, 'a> {
         );
         drop(customer_pages);
 
-        let mut deferred = Vec::new();
-        let mut missing_customers = BTreeSet::new();
-        let mut missing_resources = BTreeSet::new();
+        let mut unresolved = Unresolved::default();
+        let mut queries = vec![StayQuery::Updated(from, to)];
+        queries.extend(stays.map(|(start, end)| StayQuery::Colliding(start, end)));
+        for query in queries {
+            self.pull_reservations(run, snapshot, query, &mut unresolved, &mut counts)
+                .await?;
+        }
+        let rows = self
+            .resolve_references(
+                run,
+                Some(snapshot),
+                unresolved.deferred,
+                unresolved.missing_customers,
+                unresolved.missing_resources,
+                &mut counts,
+            )
+            .await?;
+        counts.written += self.ingest(Some(snapshot), &rows).map_err(store_failed)?;
+        Ok(counts)
+    }
+
+    /// Reads the reservations `query` names page by page, writing those whose guest and room
+    /// are held and keeping the others in `unresolved`.
+    async fn pull_reservations(
+        &mut self,
+        run: &RunContext,
+        snapshot: Uuid,
+        query: StayQuery,
+        unresolved: &mut Unresolved,
+        counts: &mut MirrorCounts,
+    ) -> Result<(), FetchError> {
         let mut page_counts = MirrorCounts::default();
         let client = self.client.clone();
         // Pages travel through a channel so each is committed as it arrives while the client
@@ -402,34 +450,35 @@ impl<'s, 'a> Mirror<'s, 'a> {
                     .send(page)
                     .map_err(|_| SinkError::new(WriterStopped))
             };
-            client.reservations_updated(run, from, to, &mut sink).await
+            match query {
+                StayQuery::Updated(from, to) => {
+                    client.reservations_updated(run, from, to, &mut sink).await
+                }
+                StayQuery::Colliding(from, to) => {
+                    client
+                        .reservations_colliding(run, from, to, &mut sink)
+                        .await
+                }
+            }
         };
         let write = async {
             while let Some(page) = pages_rx.recv().await {
                 let prepared = self.prepare_reservations(&page, &mut page_counts)?;
                 page_counts.written += self.ingest(Some(snapshot), &prepared.ready)?;
-                deferred.extend(prepared.deferred);
-                missing_customers.extend(prepared.missing_customers);
-                missing_resources.extend(prepared.missing_resources);
+                unresolved.deferred.extend(prepared.deferred);
+                unresolved
+                    .missing_customers
+                    .extend(prepared.missing_customers);
+                unresolved
+                    .missing_resources
+                    .extend(prepared.missing_resources);
             }
             Ok::<(), ApiError>(())
         };
         let (fetched, written) = tokio::join!(fetch, write);
         counts.add(page_counts);
         written.map_err(store_failed)?;
-        fetched?;
-        let rows = self
-            .resolve_references(
-                run,
-                Some(snapshot),
-                deferred,
-                missing_customers,
-                missing_resources,
-                &mut counts,
-            )
-            .await?;
-        counts.written += self.ingest(Some(snapshot), &rows).map_err(store_failed)?;
-        Ok(counts)
+        fetched
     }
 
     /// Fetches what events named and writes it. Guests of the named reservations are always

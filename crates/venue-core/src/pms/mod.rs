@@ -139,18 +139,56 @@ pub(crate) fn close_stale_runs(
     Ok(())
 }
 
-/// Where an incremental pull starts: the last complete run's mark minus the overlap, passing
-/// over (and noting) marks ahead of the clock, which would leave the window empty.
-pub(crate) fn pull_start(
+/// Marks, in a pull's cursor, a pull that also read the stays on the books.
+const STAYS_MARK: &str = " stays:";
+
+/// What one pull reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PullPlan {
+    /// Reservations and guests changed since then (`UpdatedUtc`).
+    pub from: DateTime<Utc>,
+    /// Every stay whose dates overlap this window, however long ago it was booked or last
+    /// changed (`CollidingUtc`): on the first pull, on a full one, and on the first pull of a
+    /// console that synced before stays were read this way. Changes reach later pulls by
+    /// `UpdatedUtc`.
+    pub stays: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// A note for the snapshot (a mark ahead of the clock that was passed over).
+    pub note: Option<String>,
+}
+
+impl PullPlan {
+    /// The snapshot's cursor: where the pull started, and the stays it read.
+    pub fn cursor(&self) -> String {
+        let mut cursor = format!("pull:{}", self.from.to_rfc3339());
+        if let Some((start, end)) = self.stays {
+            cursor.push_str(&format!(
+                "{STAYS_MARK}{}/{}",
+                start.to_rfc3339(),
+                end.to_rfc3339()
+            ));
+        }
+        cursor
+    }
+}
+
+/// What a pull at `now` reads. An incremental pull starts at the last complete run's mark minus
+/// the overlap, passing over (and noting) marks ahead of the clock, which would leave the window
+/// empty; the first and a full one reach `first_sync_days` back and read the stays on the books.
+pub(crate) fn plan_pull(
     store: &RefCell<&mut Store>,
     venue: &Venue,
     config: &PmsConfig,
     full: bool,
     now: DateTime<Utc>,
-) -> ApiResult<(DateTime<Utc>, Option<String>)> {
+) -> ApiResult<PullPlan> {
     let first = now - Duration::days(i64::from(config.first_sync_days));
+    let stays = Some(config.stay_window(now));
     if full {
-        return Ok((first, None));
+        return Ok(PullPlan {
+            from: first,
+            stays,
+            note: None,
+        });
     }
     let resume = crate::fetch::resume_point(
         &store.borrow(),
@@ -159,10 +197,15 @@ pub(crate) fn pull_start(
         config.overlap_minutes,
         now,
     )?;
-    Ok((
-        resume.from.map_or(first, |from| from.max(first)),
-        resume.note,
-    ))
+    let stays_read = store
+        .borrow()
+        .first_run_marked(venue.id, &config.name, STAYS_MARK)?
+        .is_some();
+    Ok(PullPlan {
+        from: resume.from.map_or(first, |from| from.max(first)),
+        stays: stays.filter(|_| resume.from.is_none() || !stays_read),
+        note: resume.note,
+    })
 }
 
 pub(crate) fn restore_breaker(
@@ -214,7 +257,7 @@ pub(crate) async fn pull_once(
     close_stale_runs(store, &venue, &config.name)?;
     let run = RunContext::new(&config.retry);
     let until = Utc::now();
-    let (from, note) = pull_start(store, &venue, config, full, until)?;
+    let plan = plan_pull(store, &venue, config, full, until)?;
     let mut snapshot = Snapshot {
         id: new_id(),
         venue_id: venue.id,
@@ -227,7 +270,7 @@ pub(crate) async fn pull_once(
         records_seen: 0,
         records_written: 0,
         high_water_mark: None,
-        cursor: Some(format!("pull:{}", from.to_rfc3339())),
+        cursor: Some(plan.cursor()),
     };
     mirror.leases.hold(store, snapshot.id)?;
     save_snapshot(store, &snapshot)?;
@@ -239,7 +282,11 @@ pub(crate) async fn pull_once(
             "circuit breaker open until {}",
             retry_at.format("%Y-%m-%d %H:%M:%S UTC")
         ))),
-        Ok(_) => mirror.pull(&run, snapshot.id, from, until).await,
+        Ok(_) => {
+            mirror
+                .pull(&run, snapshot.id, (plan.from, until), plan.stays)
+                .await
+        }
     };
     let now = Utc::now();
     snapshot.finished_at = Some(now);
@@ -275,7 +322,7 @@ pub(crate) async fn pull_once(
             snapshot.error = Some(e.to_string());
         }
     }
-    if let Some(note) = note {
+    if let Some(note) = plan.note {
         snapshot.error = Some(match snapshot.error.take() {
             Some(e) => format!("{e}; {note}"),
             None => note,

@@ -51,8 +51,11 @@ pub struct DaySales {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LocationSalesView {
-    /// The POS location's id, or "—" for sales without one.
+    /// The POS location's name (configured, else its vendor's), its id when no name is known,
+    /// or "—" for sales without a location.
     pub location: String,
+    /// The vendor's id of the location, if the sales name one.
+    pub location_id: Option<String>,
     /// The connector the sales came from.
     pub source: String,
     pub transactions: u64,
@@ -140,22 +143,7 @@ impl Console {
             })
             .collect();
         let slots = self.store.sales_slots(venue.id, currency, start, end)?;
-        let by_location = self
-            .store
-            .sales_by_location(venue.id, currency, start, end)?
-            .into_iter()
-            .map(|l| LocationSalesView {
-                location: l
-                    .location
-                    .filter(|l| !l.trim().is_empty())
-                    .unwrap_or_else(|| "—".into()),
-                source: l.source,
-                transactions: l.transactions,
-                net_minor: l.net_minor,
-                refunded_minor: l.refunded_minor,
-                tip_minor: l.tip_minor,
-            })
-            .collect();
+        let by_location = self.sales_by_location(&venue, start, end)?;
         Ok(SalesView {
             currency,
             from: first,
@@ -165,6 +153,34 @@ impl Console {
             by_day,
             by_location,
         })
+    }
+
+    /// Counted sales in the venue's currency closed within [start, end), per location (by its
+    /// name) and connector, biggest net first.
+    pub(crate) fn sales_by_location(
+        &self,
+        venue: &Venue,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> ApiResult<Vec<LocationSalesView>> {
+        Ok(self
+            .store
+            .sales_by_location(venue.id, venue.currency, start, end)?
+            .into_iter()
+            .map(|l| {
+                let config = self.config.connector.iter().find(|c| c.name == l.source);
+                let id = l.location.filter(|id| !id.trim().is_empty());
+                LocationSalesView {
+                    location: crate::location_names::shown(config, id.as_deref(), l.name),
+                    location_id: id,
+                    source: l.source,
+                    transactions: l.transactions,
+                    net_minor: l.net_minor,
+                    refunded_minor: l.refunded_minor,
+                    tip_minor: l.tip_minor,
+                }
+            })
+            .collect())
     }
 
     /// Writes the transactions closed on the venue-local days `from..=to` (every status, each

@@ -708,8 +708,15 @@ fn stays(h: &mut Hotel, cfg: &MewsSimConfig, r: &mut fastrand::Rng, anchor: Date
     let last_day = today + TimeDelta::days(30);
     let earliest_created = anchor - TimeDelta::days(cfg.history_days.max(0) + 62);
     let service_id = h.accommodation_id();
+    // The stays on the books that no recent change names have their own generator, so the
+    // rest of the hotel is drawn as it always was.
+    let mut early = rng(&[cfg.seed, 0x10_4E_AD]);
+    let long_stay = long_stay(h, &mut early, today, anchor, &service_id);
     for room in 0..h.resources.len() {
-        let mut day = first_day;
+        let mut day = match &long_stay {
+            Some((long_room, free_from)) if *long_room == room => *free_from,
+            _ => first_day,
+        };
         loop {
             day += TimeDelta::days(match r.u8(..100) {
                 0..=39 => 0,
@@ -737,6 +744,7 @@ fn stays(h: &mut Hotel, cfg: &MewsSimConfig, r: &mut fastrand::Rng, anchor: Date
             day += TimeDelta::days(nights);
         }
     }
+    booked_long_ago(h, &mut early, anchor);
     // Confirmation numbers follow booking order.
     let mut order: Vec<usize> = (0..h.reservations.len()).collect();
     order.sort_by(|a, b| {
@@ -748,6 +756,57 @@ fn stays(h: &mut Hotel, cfg: &MewsSimConfig, r: &mut fastrand::Rng, anchor: Date
         h.reservations[i].sim.number = (base + n as u64).to_string();
     }
     h.next_reservation_number = base + h.reservations.len() as u64;
+}
+
+/// A long stay in house: a guest who checked in three to four months ago into the top floor's
+/// last room and stays another one to two months, untouched since check-in, so only a read by
+/// the stay's dates (`CollidingUtc`) finds it. Returns the room and the day it is free again.
+fn long_stay(
+    h: &mut Hotel,
+    r: &mut fastrand::Rng,
+    today: NaiveDate,
+    anchor: DateTime<Utc>,
+    service_id: &str,
+) -> Option<(usize, NaiveDate)> {
+    if h.resources.len() < 2 {
+        return None;
+    }
+    let room = h.resources.len() - 1;
+    let tz = h.tz;
+    let first = today - TimeDelta::days(100 + r.i64(0..21));
+    let last = today + TimeDelta::days(30 + r.i64(0..31));
+    let (start, end) = (arrival(tz, first), departure(tz, last));
+    let booked = start - TimeDelta::days(r.i64(14..60));
+    let rec = stay(h, r, room, start, end, anchor, booked, service_id);
+    h.reservations.push(rec);
+    Some((room, last))
+}
+
+/// Some arrivals of the coming four weeks (at least one) were booked four to eight months
+/// before they begin and never touched since: a sync of recent changes never sees them.
+fn booked_long_ago(h: &mut Hotel, r: &mut fastrand::Rng, anchor: DateTime<Utc>) {
+    let soon = |s: &SimReservation| {
+        s.state == "Confirmed"
+            && s.scheduled_start_utc > anchor + TimeDelta::days(2)
+            && s.scheduled_start_utc <= anchor + TimeDelta::days(28)
+    };
+    for (n, res) in h
+        .reservations
+        .iter_mut()
+        .filter(|res| soon(&res.sim))
+        .enumerate()
+    {
+        // The first always, then about one in eight.
+        if n > 0 && r.u8(..100) >= 12 {
+            continue;
+        }
+        let booked = res.sim.scheduled_start_utc
+            - TimeDelta::days(r.i64(120..241))
+            - minutes(r.i64(0..1_440));
+        res.sim.created_utc = booked;
+        res.sim.updated_utc = booked;
+        res.updater_profile_id = res.creator_profile_id.clone();
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -43,7 +43,8 @@ pub struct MewsSimConfig {
     pub seed: u64,
     /// Number of rooms, spread over floors 1–4 (1..=396).
     pub rooms: u32,
-    /// Reservations start from this many days before now up to 30 days after (0..=365).
+    /// Reservations start from this many days before now up to 30 days after (0..=365); the
+    /// one long stay in house began 100 to 120 days ago whatever this is.
     pub history_days: i64,
     /// The `ClientToken` every request must carry.
     pub client_token: String,
