@@ -61,7 +61,7 @@ pub fn run(orders: u64) -> anyhow::Result<()> {
         .build()?;
     let bare_started = Instant::now();
     let bare_records = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = venue_connectors::tls::client_builder()?.build()?;
         let url = format!("{}/v2/orders/search", sim.base_url());
         let mut records = 0u64;
         let mut cursor: Option<String> = None;

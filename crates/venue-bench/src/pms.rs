@@ -41,7 +41,7 @@ fn bare_fetch_ms(
         .build()?;
     let url = format!("{base_url}/api/connector/v1/reservations/getAll/2023-06-06");
     let mut ms: Vec<f64> = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = venue_connectors::tls::client_builder()?.build()?;
         let mut out = Vec::with_capacity(samples);
         for _ in 0..samples {
             let started = Instant::now();

@@ -1,6 +1,8 @@
 //! The Mews simulator over real HTTP and websockets on loopback: shapes against the vendor
 //! fixtures, paging, validation, rate limits, orders, faults and socket behaviour.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -19,7 +21,7 @@ use venue_sim::{
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 fn client() -> Client {
-    Client::builder()
+    common::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("reqwest client")

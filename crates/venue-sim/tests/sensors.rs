@@ -2,6 +2,8 @@
 //! shared/fixtures/sensors, Digest and Basic auth, counts, resets, history, faults, 1,000 devices
 //! on one listener, and MQTT pushes to the real broker on 127.0.0.1:1883.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -58,7 +60,7 @@ fn assert_shape(ours: &Value, want: &Value, at: &str) {
 }
 
 fn client() -> Client {
-    Client::builder()
+    common::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("reqwest client")
@@ -435,7 +437,7 @@ async fn faults_restart_and_in_flight() {
     let sim = start(devices()).await;
     let base = sim.base_url("terrace").expect("terrace");
     let url = format!("{base}/api/v5/logics");
-    let quick = Client::builder()
+    let quick = common::client_builder()
         .timeout(Duration::from_millis(400))
         .build()
         .expect("client");
