@@ -23,6 +23,7 @@ pub struct HighWaterMarks {
 
 /// Rows stamped ahead of the clock, for `venue status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FutureStamps {
     /// How far ahead a time may be before it counts (clocks of two machines differ a little).
     pub tolerance_seconds: i64,
