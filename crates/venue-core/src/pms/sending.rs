@@ -112,11 +112,6 @@ pub struct ChargeToSend {
 }
 
 impl ChargeToSend {
-    /// The charge as recorded (pending).
-    pub fn recorded(&self) -> ChargeView {
-        self.charge.clone().into()
-    }
-
     /// Posts the charge to the PMS now and returns its state after this first attempt (pending
     /// when the PMS cannot be reached: it goes out with the next sync).
     pub fn send(self) -> ApiResult<ChargeView> {
