@@ -3,7 +3,7 @@
 
 DEMO_DIR ?= $(CURDIR)/.venue-demo
 
-.PHONY: demo test bench fuzz setup ui release
+.PHONY: demo test bench fuzz setup ui ui-types release
 
 setup:
 	tests/setup.sh
@@ -15,7 +15,7 @@ ui: setup
 # counters on loopback while the app runs (their public test credentials below), and stops with it.
 # Sign in with a demo PIN: 1111 (front desk), 2222 (manager), 3333 (admin).
 demo: ui
-	cargo build -p venue-console -p venue-cli
+	cargo build -p venue-console -p venue-cli --features venue-cli/sim
 	test -f "$(DEMO_DIR)/venue.sqlite3" || target/debug/venue --data-dir "$(DEMO_DIR)" init --demo
 	target/debug/venue --data-dir "$(DEMO_DIR)" sim & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT; \
@@ -42,8 +42,13 @@ bench:
 	cargo run --release -p venue-bench -- rollups --zones 50 --days 365
 	cargo run --release -p venue-bench -- signin --accounts 10
 	cargo run --release -p venue-bench -- sync-convergence --cases 2000
-	cargo build --release -p venue-cli && cargo run --release -p venue-bench -- app --bundle
+	cargo build --release -p venue-cli --features sim && cargo run --release -p venue-bench -- app --bundle
 	tests/fuzz.sh
+
+# Regenerates the UI's TypeScript types (ui/src/generated/) from the Rust types; commit the result.
+ui-types:
+	VENUE_WRITE_UI_TYPES=1 cargo test -p venue-core --features ts --test ui_types
+	cd ui && npm run typecheck
 
 # Fuzzes every parser of untrusted input for FUZZ_SECONDS each (default 180); a crash fails and
 # its input is kept in crates/venue-fuzz/regressions/, which `make test` replays.

@@ -2,11 +2,11 @@
 //! checks, validation and auditing all live in the core, so the app and the CLI cannot drift.
 
 use crate::shell::Shell;
-use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use venue_core::alerts::{AlertRuleConfig, AlertRuleView, NotificationPrefsView};
+use venue_core::desktop::{self, AppInfo, UpdateOffer};
 use venue_core::views::*;
-use venue_core::{ApiError, ApiResult, Role, SessionInfo, StatusReport};
+use venue_core::{Action, ApiError, ApiResult, Role, SessionInfo, StatusReport};
 
 type Shl<'a> = State<'a, Shell>;
 
@@ -18,12 +18,6 @@ pub async fn status(shell: Shl<'_>) -> ApiResult<StatusReport> {
 #[tauri::command]
 pub async fn venue(shell: Shl<'_>) -> ApiResult<Option<venue_core::domain::Venue>> {
     shell.run(|c| c.venue_info()).await
-}
-
-#[derive(Serialize)]
-pub struct AppInfo {
-    version: String,
-    data_dir: String,
 }
 
 #[tauri::command]
@@ -47,7 +41,7 @@ pub async fn sign_in(shell: Shl<'_>, pin: String) -> ApiResult<SessionInfo> {
 #[tauri::command]
 pub async fn sign_out(app: AppHandle, shell: Shl<'_>) -> ApiResult<()> {
     shell.run(|c| c.sign_out()).await?;
-    app.emit("session-locked", ()).map_err(internal)
+    app.emit(desktop::SESSION_LOCKED, ()).map_err(internal)
 }
 
 #[tauri::command]
@@ -72,10 +66,7 @@ pub async fn search(
     limit: Option<u32>,
 ) -> ApiResult<Vec<venue_core::SearchHit>> {
     shell
-        .run(move |c| {
-            c.authorize(Role::Staff)
-                .and_then(|()| c.search(&query, limit.unwrap_or(20)))
-        })
+        .run(move |c| c.search(&query, limit.unwrap_or(20)))
         .await
 }
 
@@ -96,9 +87,12 @@ pub async fn post_charge(
     item: String,
     amount_minor: i64,
 ) -> ApiResult<ChargeView> {
-    shell
-        .run(move |c| c.post_charge(&reservation_id, &item, amount_minor))
-        .await
+    // Recorded under the console's lock; sent to the PMS after it is let go, so a slow PMS never
+    // holds up the other screens.
+    let recorded = shell
+        .run(move |c| c.record_charge(&reservation_id, &item, amount_minor))
+        .await?;
+    shell.unlocked(move || recorded.send()).await
 }
 
 #[tauri::command]
@@ -200,7 +194,6 @@ pub async fn update_venue(
 ) -> ApiResult<venue_core::domain::Venue> {
     shell
         .run(move |c| {
-            c.authorize(Role::Admin)?;
             c.update_venue(
                 name.as_deref(),
                 timezone.as_deref(),
@@ -274,18 +267,20 @@ pub async fn set_notification_prefs(
 }
 
 #[tauri::command]
-pub async fn check_update(
-    app: AppHandle,
-    shell: Shl<'_>,
-) -> ApiResult<Option<crate::updater::UpdateOffer>> {
-    shell.run(|c| c.authorize(Role::Staff)).await?;
+pub async fn check_update(app: AppHandle, shell: Shl<'_>) -> ApiResult<Option<UpdateOffer>> {
+    shell
+        .run(|c| c.authorize_action(Action::CheckForUpdate))
+        .await?;
     crate::updater::check(&app).await
 }
 
-/// Installs the update offered as `version` and restarts; managers and admins only.
+/// Installs the update offered as `version` and restarts, when the core allows whoever is signed
+/// in to (managers and admins).
 #[tauri::command]
 pub async fn install_update(app: AppHandle, shell: Shl<'_>, version: String) -> ApiResult<()> {
-    shell.run(|c| c.authorize(Role::Manager)).await?;
+    shell
+        .run(|c| c.authorize_action(Action::InstallUpdate))
+        .await?;
     crate::updater::install(&app, &version).await
 }
 

@@ -1,20 +1,15 @@
 //! Turns the store's commit notifications into `store-changed` events for the UI, coalesced so a
 //! burst of writes (a connector page, a round of sensor polls) becomes one event.
 
-use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
+use venue_core::desktop::{self, StoreChanged, StoreTopic};
 
 /// How long topics are gathered after the first one before the UI hears of them.
 const COALESCE: Duration = Duration::from_millis(200);
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StoreChanged {
-    pub topics: Vec<&'static str>,
-}
 
 /// A listener for the store and the channel it feeds. The listener only sends on the channel,
 /// so it never slows a write down.
@@ -47,12 +42,13 @@ pub fn forward(app: AppHandle, topics: mpsc::Receiver<&'static str>) {
             }
         }
         let event = StoreChanged {
-            topics: batch.into_iter().collect(),
+            topics: batch.into_iter().map(StoreTopic).collect(),
         };
         tracing::debug!(topics = ?event.topics, "store-changed");
-        if let Err(error) = app.emit("store-changed", &event) {
+        if let Err(error) = app.emit(desktop::STORE_CHANGED, &event) {
             tracing::warn!(%error, "could not tell the window about a change");
         }
-        crate::notifications::store_changed(&app, &event.topics);
+        let topics: Vec<&'static str> = event.topics.iter().map(|t| t.0).collect();
+        crate::notifications::store_changed(&app, &topics);
     }
 }

@@ -9,13 +9,13 @@
 //! shows and focuses the window and tells the UI which screen to open (`navigate`).
 
 use crate::shell::Shell;
-use serde::Serialize;
 use std::sync::mpsc;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::{ActionPerformed, NotificationExt};
 use venue_core::alerts::DesktopNotification;
+use venue_core::desktop::{self, Navigate};
 use venue_core::ErrorCode;
 
 /// How often the core is asked without a change: quiet hours end and reminders fall due with time.
@@ -30,13 +30,6 @@ const SCREENS: &[&str] = &["today", "reservations", "sensors", "connections"];
 
 /// Wakes the notification thread.
 struct Wake(Mutex<mpsc::Sender<()>>);
-
-/// The `navigate` event: the screen to show, and the alert it is about.
-#[derive(Debug, Clone, Serialize)]
-pub struct Navigate {
-    pub screen: String,
-    pub alert_id: Option<String>,
-}
 
 /// Registers the click handler and starts the thread that shows due notifications.
 pub fn start(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
@@ -148,7 +141,7 @@ fn clicked(app: &AppHandle, performed: &ActionPerformed) {
         screen,
         alert_id: text("alert_id"),
     };
-    if let Err(error) = app.emit("navigate", &event) {
+    if let Err(error) = app.emit(desktop::NAVIGATE, &event) {
         tracing::warn!(%error, "could not tell the window to open the alert's screen");
     }
 }

@@ -1,6 +1,8 @@
 //! The app's two connections to the core: one for the screens (behind a mutex, used by the
 //! commands) and one owned by the background thread that runs connectors, the PMS socket and
 //! sensor polling. Both write to the same SQLite file; the store keeps their stamps ordered.
+//! No command waits on the network while holding the screens' console: a charge is recorded
+//! under the lock and sent to the PMS after it (on the core's own sender connection).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -80,6 +82,21 @@ impl Shell {
         })
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the command stopped: {e}")))?
+    }
+
+    /// Runs `f` on a blocking thread without the console: the part of a command that waits on
+    /// the network after its store work is done (see `post_charge`).
+    pub async fn unlocked<T: Send + 'static, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce() -> ApiResult<T> + Send + 'static,
+    {
+        let command = command_name(std::any::type_name::<F>());
+        let started = Instant::now();
+        let result = tauri::async_runtime::spawn_blocking(f)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the command stopped: {e}")))?;
+        log_timing(command, Duration::ZERO, started.elapsed());
+        result
     }
 }
 

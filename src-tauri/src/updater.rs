@@ -6,11 +6,11 @@
 //! The endpoint comes from tauri.conf.json and can be replaced at run time with
 //! `VENUE_UPDATE_ENDPOINT` (a staging server, or a local one in tests).
 
-use serde::Serialize;
 use std::net::IpAddr;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime, Url};
 use tauri_plugin_updater::{Error as UpdaterError, Update, UpdaterExt};
+use venue_core::desktop::UpdateOffer;
 use venue_core::{ApiError, ApiResult, ErrorCode};
 
 /// Replaces the configured update endpoint (one URL, same placeholders as tauri.conf.json).
@@ -19,16 +19,6 @@ pub const ENDPOINT_ENV: &str = "VENUE_UPDATE_ENDPOINT";
 /// How long a check may take; the download itself has no limit (artefacts are large and
 /// connections slow), only the check that gates the UI's answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// An update the server offers: newer than the running app, not yet downloaded or verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UpdateOffer {
-    pub version: String,
-    pub current_version: String,
-    pub notes: Option<String>,
-    /// RFC 3339, as the server published it.
-    pub date: Option<String>,
-}
 
 /// Whether `VENUE_UPDATE_ENDPOINT` was usable. A bad value is kept as an error (managed state)
 /// so checks report it instead of quietly asking the default server.

@@ -34,7 +34,7 @@ fail() {
 }
 
 [[ -x "$app" ]] || fail "app binary $app is missing or not executable; build it first (see the top of $0)"
-[[ -x "$venue" ]] || fail "venue CLI $venue is missing; cargo build -p venue-cli"
+[[ -x "$venue" ]] || fail "venue CLI $venue is missing; cargo build -p venue-cli --features sim"
 app="$(cd "$(dirname "$app")" && pwd)/$(basename "$app")"
 command -v node >/dev/null || fail "node (20 or newer) is not on PATH"
 command -v Xvfb >/dev/null || fail "Xvfb is missing: apt-get install xvfb"

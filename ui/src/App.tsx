@@ -9,10 +9,10 @@ import { createTopicBus } from "./lib/bus";
 import { NAV, type ScreenId } from "./lib/roles";
 import { markOnce } from "./lib/timing";
 import { SignIn } from "./screens/SignIn";
-import type { ApiError, SessionInfo, VenueInfo } from "./types";
+import type { ApiError, SessionInfo, Venue } from "./types";
 
 // The venue alone (not `status`, whose row counts scan the biggest tables): the first paint waits for it.
-type Boot = { kind: "loading" } | { kind: "error"; error: ApiError } | { kind: "ready"; venue: VenueInfo | null };
+type Boot = { kind: "loading" } | { kind: "error"; error: ApiError } | { kind: "ready"; venue: Venue | null };
 
 interface AppProps {
   /** The desktop shell's API; a fake in tests and in a plain browser. */

@@ -12,7 +12,7 @@ import { Sensors } from "./screens/Sensors";
 import { Settings } from "./screens/Settings";
 import { Today } from "./screens/Today";
 import { lockDelayMs, watchInactivity } from "./session";
-import type { SessionInfo, VenueInfo } from "./types";
+import type { SessionInfo, Venue } from "./types";
 
 function screenFromHash(): ScreenId | null {
   if (typeof location === "undefined") return null;
@@ -31,7 +31,7 @@ export function Console({
   navigateTo,
 }: {
   session: SessionInfo;
-  venue: VenueInfo;
+  venue: Venue;
   locale: string | undefined;
   /** Signs out; `reason` is shown on the PIN screen. */
   onLock: (reason: string | null) => void;

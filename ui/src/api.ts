@@ -1,15 +1,16 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { EVENTS } from "./types";
 import type {
-  AlertRuleInput,
+  AlertRuleConfig,
   AlertRuleView,
   AlertView,
   ApiError,
   AppInfo,
   ChargeView,
   ConnectionsView,
-  DeskNote,
-  ExportResult,
+  DeskNoteView,
+  CsvExport,
   GuestDetail,
   ReservationDetail,
   Role,
@@ -18,8 +19,8 @@ import type {
   SecretSaved,
   SecretStatus,
   SensorsView,
-  NavigateTarget,
-  NotificationPrefs,
+  Navigate,
+  NotificationPrefsView,
   SessionInfo,
   SettingsView,
   StaffAccount,
@@ -30,7 +31,7 @@ import type {
   TrafficPoint,
   TrafficResolution,
   UpdateOffer,
-  VenueInfo,
+  Venue,
   VenuePatch,
 } from "./types";
 
@@ -72,7 +73,7 @@ export type Unlisten = () => void;
 export interface Api {
   status(): Promise<StatusReport>;
   /** The venue (null before `venue init`): cheap, for the first paint. */
-  venue(): Promise<VenueInfo | null>;
+  venue(): Promise<Venue | null>;
   appInfo(): Promise<AppInfo>;
   /** A newer signed version on the update server, or null when up to date. */
   checkUpdate(): Promise<UpdateOffer | null>;
@@ -87,8 +88,8 @@ export interface Api {
   staffSetPin(staffId: string, pin: string): Promise<StaffAccount>;
   staffSetActive(staffId: string, active: boolean): Promise<StaffAccount>;
   /** The signed-in manager's (or admin's) own desktop notification preferences. */
-  notificationPrefs(): Promise<NotificationPrefs>;
-  setNotificationPrefs(prefs: NotificationPrefs): Promise<NotificationPrefs>;
+  notificationPrefs(): Promise<NotificationPrefsView>;
+  setNotificationPrefs(prefs: NotificationPrefsView): Promise<NotificationPrefsView>;
   setSecret(name: string, value: string): Promise<SecretSaved>;
   secretsStatus(): Promise<SecretStatus[]>;
 
@@ -98,10 +99,10 @@ export interface Api {
   guest(customerId: string): Promise<GuestDetail>;
   reservation(id: string): Promise<ReservationDetail>;
   postCharge(reservationId: string, item: string, amountMinor: number): Promise<ChargeView>;
-  setDeskNote(reservationId: string, text: string): Promise<DeskNote>;
+  setDeskNote(reservationId: string, text: string): Promise<DeskNoteView>;
 
   sales(from: string, to: string): Promise<SalesView>;
-  exportSalesCsv(from: string, to: string): Promise<ExportResult>;
+  exportSalesCsv(from: string, to: string): Promise<CsvExport>;
 
   sensors(): Promise<SensorsView>;
   traffic(resolution: TrafficResolution, from: string, to: string): Promise<TrafficPoint[]>;
@@ -113,18 +114,18 @@ export interface Api {
   acknowledgeAlert(id: string): Promise<AlertView>;
   resolveAlert(id: string): Promise<AlertView>;
   alertRules(): Promise<AlertRuleView[]>;
-  saveAlertRule(rule: AlertRuleInput): Promise<AlertRuleView>;
+  saveAlertRule(rule: AlertRuleConfig): Promise<AlertRuleView>;
   deleteAlertRule(id: string): Promise<null>;
 
   settings(): Promise<SettingsView>;
-  updateVenue(patch: VenuePatch): Promise<VenueInfo>;
+  updateVenue(patch: VenuePatch): Promise<Venue>;
 
   /** `store-changed`: the topics (entity kinds, connector_state, sensor_state) that changed. */
   onStoreChanged(handler: (topics: string[]) => void): Promise<Unlisten>;
   /** `session-locked`: the shell signed the session out. */
   onSessionLocked(handler: () => void): Promise<Unlisten>;
   /** `navigate`: a desktop notification was clicked; open its screen. */
-  onNavigate(handler: (target: NavigateTarget) => void): Promise<Unlisten>;
+  onNavigate(handler: (target: Navigate) => void): Promise<Unlisten>;
 }
 
 /** Calls one Tauri command; rejects with an ApiError. */
@@ -197,13 +198,13 @@ export const tauriApi: Api = {
   updateVenue: (patch) => call("update_venue", defined({ ...patch })),
 
   onStoreChanged: (handler) =>
-    listenTo<{ topics?: unknown } | null>("store-changed", (payload) => {
+    listenTo<{ topics?: unknown } | null>(EVENTS.storeChanged, (payload) => {
       const topics = payload && Array.isArray(payload.topics) ? payload.topics.filter((t) => typeof t === "string") : [];
       handler(topics as string[]);
     }),
-  onSessionLocked: (handler) => listenTo<unknown>("session-locked", () => handler()),
+  onSessionLocked: (handler) => listenTo<unknown>(EVENTS.sessionLocked, () => handler()),
   onNavigate: (handler) =>
-    listenTo<{ screen?: unknown; alert_id?: unknown } | null>("navigate", (payload) => {
+    listenTo<{ screen?: unknown; alert_id?: unknown } | null>(EVENTS.navigate, (payload) => {
       if (!payload || typeof payload.screen !== "string") return;
       handler({ screen: payload.screen, alert_id: typeof payload.alert_id === "string" ? payload.alert_id : null });
     }),

@@ -3,7 +3,7 @@ import type { Api } from "./api";
 import type { Formatter } from "./lib/formatter";
 import type { ScreenId } from "./lib/roles";
 import type { TopicBus } from "./lib/bus";
-import type { SessionInfo, VenueInfo } from "./types";
+import type { SessionInfo, Venue } from "./types";
 
 export const ApiContext = createContext<Api | null>(null);
 
@@ -23,7 +23,7 @@ export function useBus(): TopicBus {
 }
 
 export interface VenueScope {
-  venue: VenueInfo;
+  venue: Venue;
   fmt: Formatter;
   session: SessionInfo;
   /** Re-reads the venue after an edit. */

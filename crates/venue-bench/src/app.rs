@@ -177,7 +177,10 @@ async fn bench(options: &Options) -> anyhow::Result<()> {
         &options.app,
         "npm --prefix ui run build && cargo build --release -p venue-console",
     )?;
-    let venue = require_binary(&options.venue, "cargo build --release -p venue-cli")?;
+    let venue = require_binary(
+        &options.venue,
+        "cargo build --release -p venue-cli --features sim",
+    )?;
     check_ports(options, &tools)?;
     let mut rig = Rig::start(options, &tools, &venue, extra_env).await?;
     let conditions = json!({
@@ -1422,7 +1425,7 @@ impl Control {
     fn new(base: String) -> anyhow::Result<Self> {
         Ok(Control {
             base,
-            http: reqwest::Client::builder()
+            http: venue_connectors::tls::client_builder()?
                 .timeout(Duration::from_secs(10))
                 .build()?,
         })

@@ -61,12 +61,7 @@ pub fn run(orders: u64) -> anyhow::Result<()> {
         .build()?;
     let bare_started = Instant::now();
     let bare_records = runtime.block_on(async {
-        // Timeouts as the connectors set them, so a stuck simulator fails the run instead of
-        // hanging it (and the baseline pays for the same timers).
-        let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(60))
-            .build()?;
+        let client = venue_connectors::tls::client_builder()?.build()?;
         let url = format!("{}/v2/orders/search", sim.base_url());
         let mut records = 0u64;
         let mut cursor: Option<String> = None;

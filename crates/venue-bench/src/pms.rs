@@ -41,12 +41,7 @@ fn bare_fetch_ms(
         .build()?;
     let url = format!("{base_url}/api/connector/v1/reservations/getAll/2023-06-06");
     let mut ms: Vec<f64> = runtime.block_on(async {
-        // Timeouts as the connectors set them, so a stuck simulator fails the run instead of
-        // hanging it (and the baseline pays for the same timers).
-        let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(60))
-            .build()?;
+        let client = venue_connectors::tls::client_builder()?.build()?;
         let mut out = Vec::with_capacity(samples);
         for _ in 0..samples {
             let started = Instant::now();

@@ -2,15 +2,24 @@
 //! --demo` serves the simulator in-process for one fetch, and `venue sim` serves the same data
 //! (same seed, same days) afterwards on the port the demo's venue.toml points at.
 
+use crate::sim::{MEWS_SIM_PORT, SENSOR_SIM_PORT, SIM_PORT};
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::Path;
 use venue_core::domain::Venue;
-use venue_core::{Console, FetchReport};
+use venue_core::{Console, FetchReport, InitReport};
 use venue_sim::{MewsSimConfig, MewsSimulator, PosSimulator, SimClock, SimConfig, Vendor};
 
-/// Where `venue sim` listens by default and the demo's connectors point.
-pub const SIM_PORT: u16 = 8787;
+/// Makes a freshly initialised demo venue live: its sales fetched from the POS simulator, its
+/// stays synced from the PMS simulator, and its door counters pointed at `venue sim`.
+pub fn live(data_dir: &Path, mut report: InitReport) -> anyhow::Result<InitReport> {
+    for fetched in fetch_sales(data_dir, &report.venue)? {
+        report.demo_records += fetched.snapshot.records_written;
+    }
+    report.demo_records += sync_stays(data_dir, &report.venue)?;
+    configure_sensors(data_dir)?;
+    Ok(report)
+}
 
 /// The simulator of the demo venue: its currency and timezone, sales up to now.
 pub fn sim_config(
@@ -99,9 +108,6 @@ pub fn fetch_sales(data_dir: &Path, venue: &Venue) -> anyhow::Result<Vec<FetchRe
     fetched.map_err(|e| anyhow::anyhow!(e.message))
 }
 
-/// Where `venue sim` serves the Mews simulator by default and the demo's PMS points.
-pub const MEWS_SIM_PORT: u16 = 8788;
-
 /// The demo hotel's PMS simulator: the venue's currency, a fixed seed, the same hotel each time.
 pub fn mews_sim_config(port: u16, seed: u64, currency: &str) -> MewsSimConfig {
     MewsSimConfig {
@@ -156,9 +162,6 @@ pub fn sync_stays(data_dir: &Path, venue: &Venue) -> anyhow::Result<u64> {
     );
     Ok(report.records.written)
 }
-
-/// Where `venue sim` serves the demo's door counters and the demo's `[[sensor]]` blocks point.
-pub const SENSOR_SIM_PORT: u16 = 8789;
 
 /// The demo's doors, as the built-in history names them: (device, zone, kind, peak per hour).
 const DEMO_DOORS: [(&str, &str, venue_sim::CounterKind, &str, u32); 3] = [

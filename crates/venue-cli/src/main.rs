@@ -4,8 +4,10 @@
 // First, so its `say!` macro is seen by the modules after it.
 #[macro_use]
 mod output;
+#[cfg(feature = "sim")]
 mod demo;
 mod exit;
+mod sim;
 mod staff;
 
 use anyhow::Context as _;
@@ -84,27 +86,9 @@ enum Command {
     /// Staff accounts that sign in to the desktop app with a PIN.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
-    /// Serve the vendor simulators (Square, Toast, Mews) on loopback until Ctrl-C, for demos
-    /// and tests.
-    Sim {
-        #[arg(long, default_value_t = demo::SIM_PORT)]
-        port: u16,
-        /// Where the Mews (PMS) simulator listens.
-        #[arg(long, default_value_t = demo::MEWS_SIM_PORT)]
-        mews_port: u16,
-        /// Where the door counters (AXIS, Xovis) listen, one path per device.
-        #[arg(long, default_value_t = demo::SENSOR_SIM_PORT)]
-        sensor_port: u16,
-        /// Where a test harness drives the simulators (people walk in, the POS fails); 0 = off.
-        #[arg(long, default_value_t = 0)]
-        control_port: u16,
-        /// Same seed, same sales.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Days of sales, ending today (the demo fetches 28).
-        #[arg(long, default_value_t = 28)]
-        days: u32,
-    },
+    /// Serve the vendor simulators (Square, Toast, Mews, door counters) on loopback until Ctrl-C,
+    /// for demos and tests (in builds with the `sim` feature).
+    Sim(sim::SimArgs),
     /// Search guests and reservations by name, email, phone, room or reservation number.
     Search {
         query: String,
@@ -438,19 +422,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 currency: args.currency.unwrap_or(defaults.currency),
                 capacity: args.capacity.unwrap_or(defaults.capacity),
                 demo: args.demo,
-                // The demo's sales come from the POS simulator through the real connectors.
-                demo_sales: false,
-                // ... and its stays from the PMS simulator through the real PMS sync.
-                demo_stays: false,
+                // With the simulators built in, the demo's sales come from the POS simulator
+                // through the real connectors and its stays from the PMS simulator through the
+                // real PMS sync; without them, from the built-in demo data.
+                demo_sales: !cfg!(feature = "sim"),
+                demo_stays: !cfg!(feature = "sim"),
             };
-            let (console, mut report) = Console::init(&data_dir, &options)?;
+            let (console, report) = Console::init(&data_dir, &options)?;
             drop(console);
+            #[cfg(feature = "sim")]
+            let report = if args.demo {
+                demo::live(&data_dir, report)?
+            } else {
+                report
+            };
+            #[cfg(not(feature = "sim"))]
             if args.demo {
-                for fetched in demo::fetch_sales(&data_dir, &report.venue)? {
-                    report.demo_records += fetched.snapshot.records_written;
-                }
-                report.demo_records += demo::sync_stays(&data_dir, &report.venue)?;
-                demo::configure_sensors(&data_dir)?;
+                eprintln!(
+                    "venue: the demo's data is built in; for the live demo (its POS, PMS and door counters served by `venue sim`) build venue with `--features sim`"
+                );
             }
             output::init(&report, args.json)?;
         }
@@ -619,120 +609,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             eprintln!("stored {} in the OS keyring", saved.name);
         }
         Command::Staff(command) => staff::run(&data_dir, command)?,
-        Command::Sim {
-            port,
-            mews_port,
-            sensor_port,
-            control_port,
-            seed,
-            days,
-        } => {
-            // Serve in the venue's currency and timezone when there is one (the demo's data),
-            // read without creating, migrating or locking anything in the data dir.
-            let venue = Console::peek_venue(&data_dir);
-            let (currency, timezone) = venue
-                .map_or(("GBP".to_string(), chrono_tz::Europe::London), |v| {
-                    (v.currency.code().to_string(), v.timezone)
-                });
-            let config = demo::sim_config(port, seed, days, &currency, timezone);
-            let sim = std::sync::Arc::new(
-                venue_sim::PosSimulator::start_in_background(config).map_err(|e| Failure {
-                    code: 1,
-                    message: format!("the simulator did not start: {e}"),
-                })?,
-            );
-            say!("Square and Toast simulators on {}", sim.base_url());
-            say!("  Square token:      {}", sim.config().square_access_token);
-            say!(
-                "  Toast credentials: {} / {}",
-                sim.config().toast_client_id,
-                sim.config().toast_client_secret
-            );
-            for vendor in [venue_sim::Vendor::Square, venue_sim::Vendor::Toast] {
-                for location in sim.locations(vendor) {
-                    say!("  {vendor:?} location {} ({})", location.id, location.name);
-                }
-            }
-            let mews = venue_sim::MewsSimulator::start_in_background(demo::mews_sim_config(
-                mews_port, seed, &currency,
-            ))
-            .map_err(|e| Failure {
-                code: 1,
-                message: format!("the Mews simulator did not start: {e}"),
-            })?;
-            say!(
-                "Mews simulator on {} and {}",
-                mews.base_url(),
-                mews.ws_url()
-            );
-            say!(
-                "  Mews tokens:       {} / {}",
-                mews.config().client_token,
-                mews.config().access_token
-            );
-            let doors = std::sync::Arc::new(
-                venue_sim::SensorSimulator::start_in_background(demo::sensor_sim_config(
-                    sensor_port,
-                    seed,
-                    timezone,
-                ))
-                .map_err(|e| Failure {
-                    code: 1,
-                    message: format!("the door counter simulator did not start: {e}"),
-                })?,
-            );
-            doors.start_traffic();
-            for name in doors.device_names() {
-                say!(
-                    "Door counter {name} on {}",
-                    doors.base_url(&name).unwrap_or_default()
-                );
-            }
-            say!(
-                "  Door counters:     {} / {}",
-                doors.config().username,
-                doors.config().password
-            );
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            if control_port != 0 {
-                let listener = runtime
-                    .block_on(tokio::net::TcpListener::bind(("127.0.0.1", control_port)))
-                    .with_context(|| {
-                        format!(
-                            "cannot listen on 127.0.0.1:{control_port} for the simulator control"
-                        )
-                    })?;
-                say!("Simulator control on http://127.0.0.1:{control_port}");
-                let targets = venue_sim::control::ControlTargets {
-                    pos: std::sync::Arc::clone(&sim),
-                    doors: std::sync::Arc::clone(&doors),
-                };
-                runtime.spawn(async move {
-                    if let Err(error) = venue_sim::control::serve(listener, targets).await {
-                        eprintln!("the simulator control stopped: {error}");
-                    }
-                });
-            }
-            // The hotel lives on: a check-in, a check-out, a room cleaned every half minute.
-            runtime.block_on(async {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
-                every.tick().await;
-                loop {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => break,
-                        _ = every.tick() => {
-                            mews.churn(1);
-                        }
-                    }
-                }
-            });
-            doors.shutdown();
-            mews.shutdown();
-            sim.shutdown();
-        }
+        Command::Sim(args) => sim::serve(&data_dir, args)?,
         Command::Search { query, limit, json } => {
             let console = Console::open_for_reading(&data_dir)?;
             output::search(&console.search(&query, limit)?, json)?;

@@ -337,3 +337,43 @@ fn a_typo_in_venue_toml_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("levle"), "{}", stderr(&out));
 }
+
+#[test]
+#[cfg_attr(
+    feature = "sim",
+    ignore = "the build without the simulators: cargo test -p venue-cli"
+)]
+fn venue_sim_in_the_shipped_build_says_how_to_get_the_simulators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [&["sim"][..], &["sim", "--port", "0", "--seed", "7"]] {
+        let out = venue(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--features sim"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).expect("dir").next().is_none(),
+        "nothing created"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    feature = "sim",
+    ignore = "the build without the simulators: cargo test -p venue-cli"
+)]
+fn the_shipped_build_inits_the_demo_from_its_built_in_data() {
+    let dir = demo();
+    let status = json(venue(dir.path(), &["status", "--json"]));
+    assert!(status["counts"]["transactions"].as_u64().unwrap_or(0) > 1_000);
+    assert!(status["counts"]["reservations"].as_u64().unwrap_or(0) > 10);
+    let config = std::fs::read_to_string(dir.path().join("venue.toml")).expect("config");
+    let configured = |table: &str| config.lines().any(|line| line.trim() == table);
+    assert!(
+        !configured("[[connector]]") && !configured("[pms]") && !configured("[[sensor]]"),
+        "no simulator to point at: {config}"
+    );
+}

@@ -201,6 +201,10 @@ fn every_printing_command_ends_quietly_when_its_reader_goes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "sim"),
+    ignore = "runs `venue sim`: cargo test -p venue-cli --features sim"
+)]
 fn venue_sim_keeps_serving_when_its_banner_reader_goes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = support::venue_command(dir.path())

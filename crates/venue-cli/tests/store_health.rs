@@ -435,6 +435,10 @@ fn run_sim(data_dir: &Path) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "sim"),
+    ignore = "runs `venue sim`: cargo test -p venue-cli --features sim"
+)]
 fn venue_sim_never_creates_or_touches_a_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fresh = dir.path().join("fresh");

@@ -173,16 +173,18 @@ pub type ErrorMessage = fn(&str) -> Option<String>;
 
 impl HttpClient {
     pub fn new(name: &str, settings: HttpSettings) -> Result<Self, ConnectorError> {
-        let client = reqwest::Client::builder()
+        let setup_failed = |detail: String| ConnectorError::Unreachable {
+            connector: name.to_string(),
+            url: String::new(),
+            detail: format!("cannot build HTTP client: {detail}"),
+        };
+        let client = crate::tls::client_builder()
+            .map_err(|e| setup_failed(e.to_string()))?
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
             .user_agent(concat!("venue-console/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ConnectorError::Unreachable {
-                connector: name.to_string(),
-                url: String::new(),
-                detail: format!("cannot build HTTP client: {e}"),
-            })?;
+            .map_err(|e| setup_failed(e.to_string()))?;
         Ok(HttpClient {
             name: name.to_string(),
             client,

@@ -9,4 +9,5 @@ pub mod retry;
 pub mod secrets;
 pub mod source;
 pub mod square;
+pub mod tls;
 pub mod toast;

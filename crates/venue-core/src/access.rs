@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 /// A staff member's role; each includes the rights of the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Front desk: reads every screen, posts charges, writes desk notes, acknowledges alerts.
@@ -33,8 +34,32 @@ impl Role {
     }
 }
 
+/// An action the shell carries out itself (the updater lives in the desktop app), which the core
+/// still authorises: the shell asks [`crate::Console::authorize_action`] first, so who may do
+/// what is decided in one place for the app, the CLI and a hub route alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Ask the update server whether a newer version is offered.
+    CheckForUpdate,
+    /// Download, verify and install an update, then restart the app.
+    InstallUpdate,
+}
+
+impl Action {
+    /// The least role that may take the action.
+    pub fn min_role(self) -> Role {
+        match self {
+            // Every signed-in member may see that an update is waiting ...
+            Action::CheckForUpdate => Role::Staff,
+            // ... but restarting the console under the front desk is a manager's call.
+            Action::InstallUpdate => Role::Manager,
+        }
+    }
+}
+
 /// A signed-in staff member of the desktop app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionInfo {
     pub staff_id: Uuid,
     pub name: String,

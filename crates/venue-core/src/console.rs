@@ -22,9 +22,12 @@ pub struct Console {
     pub(crate) sessions: crate::fetch::Sessions,
     /// Who acts through this console: the CLI's operator or the app's signed-in staff member.
     pub(crate) access: crate::Access,
+    /// The connection charges taken on the screens are sent on, off the console's lock.
+    pub(crate) sender: crate::pms::SenderConnection,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoreInfo {
     pub path: String,
     pub schema_version: u32,
@@ -38,6 +41,7 @@ pub struct StoreInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusReport {
     pub venue: Option<Venue>,
     pub store: StoreInfo,
@@ -133,6 +137,7 @@ impl Console {
             secrets: None,
             sessions: Default::default(),
             access: crate::Access::Local,
+            sender: crate::pms::SenderConnection::new(data_dir.join(DB_FILE)),
         }
     }
 
@@ -199,6 +204,7 @@ impl Console {
     /// Tells `listener` which kinds of rows each of this console's writes touched (the app turns
     /// that into UI events).
     pub fn set_change_listener(&mut self, listener: venue_store::ChangeListener) {
+        self.sender.set_change_listener(listener.clone());
         self.store.set_change_listener(listener);
     }
 
@@ -226,8 +232,15 @@ impl Console {
         &self.access
     }
 
-    /// Passes when whoever acts through this console holds at least `min`.
-    pub fn authorize(&self, min: crate::Role) -> ApiResult<()> {
+    /// Passes when whoever acts through this console may take `action` (see
+    /// [`crate::Action::min_role`]); the shell calls it before an action it carries out itself.
+    pub fn authorize_action(&self, action: crate::Action) -> ApiResult<()> {
+        self.authorize(action.min_role())
+    }
+
+    /// Passes when whoever acts through this console holds at least `min`. Each public method
+    /// checks its own role, so no caller (the app, the CLI, a hub route) can skip the check.
+    pub(crate) fn authorize(&self, min: crate::Role) -> ApiResult<()> {
         self.access.authorize(min)?;
         // The account may have been deactivated since sign-in (by an admin at another desk, or
         // with `venue staff deactivate`): the session ends with its next command.
@@ -361,11 +374,12 @@ impl Console {
 
     /// Instant search over guests and reservations.
     pub fn search(&self, query: &str, limit: u32) -> ApiResult<Vec<SearchHit>> {
+        self.authorize(crate::Role::Staff)?;
         let venue = self.venue()?;
         Ok(self.store.search(venue.id, query, limit.clamp(1, 200))?)
     }
 
-    /// Changes a venue's settings, audited.
+    /// Changes a venue's settings, audited; admins only.
     pub fn update_venue(
         &mut self,
         name: Option<&str>,
@@ -373,6 +387,7 @@ impl Console {
         currency: Option<&str>,
         capacity: Option<u32>,
     ) -> ApiResult<Venue> {
+        self.authorize(crate::Role::Admin)?;
         let current = self.venue()?;
         let mut updated = Venue::new(
             name.unwrap_or(&current.name),

@@ -6,6 +6,7 @@ pub mod alerts;
 mod config;
 mod console;
 mod demo;
+pub mod desktop;
 mod error;
 mod export;
 mod fetch;
@@ -15,13 +16,16 @@ mod output_file;
 mod paths;
 mod pms;
 mod report;
+mod runtime;
 mod secrets;
 mod sensors;
 mod staff;
 pub mod supervisor;
+#[cfg(feature = "ts")]
+pub mod ui_types;
 pub mod views;
 
-pub use access::{Access, Role, SessionInfo};
+pub use access::{Access, Action, Role, SessionInfo};
 pub use config::{
     Config, ConfigError, ConsoleConfig, LogConfig, LogFormat, LogLevelError, CONFIG_FILE,
     DEFAULT_CONFIG,
@@ -33,7 +37,7 @@ pub use fetch::{FetchNowReceiver, FetchReport};
 pub use keyring_store::OsKeyring;
 pub use output_file::{BackupReport, PipeWatch};
 pub use paths::resolve_data_dir;
-pub use pms::{ChargeOutcome, LiveReport, MirrorCounts, PmsSyncReport, SocketStatus};
+pub use pms::{ChargeOutcome, ChargeToSend, LiveReport, MirrorCounts, PmsSyncReport, SocketStatus};
 pub use report::{DailyReport, HourSales, SalesTotals};
 #[cfg(any(test, feature = "test-secrets"))]
 #[doc(hidden)]

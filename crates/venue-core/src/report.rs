@@ -15,6 +15,7 @@ pub struct SalesTotals {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HourSales {
     /// Venue-local hour of the day, 0..=23.
     pub hour: u32,

@@ -9,6 +9,7 @@ use venue_store::AuditLine;
 
 /// What `set_secret` answers: where the value went (never the value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SecretSaved {
     pub name: String,
     /// "os_keyring" (or "test_file" with the test store).
@@ -17,6 +18,7 @@ pub struct SecretSaved {
 
 /// A secret the configuration needs, and whether it is set (its value is never read out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SecretStatus {
     pub name: String,
     /// What it is for, e.g. "square access token of connector square-main".

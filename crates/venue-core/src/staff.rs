@@ -22,6 +22,7 @@ pub const LOCK_OUT_SECONDS: i64 = 60;
 
 /// A staff account as the UI and the CLI see it (never the PIN or its hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StaffAccount {
     pub id: Uuid,
     pub name: String,

@@ -46,6 +46,7 @@ pub enum Origin {
 string_enum!(Origin, "origin", { User => "user", Connector => "connector", Pms => "pms", Sensor => "sensor", Sync => "sync" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Venue,

@@ -11,9 +11,12 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Venue {
     pub id: Uuid,
     pub name: String,
+    /// IANA name, e.g. Europe/London.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub timezone: Tz,
     pub currency: Currency,
     /// Maximum people allowed inside at once (fire code), used for occupancy alerts.
@@ -317,6 +320,7 @@ pub struct DeskNote {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChargeState {
     /// Recorded locally; not yet confirmed by the PMS (offline, or waiting for a retry).
@@ -379,6 +383,7 @@ pub struct SensorReading {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SnapshotStatus {
     Running,
@@ -390,6 +395,7 @@ string_enum!(SnapshotStatus, "snapshot status", { Running => "running", Ok => "o
 
 /// One fetch run of a connector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Snapshot {
     pub id: Uuid,
     pub venue_id: Uuid,
@@ -407,6 +413,7 @@ pub struct Snapshot {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -416,6 +423,7 @@ pub enum Severity {
 string_enum!(Severity, "severity", { Info => "info", Warning => "warning", Critical => "critical" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     Open,
@@ -468,6 +476,7 @@ pub struct AuditEntry {
 
 /// Sales for one venue-local day in one currency, maintained by the store as sales are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DailySales {
     pub venue_id: Uuid,
     pub date: NaiveDate,

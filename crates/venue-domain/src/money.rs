@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// An ISO 4217 currency, serialised as its three-letter code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(iso_currency::Currency);
 

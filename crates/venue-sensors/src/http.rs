@@ -46,7 +46,8 @@ pub fn parse_pin(text: &str) -> Result<[u8; 32], BadPin> {
 }
 
 /// A client with connect + request timeout; with `pin`, https accepts only the certificate
-/// whose SHA-256 is `pin` (self-signed devices), else normal webpki verification.
+/// whose SHA-256 is `pin` (self-signed devices), else normal webpki verification (the
+/// connectors' TLS setup, `venue_connectors::tls`).
 ///
 /// Devices without a pin share one client per timeout: each client carries its own TLS roots
 /// and connection pool, and a venue with a thousand doors must not hold a thousand of them.
@@ -74,15 +75,17 @@ pub fn build_client(
 
 fn new_client(timeout_ms: u64, pin: Option<[u8; 32]>) -> Result<reqwest::Client, SensorError> {
     let timeout = Duration::from_millis(timeout_ms);
-    let mut builder = reqwest::Client::builder()
+    let tls = match pin {
+        Some(pin) => pinned_tls_config(pin)?,
+        None => venue_connectors::tls::client_config()
+            .map_err(|e| SensorError::Setup(format!("TLS setup: {e}")))?,
+    };
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(timeout)
         .timeout(timeout)
         // Devices never redirect in their APIs; following one could leak credentials.
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(pin) = pin {
-        builder = builder.use_preconfigured_tls(pinned_tls_config(pin)?);
-    }
-    builder
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| SensorError::Setup(format!("cannot build the HTTP client: {e}")))
 }

@@ -138,7 +138,7 @@ async fn timeout_holds_the_request_past_the_client_timeout() {
     })
     .await;
     sim.inject(Endpoint::SquarePayments, Fault::Timeout, Times::ONCE);
-    let short = reqwest::Client::builder()
+    let short = common::client_builder()
         .timeout(Duration::from_millis(300))
         .build()
         .expect("client");

@@ -7,6 +7,8 @@
     reason = "test code, helpers included: a failed step stops the test with its message"
 )]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -25,7 +27,7 @@ use venue_sim::{
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 fn client() -> Client {
-    Client::builder()
+    common::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("reqwest client")

@@ -8,6 +8,8 @@
     reason = "test code, helpers included: a failed step stops the test with its message"
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -64,7 +66,7 @@ fn assert_shape(ours: &Value, want: &Value, at: &str) {
 }
 
 fn client() -> Client {
-    Client::builder()
+    common::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("reqwest client")
@@ -441,7 +443,7 @@ async fn faults_restart_and_in_flight() {
     let sim = start(devices()).await;
     let base = sim.base_url("terrace").expect("terrace");
     let url = format!("{base}/api/v5/logics");
-    let quick = Client::builder()
+    let quick = common::client_builder()
         .timeout(Duration::from_millis(400))
         .build()
         .expect("client");

@@ -23,6 +23,7 @@ pub struct HighWaterMarks {
 
 /// Rows stamped ahead of the clock, for `venue status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FutureStamps {
     /// How far ahead a time may be before it counts (clocks of two machines differ a little).
     pub tolerance_seconds: i64,
@@ -137,6 +138,7 @@ fn parse_stored_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// What the store did about a clock that jumped ahead, for `venue status`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ClockRepair {
     /// When the stamps ahead were found (on opening the store).
@@ -149,6 +151,7 @@ pub struct ClockRepair {
 }
 
 /// The clock's state for `venue status`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ClockReport {
     /// A jump ahead of the wall clock this process refused to follow, if any:

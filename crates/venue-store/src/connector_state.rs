@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConnectorState {
     pub connector: String,
     pub breaker: serde_json::Value,

@@ -15,6 +15,7 @@ use venue_domain::{Alert, Currency, DailySales, Hlc, Snapshot};
 
 /// One reservation as the front desk lists it: the stay, its guest and room in one row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StayRow {
     pub reservation_id: Uuid,
     pub number: Option<String>,
@@ -70,6 +71,7 @@ pub fn is_vip(classifications: &[String]) -> bool {
 /// A zone's newest occupancy: every door of a zone reports the zone's count, so this is the
 /// zone's latest reading that carried one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ZoneOccupancy {
     pub zone: String,
     pub occupancy: Option<i64>,

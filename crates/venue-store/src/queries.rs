@@ -9,6 +9,7 @@ use uuid::Uuid;
 use venue_domain::*;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Counts {
     pub transactions: u64,
     pub customers: u64,
@@ -21,6 +22,7 @@ pub struct Counts {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChangeLogStats {
     pub total: u64,
     /// Changes no sync peer has acknowledged yet (all of them before the first sync).

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use venue_domain::EntityKind;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub entity: EntityKind,
     pub id: Uuid,

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { ROLE_LABEL } from "../lib/roles";
-import type { SessionInfo, VenueInfo } from "../types";
+import type { SessionInfo, Venue } from "../types";
 
 function Clock({ timeZone, locale }: { timeZone: string; locale: string | undefined }) {
   const [now, setNow] = useState(() => new Date());
@@ -31,7 +31,7 @@ export function Header({
 }: {
   title: string;
   muted?: boolean;
-  venue: VenueInfo | null;
+  venue: Venue | null;
   session?: SessionInfo | null;
   locale: string | undefined;
   onLock?: () => void;

@@ -1,7 +1,7 @@
 // An in-memory Api over the demo fixtures. Tests build on it (overriding methods as they need);
 // `npm run dev` in a plain browser uses it so the screens can be seen without the Rust side.
 import type { Api, Unlisten } from "../api";
-import type { AlertRuleView, ApiError, NavigateTarget, NotificationPrefs, ChargeView, DeskNote, ReservationDetail, SecretStatus, SessionInfo, StaffAccount, UpdateOffer, VenueInfo } from "../types";
+import type { AlertRuleView, ApiError, Navigate, NotificationPrefsView, ChargeView, DeskNoteView, ReservationDetail, SecretStatus, SessionInfo, StaffAccount, UpdateOffer, Venue } from "../types";
 import {
   DEMO_STAFF,
   DEMO_VENUE,
@@ -24,22 +24,22 @@ export interface DemoApi extends Api {
   /** Sends session-locked, as the shell does when it signs out. */
   emitSessionLocked(): void;
   /** Sends navigate, as the shell does when a desktop notification is clicked. */
-  emitNavigate(target: NavigateTarget): void;
+  emitNavigate(target: Navigate): void;
   /** Names of the methods called, in order. */
   calls: string[];
 }
 
-const fail = (code: string, message: string): ApiError => ({ code, message });
+const fail = (code: ApiError["code"], message: string): ApiError => ({ code, message });
 
 export function createDemoApi(
   options: { now?: () => Date; signedInAs?: string | null; lockAfterSeconds?: number; update?: UpdateOffer | null } = {},
 ): DemoApi {
   const now = options.now ?? (() => new Date());
   const staff: (StaffAccount & { pin: string })[] = DEMO_STAFF.map((s) => ({ ...s }));
-  let venue: VenueInfo = { ...DEMO_VENUE };
+  let venue: Venue = { ...DEMO_VENUE };
   let session: SessionInfo | null = null;
   let wrongPins = 0;
-  const notes = new Map<string, DeskNote>([["res-4", { text: "Late check-out agreed until 13:00.", written_by: "Sam Front Desk (staff)", written_at: "2026-11-28T09:12:00Z" }]]);
+  const notes = new Map<string, DeskNoteView>([["res-4", { text: "Late check-out agreed until 13:00.", written_by: "Sam Front Desk (staff)", written_at: "2026-11-28T09:12:00Z" }]]);
   const charges = new Map<string, ChargeView[]>([
     ["res-4", [
       { id: "ch-1", item: "Minibar", amount_minor: 1250, currency: "EUR", state: "sent", attempts: 1, last_error: null, created_at: "2026-11-28T20:10:00Z" },
@@ -53,9 +53,9 @@ export function createDemoApi(
   ];
   const storeHandlers = new Set<(topics: string[]) => void>();
   const lockHandlers = new Set<() => void>();
-  const navigateHandlers = new Set<(target: NavigateTarget) => void>();
+  const navigateHandlers = new Set<(target: Navigate) => void>();
   // Desktop notification preferences by staff id; managers and admins start with the core's defaults.
-  const notificationPrefs = new Map<string, NotificationPrefs>();
+  const notificationPrefs = new Map<string, NotificationPrefsView>();
   let alertStates = demoAlerts(now());
   let alertRules = demoAlertRules();
   let nextId = 10;
@@ -292,12 +292,16 @@ export function createDemoApi(
         if (!/^[a-z0-9][a-z0-9._-]*$/.test(id)) throw fail("bad_input", `alert_rule "${id}": id: use lower-case letters, digits, '.', '-' and '_'`);
         const existing = alertRules.find((r) => r.id === id);
         if (existing && existing.source !== "custom") throw fail("bad_input", `alert rule "${id}" is a built-in or venue.toml rule: change it in venue.toml`);
-        if (!Number.isFinite(rule.threshold)) throw fail("bad_input", `alert_rule "${id}": threshold: must be a finite number`);
+        const { metric, condition, threshold } = rule;
+        if (metric == null) throw fail("bad_input", `alert_rule "${id}": metric: is required`);
+        if (condition == null) throw fail("bad_input", `alert_rule "${id}": condition: is required`);
+        if (threshold == null) throw fail("bad_input", `alert_rule "${id}": threshold: is required`);
+        if (!Number.isFinite(threshold)) throw fail("bad_input", `alert_rule "${id}": threshold: must be a finite number`);
         const saved: AlertRuleView = {
           id,
-          metric: rule.metric,
-          condition: rule.condition,
-          threshold: rule.threshold,
+          metric,
+          condition,
+          threshold,
           window_seconds: rule.window_seconds ?? 0,
           severity: rule.severity ?? "warning",
           cool_down_seconds: rule.cool_down_seconds ?? 900,

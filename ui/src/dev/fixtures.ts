@@ -7,23 +7,24 @@ import type {
   ConnectorHealth,
   PmsHealth,
   SalesView,
-  SensorDevice,
-  SnapshotInfo,
+  DeviceView,
+  Snapshot,
   StaffAccount,
   StatusReport,
   StayRow,
   TodayView,
   TrafficPoint,
   TrafficResolution,
-  VenueInfo,
+  Venue,
 } from "../types";
 
-export const DEMO_VENUE: VenueInfo = {
+export const DEMO_VENUE: Venue = {
   id: "0190a3c4-0000-7000-8000-000000000001",
   name: "Harbour Hotel & Bar",
   timezone: "Europe/Lisbon",
   currency: "EUR",
   capacity: 180,
+  share_guest_contacts: false,
 };
 
 export const DEMO_STAFF: (StaffAccount & { pin: string })[] = [
@@ -35,7 +36,7 @@ export const DEMO_STAFF: (StaffAccount & { pin: string })[] = [
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 const MIN = 60_000;
 
-function snapshot(connector: string, finishedMs: number, status: SnapshotInfo["status"], error: string | null, n: number): SnapshotInfo {
+function snapshot(connector: string, finishedMs: number, status: Snapshot["status"], error: string | null, n: number): Snapshot {
   return {
     id: `snap-${connector}-${n}`,
     venue_id: DEMO_VENUE.id,
@@ -120,7 +121,7 @@ function occupancyAt(minuteOfDay: number, scale = 1): number {
   return Math.round(scale * (8 + bump(13, 1.5, 70) + bump(20.5, 2, 150)));
 }
 
-export function demoToday(now: Date, venue: VenueInfo = DEMO_VENUE): TodayView {
+export function demoToday(now: Date, venue: Venue = DEMO_VENUE): TodayView {
   const date = zonedDate(now, venue.timezone);
   const midnight = zonedMidnight(date, venue.timezone).getTime();
   const today = [];
@@ -169,7 +170,7 @@ export function demoToday(now: Date, venue: VenueInfo = DEMO_VENUE): TodayView {
   };
 }
 
-export function demoStays(now: Date, venue: VenueInfo = DEMO_VENUE): StayRow[] {
+export function demoStays(now: Date, venue: Venue = DEMO_VENUE): StayRow[] {
   const date = zonedDate(now, venue.timezone);
   const at = (d: string, hour: number) => iso(zonedMidnight(d, venue.timezone).getTime() + hour * 60 * MIN);
   const row = (n: number, guest: string, room: string | null, state: string, from: string, to: string, extra: Partial<StayRow> = {}): StayRow => ({
@@ -214,7 +215,7 @@ export function demoSales(from: string, to: string, currency = DEMO_VENUE.curren
   };
 }
 
-export function demoDevices(now: Date): SensorDevice[] {
+export function demoDevices(now: Date): DeviceView[] {
   const t = now.getTime();
   return [
     { name: "door-main", kind: "axis_3d", zone: "Lobby", address: "10.0.0.21", interval_seconds: 60, status: "online", occupancy: 41, failures: 0, last_error: null, status_since: iso(t - 300 * MIN), updated_at: iso(t - 40_000) },
@@ -237,9 +238,9 @@ export function demoTraffic(resolution: TrafficResolution, from: string, to: str
   return points;
 }
 
-export function demoRuns(now: Date): SnapshotInfo[] {
+export function demoRuns(now: Date): Snapshot[] {
   const t = now.getTime();
-  const runs: SnapshotInfo[] = [];
+  const runs: Snapshot[] = [];
   for (let i = 0; i < 12; i += 1) {
     runs.push(snapshot("square-main", t - (3 + i * 5) * MIN, i === 6 ? "partial" : "ok", i === 6 ? "2 records skipped: unknown location" : null, i));
     if (i % 2 === 0) runs.push(snapshot("toast-bar", t - (6 + i * 10) * MIN, i < 6 ? "failed" : "ok", i < 6 ? "HTTP 503 service unavailable" : null, i));
@@ -247,13 +248,16 @@ export function demoRuns(now: Date): SnapshotInfo[] {
   return runs.sort((a, b) => b.started_at.localeCompare(a.started_at));
 }
 
-export function demoStatus(venue: VenueInfo | null = DEMO_VENUE): StatusReport {
+export function demoStatus(venue: Venue | null = DEMO_VENUE): StatusReport {
   return {
     venue,
-    store: { path: "/var/lib/venue/venue.sqlite3", schema_version: 3, latest_schema_version: 3, journal_mode: "wal", size_bytes: 204800, node_id: "node-a1b2" },
+    store: { path: "/var/lib/venue/venue.sqlite3", schema_version: 3, latest_schema_version: 3, journal_mode: "wal", size_bytes: 204800, node_id: "node-a1b2", damage: null },
     counts: { transactions: 42, customers: 7, reservations: 5, resources: 12, sensor_readings: 288, snapshots: 1, alerts_open: 1, audit_entries: 30 },
-    change_log: { total: 1280, pending_sync: 42, last_hlc: "0001000000000000-0000-node-a1b2" },
+    change_log: { total: 1280, pending_sync: 42, last_hlc: "0001000000000000-0000-node-a1b2", parked: 0, conflicts: 0 },
     last_snapshot: null,
+    connectors: [],
     today: null,
+    future_stamps: { tolerance_seconds: 300, snapshots: 0, newest_snapshot_time: null, change_log_rows: 0, newest_change_hlc: null },
+    clock: { refused_jump: null, last_repair: null },
   };
 }

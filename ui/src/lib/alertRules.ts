@@ -1,10 +1,10 @@
 // Alert rules as people read and write them: what each metric means and in which unit its
 // threshold is entered (shares as percentages), and a rule's condition in one sentence.
-import type { AlertCondition, AlertMetric, AlertRuleInput, AlertRuleView, Severity } from "../types";
+import type { Condition, Metric, AlertRuleConfig, AlertRuleView, Severity } from "../types";
 
 type Unit = "percent" | "people" | "seconds" | "count";
 
-export const METRICS: ReadonlyArray<{ id: AlertMetric; label: string; unit: Unit }> = [
+export const METRICS: ReadonlyArray<{ id: Metric; label: string; unit: Unit }> = [
   { id: "occupancy_share", label: "Occupancy, share of capacity", unit: "percent" },
   { id: "occupancy", label: "People inside", unit: "people" },
   { id: "breaker_open", label: "Connector not answering (breaker open)", unit: "count" },
@@ -18,7 +18,7 @@ export const METRICS: ReadonlyArray<{ id: AlertMetric; label: string; unit: Unit
   { id: "task_failing_seconds", label: "Console task failing (door counts not recorded, sales not fetched…)", unit: "seconds" },
 ];
 
-export const CONDITIONS: ReadonlyArray<{ id: AlertCondition; label: string }> = [
+export const CONDITIONS: ReadonlyArray<{ id: Condition; label: string }> = [
   { id: ">=", label: "at or above" },
   { id: ">", label: "above" },
   { id: "<=", label: "at or below" },
@@ -26,21 +26,21 @@ export const CONDITIONS: ReadonlyArray<{ id: AlertCondition; label: string }> = 
   { id: "==", label: "equal to" },
 ];
 
-export function metricInfo(metric: AlertMetric | string) {
-  return METRICS.find((m) => m.id === metric) ?? { id: metric as AlertMetric, label: metric, unit: "count" as Unit };
+export function metricInfo(metric: Metric | string) {
+  return METRICS.find((m) => m.id === metric) ?? { id: metric as Metric, label: metric, unit: "count" as Unit };
 }
 
 /** The threshold as typed in the form: shares as percentages (0.8 → 80). */
-export function thresholdForDisplay(metric: AlertMetric, threshold: number): number {
+export function thresholdForDisplay(metric: Metric, threshold: number): number {
   return metricInfo(metric).unit === "percent" ? Math.round(threshold * 10_000) / 100 : threshold;
 }
 
 /** The threshold the core stores: percentages back to shares (80 → 0.8). */
-export function thresholdFromDisplay(metric: AlertMetric, shown: number): number {
+export function thresholdFromDisplay(metric: Metric, shown: number): number {
   return metricInfo(metric).unit === "percent" ? shown / 100 : shown;
 }
 
-function amount(metric: AlertMetric, threshold: number): string {
+function amount(metric: Metric, threshold: number): string {
   const shown = thresholdForDisplay(metric, threshold);
   switch (metricInfo(metric).unit) {
     case "percent":
@@ -76,8 +76,8 @@ export function describeRule(rule: Pick<AlertRuleView, "metric" | "condition" | 
 export interface RuleForm {
   id: string;
   title: string;
-  metric: AlertMetric;
-  condition: AlertCondition;
+  metric: Metric;
+  condition: Condition;
   threshold: string;
   windowMinutes: string;
   severity: Severity;
@@ -119,7 +119,7 @@ export function formFromRule(rule: AlertRuleView): RuleForm {
 }
 
 /** The form as the core takes it, or the first problem in words. The core checks again. */
-export function inputFromForm(form: RuleForm): { rule: AlertRuleInput } | { problem: string } {
+export function inputFromForm(form: RuleForm): { rule: AlertRuleConfig } | { problem: string } {
   const id = form.id.trim();
   if (!id) return { problem: "Give the rule a short id, e.g. terrace-busy." };
   const threshold = Number(form.threshold);
@@ -135,7 +135,7 @@ export function inputFromForm(form: RuleForm): { rule: AlertRuleInput } | { prob
   const from = form.activeFrom.trim();
   const to = form.activeTo.trim();
   if (Boolean(from) !== Boolean(to)) return { problem: "Active hours need both a start and an end, or neither for all day." };
-  const rule: AlertRuleInput = {
+  const rule: AlertRuleConfig = {
     id,
     metric: form.metric,
     condition: form.condition,

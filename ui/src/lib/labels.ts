@@ -32,6 +32,11 @@ export const SENSOR_STATUS_LABEL: Record<SensorStatus, string> = {
   unknown: "Unknown",
 };
 
+/** A sensor status as shown; a status the labels do not know yet is shown as it comes. */
+export function sensorStatusLabel(status: string): string {
+  return (SENSOR_STATUS_LABEL as Record<string, string | undefined>)[status] ?? status;
+}
+
 export function sensorTone(status: SensorStatus | string): Tone {
   return status === "online" ? "ok" : status === "auth_failed" ? "crit" : status === "offline" ? "crit" : "muted";
 }

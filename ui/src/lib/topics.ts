@@ -1,4 +1,7 @@
-/** Which store-changed topics make each view stale (contract.md "Events"). */
+import type { StoreTopic } from "../types";
+
+/** Which store-changed topics make each view stale (contract.md "Events"); StoreTopic is
+ * generated from the topics the store announces, so a misspelt one fails to typecheck. */
 export const TOPICS = {
   today: ["sensor_reading", "sensor_state", "transaction", "reservation", "alert", "connector_state", "snapshot", "pms_charge", "venue", "resource"],
   stays: ["reservation", "customer", "resource", "desk_note"],
@@ -12,7 +15,7 @@ export const TOPICS = {
   staff: ["audit"],
   alertRules: ["alert_rules", "venue"],
   venue: ["venue"],
-} as const satisfies Record<string, readonly string[]>;
+} as const satisfies Record<string, readonly StoreTopic[]>;
 
 /** True when any changed topic is one the view depends on. */
 export function touches(changed: readonly string[], dependsOn: readonly string[]): boolean {

@@ -6,7 +6,7 @@ import { useApi, useVenue } from "../context";
 import { useView } from "../hooks/useView";
 import { breakerLabel, breakerTone, snapshotTone, socketTone } from "../lib/labels";
 import { TOPICS } from "../lib/topics";
-import type { ApiError, ConnectorHealth, PmsHealth, SnapshotInfo } from "../types";
+import type { ApiError, ConnectorHealth, PmsHealth, Snapshot } from "../types";
 
 /** Sales connectors, the PMS link and recent runs: breakers, errors, rate limits, latency. */
 export function Connections() {
@@ -45,7 +45,7 @@ export function Connections() {
   );
 }
 
-function SnapshotLine({ snapshot }: { snapshot: SnapshotInfo | null }) {
+function SnapshotLine({ snapshot }: { snapshot: Snapshot | null }) {
   const { fmt } = useVenue();
   if (!snapshot) return <span className="dim">No runs yet</span>;
   return (
@@ -205,7 +205,7 @@ function PmsCard({ pms }: { pms: PmsHealth }) {
   );
 }
 
-function RecentRuns({ runs }: { runs: SnapshotInfo[] }) {
+function RecentRuns({ runs }: { runs: Snapshot[] }) {
   const { fmt } = useVenue();
   return (
     <Card title="Recent runs" className="card-runs">

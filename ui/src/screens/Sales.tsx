@@ -7,7 +7,7 @@ import { useView } from "../hooks/useView";
 import { dayBars, hourBars } from "../lib/charts";
 import { daysInRange, presetRange, RANGE_PRESETS, zonedDate, type RangePreset } from "../lib/time";
 import { TOPICS } from "../lib/topics";
-import type { ApiError, ExportResult, SalesView } from "../types";
+import type { ApiError, CsvExport, SalesView } from "../types";
 
 export const MAX_RANGE_DAYS = 366;
 
@@ -68,7 +68,7 @@ function ExportButton({ from, to }: { from: string; to: string }) {
   const api = useApi();
   const { fmt } = useVenue();
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<ExportResult | null>(null);
+  const [result, setResult] = useState<CsvExport | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const run = async () => {
     setBusy(true);

@@ -4,7 +4,7 @@ import { Badge, Card, ErrorBanner, Loading } from "../components/States";
 import { useVenue } from "../context";
 import { useView } from "../hooks/useView";
 import { trafficChart } from "../lib/charts";
-import { SENSOR_STATUS_LABEL, sensorTone } from "../lib/labels";
+import { sensorStatusLabel, sensorTone } from "../lib/labels";
 import { addDays, zonedDate, zonedMidnight } from "../lib/time";
 import { TOPICS } from "../lib/topics";
 import type { SensorsView, TrafficResolution } from "../types";
@@ -96,7 +96,7 @@ function SensorTables({ data }: { data: SensorsView }) {
                 <td>{d.zone}</td>
                 <td>
                   <Badge tone={sensorTone(d.status)} testId={`sensor-status-${d.name}`}>
-                    {SENSOR_STATUS_LABEL[d.status] ?? d.status}
+                    {sensorStatusLabel(d.status)}
                   </Badge>
                   {d.status_since && <div className="dim small">since {fmt.time(d.status_since)}</div>}
                 </td>

@@ -10,7 +10,7 @@ import { DEMO_STAFF, DEMO_VENUE } from "../dev/fixtures";
 import { createTopicBus } from "../lib/bus";
 import { createFormatter } from "../lib/formatter";
 import type { ScreenId } from "../lib/roles";
-import type { Role, SessionInfo, VenueInfo } from "../types";
+import type { Role, SessionInfo, Venue } from "../types";
 
 afterEach(() => cleanup());
 
@@ -27,7 +27,7 @@ export function sessionAs(role: Role): SessionInfo {
 export interface ScreenOptions {
   api?: Api;
   role?: Role;
-  venue?: VenueInfo;
+  venue?: Venue;
   go?: (screen: ScreenId) => void;
 }
 

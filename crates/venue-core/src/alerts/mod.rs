@@ -56,6 +56,7 @@ pub fn configured_rules(config: &Config) -> Result<Vec<AlertRule>, RuleError> {
 
 /// Where a rule comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleSource {
     Builtin,
@@ -66,6 +67,7 @@ pub enum RuleSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AlertRuleView {
     #[serde(flatten)]
     pub rule: AlertRule,

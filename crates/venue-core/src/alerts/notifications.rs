@@ -65,9 +65,11 @@ impl NotificationPrefs {
 /// The preferences as the UI shows and sends them: `min_severity` is "info", "warning" or
 /// "critical"; quiet hours are venue-local "HH:MM", both or neither (empty counts as none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationPrefsView {
     pub enabled: bool,
+    #[cfg_attr(feature = "ts", ts(as = "Severity"))]
     pub min_severity: String,
     #[serde(default)]
     pub quiet_hours_start: Option<String>,

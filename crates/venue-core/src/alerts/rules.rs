@@ -12,6 +12,7 @@ use venue_domain::{Origin, Severity};
 
 /// What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// People inside (all zones) as a share of the venue's capacity: 0.8 is 80%.
@@ -93,6 +94,7 @@ impl Metric {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Condition {
     #[serde(rename = ">=")]
     AtLeast,
@@ -246,12 +248,15 @@ pub fn stored_rule(definition: serde_json::Value) -> Result<AlertRule, StoredRul
 /// A rule as written in venue.toml (`[[alert_rule]]`) or sent by the app: every field but `id`
 /// optional, so a block naming a built-in's id only overrides what it sets.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct AlertRuleConfig {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Metric>"))]
     pub metric: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Condition>"))]
     pub condition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
@@ -259,6 +264,7 @@ pub struct AlertRuleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Severity>"))]
     pub severity: Option<String>,
     /// After an alert resolves, the same condition does not open again for this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -281,6 +287,7 @@ impl Eq for AlertRuleConfig {}
 
 /// A checked rule, ready for the engine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AlertRule {
     pub id: String,
     pub metric: Metric,
@@ -290,7 +297,9 @@ pub struct AlertRule {
     pub severity: Severity,
     pub cool_down_seconds: u32,
     pub clear_after_seconds: u32,
+    /// Venue-local "HH:MM-HH:MM", or null for all day.
     #[serde(serialize_with = "serialize_hours")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub active_hours: Option<ActiveHours>,
     pub enabled: bool,
     pub title: Option<String>,

@@ -5,11 +5,14 @@
 mod charges;
 mod live;
 mod mirror;
+mod sending;
 
 pub use charges::ChargeOutcome;
 pub(crate) use live::pms_live;
 pub use live::{LiveReport, SocketStatus};
 pub use mirror::MirrorCounts;
+pub use sending::ChargeToSend;
+pub(crate) use sending::SenderConnection;
 
 use crate::{ApiError, ApiResult, Console, ErrorCode};
 use chrono::{DateTime, Duration, Utc};
@@ -28,10 +31,6 @@ use venue_domain::{
 use venue_pms::client::{MewsClient, MewsCredentials};
 use venue_pms::config::PmsConfig;
 use venue_store::Store;
-
-/// How long posting a charge waits for another sender that claimed it first (a sync, the
-/// background loop) before answering with the charge as it is.
-const OTHER_SENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What `venue pms sync` did.
 #[derive(Debug, Clone, Serialize)]
@@ -408,7 +407,7 @@ impl Console {
                 metrics,
             })
         };
-        crate::fetch::runtime()?.block_on(async {
+        crate::runtime::shared()?.block_on(async {
             tokio::select! {
                 report = pass => report,
                 never = leases.keep_alive(&store) => match never {},
@@ -425,6 +424,23 @@ impl Console {
         currency: &str,
         item: &str,
     ) -> ApiResult<PmsCharge> {
+        let (charge, delivery) = self.record_pms_charge(reservation, amount, currency, item)?;
+        match delivery {
+            Some(delivery) => delivery.send(&mut self.store, charge),
+            None => Ok(charge),
+        }
+    }
+
+    /// Records a charge in the outbox, audited, after checking everything the PMS would: what
+    /// sending it needs comes back beside it (None when the PMS cannot be reached now; it then
+    /// waits for the next sync).
+    pub(crate) fn record_pms_charge(
+        &mut self,
+        reservation: &str,
+        amount: &str,
+        currency: &str,
+        item: &str,
+    ) -> ApiResult<(PmsCharge, Option<sending::Delivery>)> {
         let venue = self.venue()?;
         let config = self.pms_config()?;
         // Everything is checked before anything is stored: a charge the PMS could never take
@@ -475,40 +491,20 @@ impl Console {
         let actor = self.actor().to_string();
         self.store
             .save_by_user(&actor, "pms.charge.create", &charge)?;
-        // Sending is best effort here: the charge is safe in the outbox whatever happens.
-        match credentials(self.secrets.as_deref(), &config).and_then(|c| {
-            MewsClient::new(&config, c).map_err(|e| ApiError::bad_input(e.to_string()))
-        }) {
-            Ok(client) => {
-                let store = RefCell::new(&mut self.store);
-                let outbox = charges::Outbox {
-                    store: &store,
-                    venue: venue.clone(),
-                    client,
-                    source: config.name.clone(),
-                    service_id: config.charge_service_id.clone(),
-                };
-                let run = RunContext::new(&config.retry);
-                match crate::fetch::runtime()?.block_on(outbox.flush(&run, Some(charge.id))) {
-                    // Another sender (a sync, the background loop) claimed it first: give it a
-                    // moment to finish, so the answer says what happened to the charge.
-                    Ok(outcome) if outcome.busy > 0 => {
-                        let deadline = std::time::Instant::now() + OTHER_SENDER_WAIT;
-                        while store.borrow().charge_claim(charge.id)?.is_some()
-                            && std::time::Instant::now() < deadline
-                        {
-                            std::thread::sleep(std::time::Duration::from_millis(50));
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "charge kept pending"),
-                }
-            }
-            Err(e) => {
+        let delivery = credentials(self.secrets.as_deref(), &config)
+            .and_then(|c| {
+                MewsClient::new(&config, c).map_err(|e| ApiError::bad_input(e.to_string()))
+            })
+            .inspect_err(|e| {
                 tracing::warn!(error = %e.message, "charge kept pending until the PMS can be reached")
-            }
-        }
-        Ok(self.store.get::<PmsCharge>(charge.id)?.unwrap_or(charge))
+            })
+            .ok()
+            .map(|client| sending::Delivery {
+                venue,
+                config,
+                client,
+            });
+        Ok((charge, delivery))
     }
 
     /// Charges posted to stays, oldest first (only those in `state` when given).

@@ -12,6 +12,7 @@ use venue_domain::{Alert, AlertState, Origin, Severity};
 pub const RESOLVED_SHOWN: u32 = 500;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AlertView {
     pub id: Uuid,
     pub rule: String,

@@ -15,6 +15,7 @@ use venue_store::ConnectorState;
 pub const RECENT_RUNS: u32 = 50;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Health {
     pub connectors: Vec<ConnectorHealth>,
     pub pms: Option<PmsHealth>,
@@ -23,6 +24,7 @@ pub struct Health {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConnectorHealth {
     pub name: String,
     /// "square" or "toast".
@@ -50,6 +52,7 @@ pub struct ConnectorHealth {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PmsHealth {
     pub name: String,
     /// "mews".
@@ -65,6 +68,7 @@ pub struct PmsHealth {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SensorsHealth {
     pub total: u64,
     pub online: u64,
@@ -74,6 +78,7 @@ pub struct SensorsHealth {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncHealth {
     pub pending_changes: u64,
     pub total_changes: u64,
@@ -85,6 +90,7 @@ pub struct SyncHealth {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConnectionsView {
     pub connectors: Vec<ConnectorHealth>,
     pub pms: Option<PmsHealth>,

@@ -14,6 +14,7 @@ use venue_domain::{Currency, Venue};
 pub const MAX_SALES_DAYS: i64 = 366;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalesView {
     /// The venue's currency; sales in any other currency are not counted here.
     pub currency: Currency,
@@ -29,6 +30,7 @@ pub struct SalesView {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SalesTotalsView {
     pub transactions: u64,
     pub gross_minor: i64,
@@ -41,6 +43,7 @@ pub struct SalesTotalsView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DaySales {
     pub date: NaiveDate,
     pub transactions: u64,
@@ -50,6 +53,7 @@ pub struct DaySales {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LocationSalesView {
     /// The POS location's name (configured, else its vendor's), its id when no name is known,
     /// or "—" for sales without a location.
@@ -66,6 +70,7 @@ pub struct LocationSalesView {
 
 /// A CSV file written into the data dir's exports folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CsvExport {
     pub path: String,
     /// Data rows (the header not counted).

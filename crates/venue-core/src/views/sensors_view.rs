@@ -12,6 +12,7 @@ use venue_store::{BucketBound, Resolution};
 pub const MAX_TRAFFIC_POINTS: i64 = 20_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SensorsView {
     /// The configured sensors, in venue.toml order.
     pub devices: Vec<DeviceView>,
@@ -19,6 +20,7 @@ pub struct SensorsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceView {
     pub name: String,
     pub kind: String,
@@ -37,6 +39,7 @@ pub struct DeviceView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrafficPoint {
     /// The bucket's start (a venue-local midnight for days).
     pub at: DateTime<Utc>,

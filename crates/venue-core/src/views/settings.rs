@@ -7,6 +7,7 @@ use crate::{ApiResult, Console, Role, SecretStatus, CONFIG_FILE};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SettingsView {
     pub venue: VenueInfo,
     pub data_dir: String,
@@ -19,6 +20,7 @@ pub struct SettingsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConnectorSettings {
     pub name: String,
     /// "square" or "toast".
@@ -29,6 +31,7 @@ pub struct ConnectorSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PmsSettings {
     pub name: String,
     pub kind: String,
@@ -37,6 +40,7 @@ pub struct PmsSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SensorSettings {
     pub name: String,
     pub kind: String,

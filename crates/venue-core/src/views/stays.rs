@@ -3,7 +3,7 @@
 //! to the stay's bill, the desk note), both audited under the signed-in staff member.
 
 use super::{parse_date, parse_id, StayRow};
-use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
+use crate::{ApiError, ApiResult, ChargeToSend, Console, ErrorCode, Role};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::str::FromStr;
@@ -13,6 +13,7 @@ use venue_store::StayFilter;
 
 /// Which stays a list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum StayKind {
     /// Starting on the day.
@@ -38,6 +39,7 @@ impl FromStr for StayKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GuestDetail {
     pub id: Uuid,
     pub name: Option<String>,
@@ -48,6 +50,7 @@ pub struct GuestDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReservationDetail {
     pub stay: StayRow,
     /// The reservation's notes as the PMS holds them.
@@ -59,6 +62,7 @@ pub struct ReservationDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeskNoteView {
     pub text: String,
     pub written_by: String,
@@ -76,6 +80,7 @@ impl From<DeskNote> for DeskNoteView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChargeView {
     pub id: Uuid,
     pub item: String,
@@ -197,12 +202,26 @@ impl Console {
     /// Posts a charge in the venue's currency to a stay's bill (see `pms_charge`): recorded
     /// and audited first, then sent at once; the view shows its state after that first
     /// attempt (pending when the PMS cannot be reached now: it goes out with the next sync).
+    /// A console shared behind a lock uses [`Self::record_charge`] instead.
     pub fn post_charge(
         &mut self,
         reservation_id: &str,
         item: &str,
         amount_minor: i64,
     ) -> ApiResult<ChargeView> {
+        self.record_charge(reservation_id, item, amount_minor)?
+            .send()
+    }
+
+    /// The first half of [`Self::post_charge`]: checks, records and audits the charge, and
+    /// returns it ready to send. Send it once the console is free for other callers: the send
+    /// waits on the PMS and needs nothing of the console.
+    pub fn record_charge(
+        &mut self,
+        reservation_id: &str,
+        item: &str,
+        amount_minor: i64,
+    ) -> ApiResult<ChargeToSend> {
         self.authorize(Role::Staff)?;
         let venue = self.venue()?;
         if amount_minor <= 0 {
@@ -218,8 +237,13 @@ impl Console {
         }
         let money = Money::new(amount_minor, venue.currency).to_string();
         let amount = money.split(' ').next().unwrap_or_default().to_string();
-        let charge = self.pms_charge(reservation_id, &amount, venue.currency.code(), item)?;
-        Ok(charge.into())
+        let (charge, delivery) =
+            self.record_pms_charge(reservation_id, &amount, venue.currency.code(), item)?;
+        Ok(ChargeToSend {
+            charge,
+            delivery,
+            connection: self.sender.clone(),
+        })
     }
 
     /// Sets the front-desk note on a reservation, audited as `reservation.note` under the

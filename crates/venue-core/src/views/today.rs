@@ -10,6 +10,7 @@ use venue_domain::{Currency, Venue};
 use venue_store::{BucketBound, Resolution, StayCounts, ZoneOccupancy};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TodayView {
     pub venue: VenueInfo,
     /// Venue-local today.
@@ -25,6 +26,7 @@ pub struct TodayView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OccupancyNow {
     /// People inside: the sum over zones of each zone's latest occupancy; None without data.
     pub now: Option<i64>,
@@ -40,6 +42,7 @@ pub struct OccupancyNow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CurveView {
     pub bucket_minutes: u32,
     /// Today's 15-minute buckets from the venue-local midnight up to the one holding now.
@@ -50,6 +53,7 @@ pub struct CurveView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CurvePoint {
     /// The bucket's start.
     pub at: DateTime<Utc>,
@@ -59,6 +63,7 @@ pub struct CurvePoint {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TodaySales {
     pub currency: Currency,
     pub transactions: u64,

@@ -11,10 +11,23 @@ use venue_sim::{PosSimulator, SimConfig, SimHandle};
 pub const SQUARE_VERSION: &str = "2025-08-20";
 
 pub fn client() -> Client {
-    Client::builder()
+    client_builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("reqwest client")
+}
+
+/// A reqwest client builder for plain HTTP to the simulators. The workspace's reqwest has rustls
+/// without a default crypto provider (see venue_connectors::tls), so the builder names ring.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    Client::builder().tls_backend_preconfigured(tls)
 }
 
 pub async fn start(cfg: SimConfig) -> SimHandle {

@@ -2,13 +2,13 @@ import { useEffect, useState } from "react";
 import { toApiError } from "../../api";
 import { ErrorBanner } from "../../components/States";
 import { useApi, useVenue } from "../../context";
-import type { ApiError, DeskNote } from "../../types";
+import type { ApiError, DeskNoteView } from "../../types";
 
 /** The front desk's own note on a reservation (kept locally, never sent to the PMS). */
-export function DeskNoteEditor({ reservationId, note }: { reservationId: string; note: DeskNote | null }) {
+export function DeskNoteEditor({ reservationId, note }: { reservationId: string; note: DeskNoteView | null }) {
   const api = useApi();
   const { fmt } = useVenue();
-  const [saved, setSaved] = useState<DeskNote | null>(note);
+  const [saved, setSaved] = useState<DeskNoteView | null>(note);
   const [draft, setDraft] = useState(note?.text ?? "");
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState(false);

@@ -7,7 +7,7 @@ import { useView } from "../../hooks/useView";
 import { CONDITIONS, describeRule, duration, EMPTY_FORM, formFromRule, inputFromForm, metricInfo, METRICS, type RuleForm } from "../../lib/alertRules";
 import { severityTone } from "../../lib/labels";
 import { TOPICS } from "../../lib/topics";
-import type { AlertCondition, AlertMetric, AlertRuleView, ApiError, RuleSource, Severity } from "../../types";
+import type { Condition, Metric, AlertRuleView, ApiError, RuleSource, Severity } from "../../types";
 
 const SOURCE_LABEL: Record<RuleSource, string> = { builtin: "Built-in", config: "venue.toml", custom: "Custom" };
 
@@ -48,7 +48,7 @@ function RuleDialog({ editing, onClose, onSaved }: { editing: AlertRuleView | nu
         </label>
         <label className="field">
           <span className="field-label">Measure</span>
-          <select value={form.metric} onChange={(e) => set("metric", e.target.value as AlertMetric)} data-testid="rule-metric">
+          <select value={form.metric} onChange={(e) => set("metric", e.target.value as Metric)} data-testid="rule-metric">
             {METRICS.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.label}
@@ -59,7 +59,7 @@ function RuleDialog({ editing, onClose, onSaved }: { editing: AlertRuleView | nu
         <div className="field-row">
           <label className="field">
             <span className="field-label">When it is</span>
-            <select value={form.condition} onChange={(e) => set("condition", e.target.value as AlertCondition)} data-testid="rule-condition">
+            <select value={form.condition} onChange={(e) => set("condition", e.target.value as Condition)} data-testid="rule-condition">
               {CONDITIONS.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.label}

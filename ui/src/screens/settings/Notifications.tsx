@@ -4,7 +4,7 @@ import { Card, ErrorBanner, Loading } from "../../components/States";
 import { useApi, useVenue } from "../../context";
 import { useView } from "../../hooks/useView";
 import { atLeast } from "../../lib/roles";
-import type { ApiError, NotificationPrefs, Severity } from "../../types";
+import type { ApiError, NotificationPrefsView, Severity } from "../../types";
 
 /** The view reloads when anyone's preferences change (saved here or in another window). */
 const PREFS_TOPICS = ["notification_prefs"] as const;
@@ -26,7 +26,7 @@ export interface PrefsForm {
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 /** Checks the form the way the core does; returns the preferences to send, or a message. */
-export function prefsFromForm(form: PrefsForm): NotificationPrefs | string {
+export function prefsFromForm(form: PrefsForm): NotificationPrefsView | string {
   if (!form.quiet) {
     return { enabled: form.enabled, min_severity: form.minSeverity, quiet_hours_start: null, quiet_hours_end: null };
   }
@@ -39,7 +39,7 @@ export function prefsFromForm(form: PrefsForm): NotificationPrefs | string {
   return { enabled: form.enabled, min_severity: form.minSeverity, quiet_hours_start: start, quiet_hours_end: end };
 }
 
-function formFrom(prefs: NotificationPrefs): PrefsForm {
+function formFrom(prefs: NotificationPrefsView): PrefsForm {
   return {
     enabled: prefs.enabled,
     minSeverity: prefs.min_severity,
@@ -49,7 +49,7 @@ function formFrom(prefs: NotificationPrefs): PrefsForm {
   };
 }
 
-function PrefsEditor({ prefs, onSaved }: { prefs: NotificationPrefs; onSaved: () => void }) {
+function PrefsEditor({ prefs, onSaved }: { prefs: NotificationPrefsView; onSaved: () => void }) {
   const api = useApi();
   const { venue } = useVenue();
   const [form, setForm] = useState<PrefsForm>(() => formFrom(prefs));

@@ -3,10 +3,10 @@ import { toApiError } from "../../api";
 import { Card, ErrorBanner } from "../../components/States";
 import { useApi, useVenue } from "../../context";
 import { atLeast } from "../../lib/roles";
-import type { ApiError, VenueInfo, VenuePatch } from "../../types";
+import type { ApiError, Venue, VenuePatch } from "../../types";
 
 /** Checks a venue edit; returns the fields that changed, or a message. */
-export function venuePatch(current: VenueInfo, form: { name: string; timezone: string; currency: string; capacity: string }): VenuePatch | string {
+export function venuePatch(current: Venue, form: { name: string; timezone: string; currency: string; capacity: string }): VenuePatch | string {
   const patch: VenuePatch = {};
   const name = form.name.trim();
   if (!name) return "The venue needs a name.";
@@ -27,7 +27,7 @@ export function venuePatch(current: VenueInfo, form: { name: string; timezone: s
   return patch;
 }
 
-export function VenueSection({ venue, onSaved }: { venue: VenueInfo; onSaved: () => void }) {
+export function VenueSection({ venue, onSaved }: { venue: Venue; onSaved: () => void }) {
   const api = useApi();
   const { session, refreshVenue } = useVenue();
   const admin = atLeast(session.role, "admin");

@@ -1,10 +1,10 @@
 import { memo } from "react";
 import { Card } from "../../components/States";
 import { useNav, useVenue } from "../../context";
-import type { StaysSummary } from "../../types";
+import type { StayCounts } from "../../types";
 
 // Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
-export const StaysCard = memo(function StaysCard({ stays }: { stays: StaysSummary }) {
+export const StaysCard = memo(function StaysCard({ stays }: { stays: StayCounts }) {
   const { fmt } = useVenue();
   const { go } = useNav();
   const cells: Array<[string, number, string]> = [

@@ -3,10 +3,10 @@ import { Chart } from "../../components/Chart";
 import { Card } from "../../components/States";
 import { useVenue } from "../../context";
 import { hourBars } from "../../lib/charts";
-import type { TodaySalesView } from "../../types";
+import type { TodaySales } from "../../types";
 
 // Memoised: a re-read that changed another card leaves this one alone (see sameOrNew).
-export const SalesCard = memo(function SalesCard({ sales }: { sales: TodaySalesView }) {
+export const SalesCard = memo(function SalesCard({ sales }: { sales: TodaySales }) {
   const { fmt } = useVenue();
   const money = (minor: number) => fmt.money(minor, sales.currency);
   const chart = useMemo(() => hourBars(sales.by_hour, sales.currency, fmt), [sales, fmt]);

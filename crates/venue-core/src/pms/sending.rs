@@ -1,0 +1,126 @@
+//! Sending a charge the screens took without holding the console: the charge is recorded (and
+//! audited) through the console, then [`ChargeToSend::send`] posts it to the PMS on a connection
+//! of its own. The app's screens share one console behind a lock; a PMS that answers slowly
+//! must never keep every other screen waiting for that lock.
+
+use super::charges::Outbox;
+use crate::views::ChargeView;
+use crate::ApiResult;
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use venue_connectors::http::RunContext;
+use venue_domain::{PmsCharge, Venue};
+use venue_pms::client::MewsClient;
+use venue_pms::config::PmsConfig;
+use venue_store::{ChangeListener, OpenMode, Store};
+
+/// How long sending a charge waits for another sender that claimed it first (a sync, the
+/// background loop) before answering with the charge as it is.
+const OTHER_SENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What posting a charge to the PMS needs, apart from the store.
+pub(crate) struct Delivery {
+    pub venue: Venue,
+    pub config: PmsConfig,
+    pub client: MewsClient,
+}
+
+impl Delivery {
+    /// Sends `charge` now on `store` (exactly once, under a claim: see the outbox) and returns
+    /// it as stored afterwards. Sending is best effort: whatever happens, the charge is safe in
+    /// the outbox, and one left pending goes out with the next sync.
+    pub fn send(self, store: &mut Store, charge: PmsCharge) -> ApiResult<PmsCharge> {
+        let store = RefCell::new(store);
+        let outbox = Outbox {
+            store: &store,
+            venue: self.venue,
+            client: self.client,
+            source: self.config.name.clone(),
+            service_id: self.config.charge_service_id.clone(),
+        };
+        let run = RunContext::new(&self.config.retry);
+        match crate::runtime::shared()?.block_on(outbox.flush(&run, Some(charge.id))) {
+            // Another sender claimed it first: give it a moment to finish, so the answer says
+            // what happened to the charge.
+            Ok(outcome) if outcome.busy > 0 => {
+                let deadline = std::time::Instant::now() + OTHER_SENDER_WAIT;
+                while store.borrow().charge_claim(charge.id)?.is_some()
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "charge kept pending"),
+        }
+        let stored = store.borrow().get::<PmsCharge>(charge.id)?;
+        Ok(stored.unwrap_or(charge))
+    }
+}
+
+/// The console's second connection to its store, for charges sent off the console's lock:
+/// opened on the first send and kept (opening checks the file), shared by the console's clones
+/// of it. Sends from the screens queue here, behind each other only.
+#[derive(Clone)]
+pub(crate) struct SenderConnection {
+    path: PathBuf,
+    listener: Option<ChangeListener>,
+    store: Arc<Mutex<Option<Store>>>,
+}
+
+impl SenderConnection {
+    pub fn new(path: PathBuf) -> Self {
+        SenderConnection {
+            path,
+            listener: None,
+            store: Arc::default(),
+        }
+    }
+
+    /// Writes through this connection are announced to `listener` too (the app's events).
+    pub fn set_change_listener(&mut self, listener: ChangeListener) {
+        self.listener = Some(listener);
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> ApiResult<T>) -> ApiResult<T> {
+        // Every write is one transaction, so a send that panicked left nothing half-written.
+        let mut slot = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let store = match &mut *slot {
+            Some(store) => store,
+            empty @ None => {
+                let mut store = Store::open_with(&self.path, OpenMode::Existing)?;
+                if let Some(listener) = &self.listener {
+                    store.set_change_listener(listener.clone());
+                }
+                empty.insert(store)
+            }
+        };
+        f(store)
+    }
+}
+
+/// A charge recorded in the outbox, to be sent to the PMS. It holds nothing of the console:
+/// send it after letting go of the console (see the module's doc).
+#[must_use = "the charge is recorded; send() posts it to the PMS now (else the next sync does)"]
+pub struct ChargeToSend {
+    pub(crate) charge: PmsCharge,
+    /// None when the PMS cannot be reached now (its credentials are missing): the charge waits
+    /// in the outbox for the next sync.
+    pub(crate) delivery: Option<Delivery>,
+    pub(crate) connection: SenderConnection,
+}
+
+impl ChargeToSend {
+    /// Posts the charge to the PMS now and returns its state after this first attempt (pending
+    /// when the PMS cannot be reached: it goes out with the next sync).
+    pub fn send(self) -> ApiResult<ChargeView> {
+        let Some(delivery) = self.delivery else {
+            return Ok(self.charge.into());
+        };
+        let charge = self
+            .connection
+            .with(|store| delivery.send(store, self.charge))?;
+        Ok(charge.into())
+    }
+}
