@@ -627,8 +627,14 @@ impl Simulation {
                 None => false,
             };
             let knowingly_replaced = replaced.contains(&(e.id, e.stamp.clone()));
+            // A delete is met by any later delete of the row, whichever console made it.
+            let deleted_again = e.delete
+                && self
+                    .edits
+                    .iter()
+                    .any(|other| other.delete && other.id == e.id && other.stamp > e.stamp);
             let kept = recorded.contains(&(e.id.to_string(), e.stamp.0, e.stamp.1.clone()));
-            if !(survived || knowingly_replaced || kept) {
+            if !(survived || knowingly_replaced || kept || deleted_again) {
                 self.report.lost_edits += 1;
                 self.report.problems.push(format!(
                     "{} {} {} at site-{} stamped {} vanished without a conflict row (ends {:?})",
