@@ -3,8 +3,9 @@
 
 use crate::shell::Shell;
 use tauri::{AppHandle, Emitter, State};
-use venue_core::alerts::{AlertRuleConfig, AlertRuleView, NotificationPrefsView};
+use venue_core::alerts::{AlertRuleConfig, AlertRuleView};
 use venue_core::desktop::{self, AppInfo, UpdateOffer};
+use venue_core::notifications::NotificationPrefsView;
 use venue_core::views::*;
 use venue_core::{Action, ApiError, ApiResult, Role, SessionInfo, StatusReport};
 
@@ -191,6 +192,7 @@ pub async fn update_venue(
     timezone: Option<String>,
     currency: Option<String>,
     capacity: Option<u32>,
+    share_guest_contacts: Option<bool>,
 ) -> ApiResult<venue_core::domain::Venue> {
     shell
         .run(move |c| {
@@ -199,6 +201,7 @@ pub async fn update_venue(
                 timezone.as_deref(),
                 currency.as_deref(),
                 capacity,
+                share_guest_contacts,
             )
         })
         .await

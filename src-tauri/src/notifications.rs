@@ -14,8 +14,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::{ActionPerformed, NotificationExt};
-use venue_core::alerts::DesktopNotification;
 use venue_core::desktop::{self, Navigate};
+use venue_core::notifications::DesktopNotification;
 use venue_core::ErrorCode;
 
 /// How often the core is asked without a change: quiet hours end and reminders fall due with time.

@@ -23,6 +23,8 @@ export interface VenuePatch {
   timezone?: string;
   currency?: string;
   capacity?: number;
+  /** Guests' email and phone travel to the hub and the venue's other consoles (admin only). */
+  shareGuestContacts?: boolean;
 }
 
 /** The resolutions `traffic` accepts. */

@@ -54,6 +54,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Change the venue's settings (admin): name, timezone, currency, capacity, and whether
+    /// guests' email and phone are shared with the hub and the venue's other consoles.
+    #[command(name = "venue")]
+    VenueSet(VenueArgs),
     /// Reports.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -115,6 +119,26 @@ struct InitArgs {
     /// Maximum number of people allowed inside.
     #[arg(long, required_unless_present = "demo")]
     capacity: Option<u32>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct VenueArgs {
+    #[arg(long)]
+    name: Option<String>,
+    /// IANA timezone, e.g. Europe/London (moves every business date).
+    #[arg(long)]
+    timezone: Option<String>,
+    /// ISO 4217 code, e.g. GBP.
+    #[arg(long)]
+    currency: Option<String>,
+    #[arg(long)]
+    capacity: Option<u32>,
+    /// on: guests' email and phone travel to the hub and the venue's other consoles; off:
+    /// they stay on this console (names and stays travel either way).
+    #[arg(long, value_parser = ["on", "off"])]
+    share_guest_contacts: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -610,6 +634,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Staff(command) => staff::run(&data_dir, command)?,
         Command::Sim(args) => sim::serve(&data_dir, args)?,
+        Command::VenueSet(args) => {
+            let mut console = Console::open(&data_dir)?;
+            let venue = console.update_venue(
+                args.name.as_deref(),
+                args.timezone.as_deref(),
+                args.currency.as_deref(),
+                args.capacity,
+                args.share_guest_contacts.as_deref().map(|v| v == "on"),
+            )?;
+            output::venue(&venue, args.json)?;
+        }
         Command::Search { query, limit, json } => {
             let console = Console::open_for_reading(&data_dir)?;
             output::search(&console.search(&query, limit)?, json)?;

@@ -85,6 +85,29 @@ pub fn init(report: &InitReport, as_json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The venue after `venue venue`.
+pub fn venue(v: &venue_core::domain::Venue, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(v);
+    }
+    say!(
+        "Venue     {} ({}, {}, capacity {})",
+        shown(&v.name),
+        v.timezone.name(),
+        v.currency,
+        v.capacity
+    );
+    say!(
+        "Guests    email and phone {}",
+        if v.share_guest_contacts {
+            "shared with the hub and the venue's other consoles"
+        } else {
+            "kept on this console"
+        }
+    );
+    Ok(())
+}
+
 pub fn status(s: &StatusReport, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         return json(s);

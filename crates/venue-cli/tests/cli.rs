@@ -377,3 +377,26 @@ fn the_shipped_build_inits_the_demo_from_its_built_in_data() {
         "no simulator to point at: {config}"
     );
 }
+
+#[test]
+fn venue_settings_change_from_the_cli_and_sharing_survives_a_rename() {
+    let dir = demo();
+    let shared = json(venue(
+        dir.path(),
+        &["venue", "--share-guest-contacts", "on", "--json"],
+    ));
+    assert_eq!(shared["share_guest_contacts"], true);
+    let renamed = ok(venue(dir.path(), &["venue", "--name", "Harbour House"]));
+    let text = stdout(&renamed);
+    assert!(text.contains("Harbour House"), "{text}");
+    assert!(text.contains("shared with the hub"), "{text}");
+    let bad = venue(dir.path(), &["venue", "--timezone", "Mars/Base"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("Mars/Base"), "{}", stderr(&bad));
+    let status = json(venue(dir.path(), &["status", "--json"]));
+    assert_eq!(
+        status["venue"]["name"], "Harbour House",
+        "the bad timezone changed nothing"
+    );
+    assert_eq!(status["venue"]["share_guest_contacts"], true);
+}

@@ -151,20 +151,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// An alert rule that does not check is the caller's (or venue.toml's) to fix.
-impl From<crate::alerts::RuleError> for ApiError {
-    fn from(e: crate::alerts::RuleError) -> Self {
-        ApiError::bad_input(e.to_string())
-    }
-}
-
-/// A venue.toml that does not check is the caller's to fix.
-impl From<crate::config::ConfigError> for ApiError {
-    fn from(e: crate::config::ConfigError) -> Self {
-        ApiError::bad_input(e.to_string())
-    }
-}
-
 impl From<venue_domain::DomainError> for ApiError {
     fn from(e: venue_domain::DomainError) -> Self {
         ApiError::bad_input(e.to_string())

@@ -3,8 +3,9 @@
 //! store topics. The output is checked in under `ui/src/generated/`; `tests/ui_types.rs` fails
 //! when it is stale and says how to regenerate it.
 
-use crate::alerts::{AlertRuleConfig, AlertRuleView, NotificationPrefsView};
+use crate::alerts::{AlertRuleConfig, AlertRuleView};
 use crate::desktop::{self, AppInfo, Navigate, StoreChanged, UpdateOffer};
+use crate::notifications::NotificationPrefsView;
 use crate::views::*;
 use crate::{ApiError, SecretSaved, SecretStatus, SessionInfo, StaffAccount, StatusReport};
 use std::path::{Path, PathBuf};

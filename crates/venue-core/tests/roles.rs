@@ -74,13 +74,19 @@ fn only_an_admin_changes_the_venue() {
     for (pin, who) in [(FRONT_DESK_PIN, "front desk"), (MANAGER_PIN, "manager")] {
         let mut console = desk(&dir, pin);
         let err = console
-            .update_venue(Some("Taken Over"), Some("Asia/Tokyo"), Some("JPY"), Some(1))
+            .update_venue(
+                Some("Taken Over"),
+                Some("Asia/Tokyo"),
+                Some("JPY"),
+                Some(1),
+                None,
+            )
             .expect_err(who);
         assert_eq!(err.code, ErrorCode::Forbidden, "{who}: {err}");
         assert!(err.message.contains("admin"), "{who}: {err}");
     }
     let err = locked(&dir)
-        .update_venue(Some("Taken Over"), None, None, None)
+        .update_venue(Some("Taken Over"), None, None, None, None)
         .expect_err("nobody signed in");
     assert_eq!(err.code, ErrorCode::NotSignedIn, "{err}");
     assert_eq!(locked(&dir).venue().expect("venue"), before, "unchanged");
@@ -93,7 +99,7 @@ fn only_an_admin_changes_the_venue() {
     assert_eq!(updates(&dir), 0, "nothing was changed, so nothing audited");
 
     let changed = desk(&dir, ADMIN_PIN)
-        .update_venue(Some("Harbour Hotel"), None, None, Some(200))
+        .update_venue(Some("Harbour Hotel"), None, None, Some(200), None)
         .expect("an admin may");
     assert_eq!(
         (changed.name.as_str(), changed.capacity),

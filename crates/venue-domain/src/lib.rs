@@ -1,5 +1,6 @@
 //! Domain types shared by the console, the CLI and the hub. No I/O lives here.
 
+pub mod alert_rule;
 pub mod change;
 pub mod entities;
 pub mod error;

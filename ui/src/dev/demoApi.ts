@@ -337,7 +337,9 @@ export function createDemoApi(
       }), "manager"),
     updateVenue: (patch) =>
       guard("updateVenue", () => {
-        venue = { ...venue, ...patch };
+        // The command's argument is camelCase (Tauri's naming); the venue's field is snake_case.
+        const { shareGuestContacts, ...fields } = patch;
+        venue = { ...venue, ...fields, ...(shareGuestContacts === undefined ? {} : { share_guest_contacts: shareGuestContacts }) };
         emit(["venue"]);
         return venue;
       }, "admin"),

@@ -2,6 +2,9 @@
 import type { ChargeState } from "./ChargeState";
 import type { Currency } from "./Currency";
 
+/**
+ * A charge as the screens show it.
+ */
 export type ChargeView = { id: string, item: string, amount_minor: number, currency: Currency, state: ChargeState, attempts: number, last_error: string | null, 
 /**
  * When staff posted it.

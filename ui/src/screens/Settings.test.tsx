@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { DEMO_VENUE } from "../dev/fixtures";
 import { demoApiAs, renderScreen } from "../test/render";
@@ -80,11 +80,30 @@ describe("Settings", () => {
   });
 
   it("checks venue edits and sends only what changed", () => {
-    expect(venuePatch(DEMO_VENUE, { name: "Harbour Hotel & Bar", timezone: "Europe/Lisbon", currency: "eur", capacity: "200" })).toEqual({ capacity: 200 });
-    expect(venuePatch(DEMO_VENUE, { name: " ", timezone: "Europe/Lisbon", currency: "EUR", capacity: "200" })).toMatch(/name/);
-    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Mars/Base", currency: "EUR", capacity: "200" })).toMatch(/timezone/);
-    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EURO", capacity: "200" })).toMatch(/currency/);
-    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EUR", capacity: "-1" })).toMatch(/Capacity/);
+    expect(venuePatch(DEMO_VENUE, { name: "Harbour Hotel & Bar", timezone: "Europe/Lisbon", currency: "eur", capacity: "200", shareGuestContacts: false })).toEqual({ capacity: 200 });
+    expect(venuePatch(DEMO_VENUE, { name: " ", timezone: "Europe/Lisbon", currency: "EUR", capacity: "200", shareGuestContacts: false })).toMatch(/name/);
+    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Mars/Base", currency: "EUR", capacity: "200", shareGuestContacts: false })).toMatch(/timezone/);
+    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EURO", capacity: "200", shareGuestContacts: false })).toMatch(/currency/);
+    expect(venuePatch(DEMO_VENUE, { name: "X", timezone: "Europe/Lisbon", currency: "EUR", capacity: "-1", shareGuestContacts: false })).toMatch(/Capacity/);
+    const keep = { name: DEMO_VENUE.name, timezone: DEMO_VENUE.timezone, currency: DEMO_VENUE.currency, capacity: String(DEMO_VENUE.capacity) };
+    expect(venuePatch(DEMO_VENUE, { ...keep, shareGuestContacts: true })).toEqual({ shareGuestContacts: true });
+    expect(venuePatch({ ...DEMO_VENUE, share_guest_contacts: true }, { ...keep, shareGuestContacts: true })).toEqual({});
+  });
+
+  it("shows guest-contact sharing to everyone and lets only an admin change it", async () => {
+    renderScreen(<Settings />, { api: demoApiAs("manager"), role: "manager" });
+    const box = (await screen.findByTestId("venue-share-guest-contacts")) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    expect(box.disabled).toBe(true);
+    cleanup();
+    const api = demoApiAs("admin");
+    const update = vi.spyOn(api, "updateVenue");
+    renderScreen(<Settings />, { api, role: "admin" });
+    const adminBox = (await screen.findByTestId("venue-share-guest-contacts")) as HTMLInputElement;
+    expect(adminBox.disabled).toBe(false);
+    fireEvent.click(adminBox);
+    fireEvent.click(screen.getByTestId("venue-save"));
+    await waitFor(() => expect(update).toHaveBeenCalledWith({ shareGuestContacts: true }));
   });
 
   it("lets a manager make a custom alert rule, names a bad field, turns it off and deletes it", async () => {

@@ -61,7 +61,7 @@ export function Settings() {
         <div className="settings-grid">
           {tab === "venue" && (
             <>
-              <VenueSection key={`${data.venue.name}|${data.venue.timezone}|${data.venue.currency}|${data.venue.capacity}`} venue={data.venue} onSaved={() => void view.reload()} />
+              <VenueSection key={`${data.venue.name}|${data.venue.timezone}|${data.venue.currency}|${data.venue.capacity}|${data.venue.share_guest_contacts}`} venue={data.venue} onSaved={() => void view.reload()} />
               <About settings={data} />
             </>
           )}

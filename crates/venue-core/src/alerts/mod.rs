@@ -7,18 +7,15 @@
 //! catches conditions that only time makes true (a socket down past its grace period).
 
 mod builtin;
+mod desk;
 mod engine;
 mod metrics;
-mod notifications;
 mod rules;
 
 pub use builtin::builtin_rules;
+pub use desk::{AlertView, RESOLVED_SHOWN};
 pub use engine::{dedupe_key, AlertEngine, Evaluation, ENGINE_ACTOR};
 pub use metrics::{observe, Observation};
-pub use notifications::{
-    due_alerts, reminder_interval, screen_for, Candidate, DesktopNotification, Due,
-    NotificationPrefs, NotificationPrefsView, MIN_REMINDER_SECONDS,
-};
 pub use rules::{
     stored_rule, ActiveHours, ActiveHoursError, AlertRule, AlertRuleConfig, Condition, Metric,
     RuleError, StoredRuleError, DEFAULT_CLEAR_AFTER_SECONDS, DEFAULT_COOL_DOWN_SECONDS,
@@ -26,7 +23,6 @@ pub use rules::{
 
 use crate::config::Config;
 use crate::supervisor::{stopped, Task, TaskHealth};
-use crate::views::AlertView;
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use chrono::Utc;
 use serde::Serialize;

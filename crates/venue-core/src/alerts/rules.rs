@@ -3,145 +3,14 @@
 //! Rules come from the built-ins, `[[alert_rule]]` blocks in venue.toml and the app; all three
 //! are written as an [`AlertRuleConfig`] and checked into an [`AlertRule`] here.
 
+pub use crate::config::{AlertRuleConfig, RuleError};
 use chrono::{NaiveTime, Timelike};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
-use venue_connectors::config::{NumericKey, OutOfRange};
-use venue_domain::{Origin, Severity};
-
-/// What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// People inside (all zones) as a share of the venue's capacity: 0.8 is 80%.
-    OccupancyShare,
-    /// People inside (all zones).
-    Occupancy,
-    /// 1 while a connector's (or the PMS's) circuit breaker is open or half-open, else 0.
-    BreakerOpen,
-    /// 1 when a connector's latest finished snapshot failed or was partial, else 0.
-    SnapshotFailed,
-    /// A connector's rate-limited responses over its requests, from its latest metrics.
-    RateLimitRatio,
-    /// Seconds the PMS live socket has been down (0 while connected).
-    PmsSocketDownSeconds,
-    /// 1 while a door sensor is offline, else 0.
-    SensorOffline,
-    /// 1 while a door sensor's credentials are refused, else 0.
-    SensorAuthFailed,
-    /// 1 per charge that failed to post to the PMS.
-    ChargeFailed,
-    /// 1 per VIP guest's reservation starting today (venue-local).
-    VipArrival,
-    /// Seconds one of `venue run`'s tasks (connectors, pms, sensors, alerts) has been failing
-    /// (its store writes refused, or the task dying). Read from the running process, not the
-    /// store: only the engine of `venue run` or the app's background work sees it.
-    TaskFailingSeconds,
-}
-
-impl Metric {
-    pub const ALL: &'static [Metric] = &[
-        Metric::OccupancyShare,
-        Metric::Occupancy,
-        Metric::BreakerOpen,
-        Metric::SnapshotFailed,
-        Metric::RateLimitRatio,
-        Metric::PmsSocketDownSeconds,
-        Metric::SensorOffline,
-        Metric::SensorAuthFailed,
-        Metric::ChargeFailed,
-        Metric::VipArrival,
-        Metric::TaskFailingSeconds,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::OccupancyShare => "occupancy_share",
-            Metric::Occupancy => "occupancy",
-            Metric::BreakerOpen => "breaker_open",
-            Metric::SnapshotFailed => "snapshot_failed",
-            Metric::RateLimitRatio => "rate_limit_ratio",
-            Metric::PmsSocketDownSeconds => "pms_socket_down_seconds",
-            Metric::SensorOffline => "sensor_offline",
-            Metric::SensorAuthFailed => "sensor_auth_failed",
-            Metric::ChargeFailed => "charge_failed",
-            Metric::VipArrival => "vip_arrival",
-            Metric::TaskFailingSeconds => "task_failing_seconds",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Metric> {
-        Metric::ALL.iter().copied().find(|m| m.as_str() == text)
-    }
-
-    /// The origin the engine's writes for this metric are recorded with.
-    pub(crate) fn origin(self) -> Origin {
-        match self {
-            Metric::OccupancyShare
-            | Metric::Occupancy
-            | Metric::SensorOffline
-            | Metric::SensorAuthFailed => Origin::Sensor,
-            Metric::BreakerOpen | Metric::SnapshotFailed | Metric::RateLimitRatio => {
-                Origin::Connector
-            }
-            Metric::PmsSocketDownSeconds | Metric::ChargeFailed | Metric::VipArrival => Origin::Pms,
-            // The console's own health: recorded as the console's (the local user's) doing.
-            Metric::TaskFailingSeconds => Origin::User,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Condition {
-    #[serde(rename = ">=")]
-    AtLeast,
-    #[serde(rename = ">")]
-    Above,
-    #[serde(rename = "<=")]
-    AtMost,
-    #[serde(rename = "<")]
-    Below,
-    #[serde(rename = "==")]
-    Equal,
-}
-
-impl Condition {
-    pub const NAMES: &'static [&'static str] = &[">=", ">", "<=", "<", "=="];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Condition::AtLeast => ">=",
-            Condition::Above => ">",
-            Condition::AtMost => "<=",
-            Condition::Below => "<",
-            Condition::Equal => "==",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Condition> {
-        Some(match text.trim() {
-            ">=" => Condition::AtLeast,
-            ">" => Condition::Above,
-            "<=" => Condition::AtMost,
-            "<" => Condition::Below,
-            "==" => Condition::Equal,
-            _ => return None,
-        })
-    }
-
-    pub fn holds(self, value: f64, threshold: f64) -> bool {
-        match self {
-            Condition::AtLeast => value >= threshold,
-            Condition::Above => value > threshold,
-            Condition::AtMost => value <= threshold,
-            Condition::Below => value < threshold,
-            Condition::Equal => (value - threshold).abs() < 1e-9,
-        }
-    }
-}
+use venue_connectors::config::NumericKey;
+pub use venue_domain::alert_rule::{Condition, Metric};
+use venue_domain::Severity;
 
 /// Venue-local hours a rule is active, "HH:MM-HH:MM"; the end is exclusive and may be before
 /// the start (the window wraps midnight: "22:00-06:00").
@@ -214,22 +83,6 @@ impl fmt::Display for ActiveHours {
     }
 }
 
-/// An alert rule that cannot work, naming the rule and, where there is one, the field.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum RuleError {
-    /// `why` completes "FIELD: ...": "is required", "\"x\" is not one of ...".
-    #[error("alert_rule {rule:?}: {field}: {why}")]
-    Field {
-        rule: String,
-        field: &'static str,
-        why: String,
-    },
-    #[error("alert_rule {rule:?}: {range}")]
-    OutOfRange { rule: String, range: OutOfRange },
-    #[error("two [[alert_rule]] blocks have id {0:?}")]
-    DuplicateId(String),
-}
-
 /// A custom rule as the store keeps it (its JSON definition) that no longer checks.
 #[derive(Debug, Error)]
 pub enum StoredRuleError {
@@ -244,46 +97,6 @@ pub fn stored_rule(definition: serde_json::Value) -> Result<AlertRule, StoredRul
     let config: AlertRuleConfig = serde_json::from_value(definition)?;
     Ok(config.to_rule(None)?)
 }
-
-/// A rule as written in venue.toml (`[[alert_rule]]`) or sent by the app: every field but `id`
-/// optional, so a block naming a built-in's id only overrides what it sets.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(deny_unknown_fields)]
-pub struct AlertRuleConfig {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(as = "Option<Metric>"))]
-    pub metric: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(as = "Option<Condition>"))]
-    pub condition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<f64>,
-    /// The condition must hold this long before an alert opens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window_seconds: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(as = "Option<Severity>"))]
-    pub severity: Option<String>,
-    /// After an alert resolves, the same condition does not open again for this long.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cool_down_seconds: Option<u32>,
-    /// The condition must stay clear this long before the alert resolves itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clear_after_seconds: Option<u32>,
-    /// Venue-local "HH:MM-HH:MM" (may wrap midnight); all day when left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active_hours: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The alert's title instead of the metric's own wording.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-}
-
-// Thresholds are checked to be finite, so equality is an equivalence.
-impl Eq for AlertRuleConfig {}
 
 /// A checked rule, ready for the engine.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,7 +2,7 @@
 //! and Connections screens, from the persisted breaker and metrics state and the runs' snapshots.
 
 use super::SnapshotInfo;
-use crate::pms::SocketStatus;
+use crate::integrations::pms::SocketStatus;
 use crate::{ApiResult, Console, Role};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;

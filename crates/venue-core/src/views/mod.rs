@@ -5,22 +5,23 @@
 //! reads through indexed statements of the store (no query per row) and returns the contract's
 //! JSON shape. Inputs arrive as the UI sends them (text), and a bad one is named in the error.
 
-mod alerts;
 mod connections;
+pub mod daily_report;
 mod sales;
 mod sensors_view;
 mod settings;
 mod stays;
 mod today;
 
-pub use alerts::AlertView;
+pub use crate::alerts::AlertView;
+pub use crate::integrations::pms::ChargeView;
 pub use connections::{
     ConnectionsView, ConnectorHealth, Health, PmsHealth, SensorsHealth, SyncHealth,
 };
 pub use sales::{CsvExport, DaySales, LocationSalesView, SalesTotalsView, SalesView};
 pub use sensors_view::{DeviceView, SensorsView, TrafficPoint};
 pub use settings::{ConnectorSettings, PmsSettings, SensorSettings, SettingsView};
-pub use stays::{ChargeView, DeskNoteView, GuestDetail, ReservationDetail, StayKind};
+pub use stays::{DeskNoteView, GuestDetail, ReservationDetail, StayKind};
 pub use today::{CurvePoint, CurveView, OccupancyNow, TodaySales, TodayView};
 pub use venue_store::{StayRow, ZoneOccupancy};
 
@@ -29,41 +30,13 @@ pub type VenueInfo = venue_domain::Venue;
 /// One connector run (`venue_domain::Snapshot`'s JSON).
 pub type SnapshotInfo = venue_domain::Snapshot;
 /// Sales of one venue-local hour.
-pub use crate::report::HourSales;
+pub use crate::views::daily_report::HourSales;
 
-use crate::{ApiError, ApiResult};
-use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
-
-/// A venue-local date as the UI sends it; `what` names the field in the error.
-pub(crate) fn parse_date(what: &str, text: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::bad_input(format!(
-            "{what} {text:?} is not a date: expected YYYY-MM-DD, e.g. 2026-11-29"
-        ))
-    })
-}
-
-/// An instant as the UI sends it (ISO-8601 with a zone, e.g. 2026-11-29T07:45:00Z).
-pub(crate) fn parse_instant(what: &str, text: &str) -> ApiResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            ApiError::bad_input(format!(
-                "{what} {text:?} is not a time: expected ISO-8601 with a zone, e.g. 2026-11-29T07:45:00Z"
-            ))
-        })
-}
-
-/// One of our ids as the UI sends it; `what` names the kind of row.
-pub(crate) fn parse_id(what: &str, text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text.trim())
-        .map_err(|_| ApiError::bad_input(format!("{what} id {text:?} is not a valid id")))
-}
+pub(crate) use crate::input::{parse_date, parse_id, parse_instant};
 
 /// Net per transaction, rounded half away from zero.
 pub(crate) fn average_ticket(net_minor: i64, transactions: u64) -> i64 {
-    crate::report::average(net_minor, transactions)
+    crate::views::daily_report::average(net_minor, transactions)
 }
 
 /// Sales of 15-minute UTC slots added up per venue-local hour: 24 entries, hour 0 first.
@@ -92,6 +65,7 @@ pub(crate) fn hours_from_slots(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
 
     #[test]
     fn bad_dates_times_and_ids_are_named_with_the_expected_form() {

@@ -176,7 +176,11 @@ impl Console {
                 let config = self.config.connector.iter().find(|c| c.name == l.source);
                 let id = l.location.filter(|id| !id.trim().is_empty());
                 LocationSalesView {
-                    location: crate::location_names::shown(config, id.as_deref(), l.name),
+                    location: crate::integrations::pos::location_names::shown(
+                        config,
+                        id.as_deref(),
+                        l.name,
+                    ),
                     location_id: id,
                     source: l.source,
                     transactions: l.transactions,

@@ -89,7 +89,7 @@ impl Console {
                 .iter()
                 .map(|s| SensorSettings {
                     name: s.name.clone(),
-                    kind: crate::sensors::kind_name(s),
+                    kind: crate::integrations::sensors::kind_name(s),
                     zone: s.zone.clone(),
                     url: s.url.clone().or_else(|| s.broker.clone()),
                     interval_seconds: s.interval_seconds,

@@ -3,12 +3,13 @@
 //! to the stay's bill, the desk note), both audited under the signed-in staff member.
 
 use super::{parse_date, parse_id, StayRow};
+use crate::integrations::pms::ChargeView;
 use crate::{ApiError, ApiResult, ChargeToSend, Console, ErrorCode, Role};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::str::FromStr;
 use uuid::Uuid;
-use venue_domain::{ChargeState, Currency, Customer, DeskNote, Money, PmsCharge};
+use venue_domain::{Customer, DeskNote, Money};
 use venue_store::StayFilter;
 
 /// Which stays a list holds.
@@ -75,35 +76,6 @@ impl From<DeskNote> for DeskNoteView {
             text: n.text,
             written_by: n.written_by,
             written_at: n.written_at,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ChargeView {
-    pub id: Uuid,
-    pub item: String,
-    pub amount_minor: i64,
-    pub currency: Currency,
-    pub state: ChargeState,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    /// When staff posted it.
-    pub created_at: Option<DateTime<Utc>>,
-}
-
-impl From<PmsCharge> for ChargeView {
-    fn from(c: PmsCharge) -> Self {
-        ChargeView {
-            id: c.id,
-            item: c.item,
-            amount_minor: c.amount_minor,
-            currency: c.currency,
-            state: c.state,
-            attempts: c.attempts,
-            last_error: c.last_error,
-            created_at: Some(c.requested_at),
         }
     }
 }
@@ -242,7 +214,7 @@ impl Console {
         Ok(ChargeToSend {
             charge,
             delivery,
-            connection: self.sender.clone(),
+            connection: self.side.clone(),
         })
     }
 

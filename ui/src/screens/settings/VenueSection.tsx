@@ -6,7 +6,7 @@ import { atLeast } from "../../lib/roles";
 import type { ApiError, Venue, VenuePatch } from "../../types";
 
 /** Checks a venue edit; returns the fields that changed, or a message. */
-export function venuePatch(current: Venue, form: { name: string; timezone: string; currency: string; capacity: string }): VenuePatch | string {
+export function venuePatch(current: Venue, form: { name: string; timezone: string; currency: string; capacity: string; shareGuestContacts: boolean }): VenuePatch | string {
   const patch: VenuePatch = {};
   const name = form.name.trim();
   if (!name) return "The venue needs a name.";
@@ -24,6 +24,7 @@ export function venuePatch(current: Venue, form: { name: string; timezone: strin
   if (!/^\d+$/.test(form.capacity.trim()) || Number(form.capacity) < 1) return "Capacity is a whole number of people, at least 1.";
   const capacity = Number(form.capacity);
   if (capacity !== current.capacity) patch.capacity = capacity;
+  if (form.shareGuestContacts !== current.share_guest_contacts) patch.shareGuestContacts = form.shareGuestContacts;
   return patch;
 }
 
@@ -31,7 +32,13 @@ export function VenueSection({ venue, onSaved }: { venue: Venue; onSaved: () => 
   const api = useApi();
   const { session, refreshVenue } = useVenue();
   const admin = atLeast(session.role, "admin");
-  const [form, setForm] = useState({ name: venue.name, timezone: venue.timezone, currency: venue.currency, capacity: String(venue.capacity) });
+  const [form, setForm] = useState({
+    name: venue.name,
+    timezone: venue.timezone,
+    currency: venue.currency,
+    capacity: String(venue.capacity),
+    shareGuestContacts: venue.share_guest_contacts,
+  });
   const [problem, setProblem] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
@@ -64,7 +71,7 @@ export function VenueSection({ venue, onSaved }: { venue: Venue; onSaved: () => 
     }
   };
 
-  const field = (key: keyof typeof form, label: string, extra: Record<string, unknown> = {}) => (
+  const field = (key: "name" | "timezone" | "currency" | "capacity", label: string, extra: Record<string, unknown> = {}) => (
     <label className="field">
       <span className="field-label">{label}</span>
       <input value={form[key]} readOnly={!admin} onChange={(e) => setForm((f) => ({ ...f, [key]: e.target.value }))} data-testid={`venue-${key}`} {...extra} />
@@ -78,6 +85,20 @@ export function VenueSection({ venue, onSaved }: { venue: Venue; onSaved: () => 
         {field("timezone", "Timezone (IANA)")}
         {field("currency", "Currency", { maxLength: 3 })}
         {field("capacity", "Capacity (people)", { inputMode: "numeric" })}
+        <label className="field field-check">
+          <input
+            type="checkbox"
+            checked={form.shareGuestContacts}
+            disabled={!admin}
+            onChange={(e) => setForm((f) => ({ ...f, shareGuestContacts: e.target.checked }))}
+            data-testid="venue-share-guest-contacts"
+          />
+          <span className="field-label">Share guests’ email and phone</span>
+          <span className="dim small">
+            When on, guests’ email addresses and phone numbers go to the hub and this venue’s other consoles. When off, they stay on this
+            computer; names and stays are shared either way.
+          </span>
+        </label>
         {admin ? (
           <div className="row-actions">
             <button type="submit" disabled={busy} data-testid="venue-save">

@@ -1,7 +1,7 @@
 //! Alerts: listed for the Today and Alerts screens, acknowledged by any staff member (who and
 //! when are recorded), resolved by a manager; every change audited under the actor's name.
 
-use super::parse_id;
+use crate::input::parse_id;
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

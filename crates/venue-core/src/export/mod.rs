@@ -1,5 +1,7 @@
 //! `venue export`: any entity as CSV or JSON, streamed, optionally within a time window.
 
+pub mod files;
+
 use crate::{ApiError, ApiResult, Console, ErrorCode};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;

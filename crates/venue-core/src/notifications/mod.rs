@@ -10,8 +10,9 @@
 //! [`due_alerts`] is the pure decision; [`Console::due_notifications`] reads the store, decides
 //! and records what it decided in one transaction, and returns what the shell shows.
 
-use super::rules::{ActiveHours, Metric};
-use super::{builtin_rules, configured_rules, DEFAULT_COOL_DOWN_SECONDS};
+use crate::alerts::{
+    builtin_rules, configured_rules, ActiveHours, Metric, DEFAULT_COOL_DOWN_SECONDS,
+};
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role, SessionInfo, StaffAccount};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -466,7 +467,7 @@ impl Console {
             Ok(stored) => rules.extend(
                 stored
                     .into_iter()
-                    .filter_map(|s| super::stored_rule(s.definition).ok()),
+                    .filter_map(|s| crate::alerts::stored_rule(s.definition).ok()),
             ),
             Err(e) => tracing::warn!(error = %e, "custom alert rules could not be read"),
         }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
 
-mod run;
+pub(crate) mod runtime;
 
 /// The built-in alert rule that watches [`TaskHealth`].
 pub const TASK_FAILING_RULE: &str = "console.task_failing";

@@ -2,8 +2,8 @@
 //! the PMS mirror, the door counters, the alert rules) started together on the process's runtime,
 //! each under [`supervise`], and stopped together.
 
-use super::{supervise, Task, TaskHealth};
-use crate::fetch::{connectors_loop, FetchNowReceiver};
+use crate::integrations::pos::{connectors_loop, FetchNowReceiver};
+use crate::supervisor::{supervise, Task, TaskHealth};
 use crate::{ApiResult, Console};
 use std::cell::RefCell;
 
@@ -47,7 +47,7 @@ impl Console {
             .add_change_listener(crate::alerts::wake_listener(&alerts_wake));
         let store = RefCell::new(&mut self.store);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let result = crate::runtime::shared().map(|runtime| {
+        let result = crate::supervisor::runtime::shared().map(|runtime| {
             runtime.block_on(async {
                 let connectors = supervise(Task::Connectors, &health, &stop_rx, async || {
                     connectors_loop(
@@ -64,7 +64,7 @@ impl Console {
                 });
                 let pms_loop = supervise(Task::Pms, &health, &stop_rx, async || match &pms {
                     Some(config) => {
-                        crate::pms::pms_live(
+                        crate::integrations::pms::pms_live(
                             &store,
                             secrets,
                             &venue,
@@ -78,7 +78,7 @@ impl Console {
                     None => Ok(()),
                 });
                 let sensors_loop = supervise(Task::Sensors, &health, &stop_rx, async || {
-                    crate::sensors::sensors_live(
+                    crate::integrations::sensors::sensors_live(
                         &store,
                         secrets,
                         &venue,

@@ -1,5 +1,11 @@
-use crate::config::{Config, CONFIG_FILE, DEFAULT_CONFIG};
-use crate::paths::ensure_dir;
+//! The console: an open data dir (its config and its store) and who acts through it. Every
+//! capability works through it; it knows none of them.
+
+mod store_handle;
+
+pub(crate) use store_handle::StoreHandle;
+
+use crate::config::Config;
 use crate::{ApiError, ApiResult, ErrorCode};
 use chrono::Utc;
 use serde::Serialize;
@@ -7,9 +13,19 @@ use std::path::{Path, PathBuf};
 use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
 use venue_store::{
-    ChangeLogStats, ClockReport, ConnectorState, Counts, FutureStamps, OpenMode, SearchHit, Store,
-    StoreError, DB_FILE,
+    ChangeLogStats, ClockReport, ConnectorState, Counts, FutureStamps, SearchHit, Store, DB_FILE,
 };
+
+/// Vendor logins (Toast's bearer tokens) reused across one console's fetches, by connector.
+pub(crate) type VendorSessions = std::cell::RefCell<
+    std::collections::HashMap<String, venue_connectors::toast::client::ToastSession>,
+>;
+
+/// How far ahead of this machine's clock a stored time may be before it counts as from the
+/// future (clocks of two machines differ a little; a run never takes this long to start).
+pub(crate) fn clock_tolerance() -> chrono::Duration {
+    chrono::Duration::minutes(5)
+}
 
 /// An open data dir: its config and its store.
 pub struct Console {
@@ -19,11 +35,12 @@ pub struct Console {
     /// Where connector secrets are looked up after the environment (the OS keyring in the app).
     pub(crate) secrets: Option<Box<dyn SecretStore>>,
     /// Vendor logins reused across fetches (never written anywhere).
-    pub(crate) sessions: crate::fetch::Sessions,
+    pub(crate) sessions: VendorSessions,
     /// Who acts through this console: the CLI's operator or the app's signed-in staff member.
     pub(crate) access: crate::Access,
-    /// The connection charges taken on the screens are sent on, off the console's lock.
-    pub(crate) sender: crate::pms::SenderConnection,
+    /// A connection of its own for work sent off the console's lock (charges taken on the
+    /// screens are posted on it).
+    pub(crate) side: StoreHandle,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,76 +77,8 @@ pub struct StatusReport {
     pub clock: ClockReport,
 }
 
-#[derive(Debug, Clone)]
-pub struct InitOptions {
-    pub name: String,
-    pub timezone: String,
-    pub currency: String,
-    pub capacity: u32,
-    /// Fill the store with a believable demo venue's day (no network needed).
-    pub demo: bool,
-    /// With `demo`: also seed point-of-sale sales. Off when the demo's sales come from the POS
-    /// simulator through the real connectors instead.
-    pub demo_sales: bool,
-    /// With `demo`: also seed stays (rooms, guests, reservations). Off when the demo's stays
-    /// come from the PMS simulator through the real PMS sync instead.
-    pub demo_stays: bool,
-}
-
-impl InitOptions {
-    pub const DEMO_NAME: &'static str = "Harbour Hotel & Bar";
-
-    pub fn demo() -> Self {
-        InitOptions {
-            name: Self::DEMO_NAME.into(),
-            timezone: "Europe/London".into(),
-            currency: "GBP".into(),
-            capacity: 180,
-            demo: true,
-            demo_sales: true,
-            demo_stays: true,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct InitReport {
-    pub data_dir: String,
-    pub venue: Venue,
-    pub demo_records: u64,
-}
-
 impl Console {
-    /// Opens a data dir's existing store for reading and writing. Only [`Console::init`] creates
-    /// a store: a data dir without one is "not set up yet" (nothing is created), and a missing
-    /// or empty store beside a `venue.toml` is an error naming it, never a new, empty venue in
-    /// its place. A damaged, locked or unreadable store is refused with its cause.
-    pub fn open(data_dir: &Path) -> ApiResult<Console> {
-        Self::open_as(data_dir, OpenMode::Existing)
-    }
-
-    /// Like [`Console::open`], for commands that only read: the connection refuses every write,
-    /// and a damaged store still opens, so what can be read, exported or backed up still is;
-    /// `status` runs the integrity check and reports the damage.
-    pub fn open_for_reading(data_dir: &Path) -> ApiResult<Console> {
-        Self::open_as(data_dir, OpenMode::Salvage)
-    }
-
-    /// The data dir's venue, read without migrating, locking or creating anything (not even a
-    /// data dir): None when there is no store or it cannot be read. For `venue sim`.
-    pub fn peek_venue(data_dir: &Path) -> Option<Venue> {
-        let store = Store::open_with(&data_dir.join(DB_FILE), OpenMode::Peek).ok()?;
-        store.venue().ok().flatten()
-    }
-
-    fn open_as(data_dir: &Path, mode: OpenMode) -> ApiResult<Console> {
-        let config = Config::load(data_dir)?;
-        let store = Store::open_with(&data_dir.join(DB_FILE), mode)
-            .map_err(|e| missing_store_error(data_dir, e))?;
-        Ok(Self::with_store(data_dir, config, store))
-    }
-
-    fn with_store(data_dir: &Path, config: Config, store: Store) -> Console {
+    pub(crate) fn with_store(data_dir: &Path, config: Config, store: Store) -> Console {
         Console {
             store,
             config,
@@ -137,64 +86,9 @@ impl Console {
             secrets: None,
             sessions: Default::default(),
             access: crate::Access::Local,
-            sender: crate::pms::SenderConnection::new(data_dir.join(DB_FILE)),
+            side: StoreHandle::new(data_dir.join(DB_FILE)),
         }
     }
-
-    /// Sets up a venue in a data dir that has none, with a commented `venue.toml`. The only way a
-    /// store is created (an empty store file is made into one here, as asked).
-    pub fn init(data_dir: &Path, options: &InitOptions) -> ApiResult<(Console, InitReport)> {
-        // Validate before touching the disk, so bad input leaves nothing behind.
-        let venue = Venue::new(
-            &options.name,
-            &options.timezone,
-            &options.currency,
-            options.capacity,
-        )?;
-        ensure_dir(data_dir)?;
-        let config = Config::load(data_dir)?;
-        let store = Store::open_with(&data_dir.join(DB_FILE), OpenMode::Create)?;
-        let mut console = Self::with_store(data_dir, config, store);
-        if let Some(existing) = console.store.venue()? {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyInitialized,
-                format!(
-                    "{} already holds the venue {:?}; use another --data-dir to start afresh",
-                    data_dir.display(),
-                    existing.name
-                ),
-            ));
-        }
-        let config_path = data_dir.join(CONFIG_FILE);
-        if !config_path.exists() {
-            std::fs::write(&config_path, DEFAULT_CONFIG).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::Io,
-                    format!("cannot write {}: {e}", config_path.display()),
-                )
-            })?;
-        }
-        let actor = console.actor().to_string();
-        console.store.save_by_user(&actor, "venue.create", &venue)?;
-        let demo_records = if options.demo {
-            crate::demo::seed(
-                &mut console.store,
-                &venue,
-                Utc::now(),
-                options.demo_sales,
-                options.demo_stays,
-            )?
-        } else {
-            0
-        };
-        let report = InitReport {
-            data_dir: data_dir.display().to_string(),
-            venue,
-            demo_records,
-        };
-        Ok((console, report))
-    }
-
     /// Looks secrets up in `store` when the environment does not have them.
     pub fn with_secret_store(mut self, store: Box<dyn SecretStore>) -> Self {
         self.secrets = Some(store);
@@ -204,7 +98,7 @@ impl Console {
     /// Tells `listener` which kinds of rows each of this console's writes touched (the app turns
     /// that into UI events).
     pub fn set_change_listener(&mut self, listener: venue_store::ChangeListener) {
-        self.sender.set_change_listener(listener.clone());
+        self.side.set_change_listener(listener.clone());
         self.store.set_change_listener(listener);
     }
 
@@ -359,7 +253,7 @@ impl Console {
                 .or_else(|e| salvage(e).map(|()| ChangeLogStats::default()))?,
             future_stamps: self
                 .store
-                .future_stamps(Utc::now(), crate::fetch::clock_tolerance())
+                .future_stamps(Utc::now(), clock_tolerance())
                 .or_else(|e| salvage(e).map(|()| FutureStamps::default()))?,
             clock: self
                 .store
@@ -380,63 +274,42 @@ impl Console {
     }
 
     /// Changes a venue's settings, audited; admins only.
+    /// Changes the venue's settings; fields left None keep their value. Admin only: the
+    /// timezone moves every business date, and sharing decides what personal data leaves
+    /// this console (guests' email and phone go to the hub and the venue's other consoles only
+    /// while `share_guest_contacts` is on).
     pub fn update_venue(
         &mut self,
         name: Option<&str>,
         timezone: Option<&str>,
         currency: Option<&str>,
         capacity: Option<u32>,
+        share_guest_contacts: Option<bool>,
     ) -> ApiResult<Venue> {
         self.authorize(crate::Role::Admin)?;
         let current = self.venue()?;
-        let mut updated = Venue::new(
+        // Venue::new checks each field and names the one that is wrong.
+        let checked = Venue::new(
             name.unwrap_or(&current.name),
             timezone.unwrap_or(current.timezone.name()),
             currency.unwrap_or(current.currency.code()),
             capacity.unwrap_or(current.capacity),
         )?;
-        updated.id = current.id;
+        let updated = Venue {
+            id: current.id,
+            share_guest_contacts: share_guest_contacts.unwrap_or(current.share_guest_contacts),
+            ..checked
+        };
         let actor = self.actor().to_string();
         self.store.save_by_user(&actor, "venue.update", &updated)?;
         Ok(updated)
     }
 }
-
-/// A store that is not there: "not set up yet" in a data dir without a `venue.toml` (nothing was
-/// ever configured there), an error naming the missing or empty file beside one.
-fn missing_store_error(data_dir: &Path, error: StoreError) -> ApiError {
-    let (path, what) = match &error {
-        StoreError::Missing { path } => (path, "is missing"),
-        StoreError::Empty { path } => (path, "is empty (0 bytes)"),
-        _ => return error.into(),
-    };
-    let config = data_dir.join(CONFIG_FILE);
-    if matches!(error, StoreError::Missing { .. }) && !config.exists() {
-        return ApiError::new(
-            ErrorCode::NotInitialized,
-            format!(
-                "no venue is set up in {}; run `venue init` (or `venue init --demo`)",
-                data_dir.display()
-            ),
-        );
-    }
-    let beside = if config.exists() {
-        format!(" although {} configures a venue there", config.display())
-    } else {
-        String::new()
-    };
-    ApiError::new(
-        ErrorCode::StoreMissing,
-        format!(
-            "the store {} {what}{beside}; it was left as it is — restore it from a backup, or run `venue init` to start a new, empty venue there",
-            path.display()
-        ),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::CONFIG_FILE;
+    use crate::InitOptions;
 
     /// Only init creates a store: a data dir never set up is "run venue init" with nothing
     /// created, and a configured venue's missing or empty store is named, never re-created.
@@ -500,16 +373,71 @@ mod tests {
         };
         let (mut console, _) = Console::init(dir.path(), &options).expect("init");
         let err = console
-            .update_venue(None, Some("Nowhere/Town"), None, None)
+            .update_venue(None, Some("Nowhere/Town"), None, None, None)
             .expect_err("bad timezone");
         assert_eq!(err.code, ErrorCode::BadInput);
         let updated = console
-            .update_venue(None, None, None, Some(220))
+            .update_venue(None, None, None, Some(220), None)
             .expect("update");
         assert_eq!(updated.capacity, 220);
         assert_eq!(console.venue().expect("venue").capacity, 220);
         let status = console.status().expect("status");
         assert_eq!(status.counts.audit_entries, 2, "create and update audited");
         assert_eq!(status.today.map(|t| t.transactions), Some(0));
+    }
+
+    /// Guests' email and phone leave the console only while the venue shares them, and
+    /// changing another setting never turns sharing off behind the admin's back.
+    #[test]
+    fn guest_contacts_travel_only_while_the_venue_shares_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut console, _) = Console::init(dir.path(), &InitOptions::demo()).expect("init");
+        let outgoing_emails = |console: &Console| {
+            let mut emails = Vec::new();
+            let mut after = 0;
+            loop {
+                let page = console.store.outbox(after, 500).expect("outbox");
+                emails.extend(
+                    page.changes
+                        .iter()
+                        .filter(|c| c.change.entity == venue_domain::EntityKind::Customer)
+                        .filter_map(|c| c.change.payload["email"].as_str().map(str::to_string)),
+                );
+                if page.next_after == after {
+                    return emails;
+                }
+                after = page.next_after;
+            }
+        };
+        assert!(
+            !console.venue().expect("venue").share_guest_contacts,
+            "off by default"
+        );
+        assert_eq!(outgoing_emails(&console), Vec::<String>::new(), "withheld");
+
+        let shared = console
+            .update_venue(None, None, None, None, Some(true))
+            .expect("turn sharing on");
+        assert!(shared.share_guest_contacts);
+        let emails = outgoing_emails(&console);
+        assert!(!emails.is_empty(), "the demo's guests' emails now travel");
+
+        let renamed = console
+            .update_venue(Some("Harbour House"), None, None, None, None)
+            .expect("rename");
+        assert!(
+            renamed.share_guest_contacts,
+            "a rename keeps sharing as it was"
+        );
+        assert_eq!(outgoing_emails(&console).len(), emails.len());
+
+        console
+            .update_venue(None, None, None, None, Some(false))
+            .expect("turn sharing off");
+        assert_eq!(
+            outgoing_emails(&console),
+            Vec::<String>::new(),
+            "withheld again"
+        );
     }
 }

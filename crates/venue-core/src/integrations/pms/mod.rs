@@ -12,7 +12,7 @@ pub(crate) use live::pms_live;
 pub use live::{LiveReport, SocketStatus};
 pub use mirror::MirrorCounts;
 pub use sending::ChargeToSend;
-pub(crate) use sending::SenderConnection;
+pub use sending::ChargeView;
 
 use crate::{ApiError, ApiResult, Console, ErrorCode};
 use chrono::{DateTime, Duration, Utc};
@@ -189,7 +189,7 @@ pub(crate) fn plan_pull(
             note: None,
         });
     }
-    let resume = crate::fetch::resume_point(
+    let resume = crate::integrations::pos::resume_point(
         &store.borrow(),
         venue,
         &config.name,
@@ -407,7 +407,7 @@ impl Console {
                 metrics,
             })
         };
-        crate::runtime::shared()?.block_on(async {
+        crate::supervisor::runtime::shared()?.block_on(async {
             tokio::select! {
                 report = pass => report,
                 never = leases.keep_alive(&store) => match never {},

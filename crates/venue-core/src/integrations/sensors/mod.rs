@@ -238,7 +238,7 @@ impl Console {
         let secrets = self.secrets.as_deref();
         let store = RefCell::new(&mut self.store);
         let health = TaskHealth::default();
-        crate::runtime::shared()?.block_on(sensors_live(
+        crate::supervisor::runtime::shared()?.block_on(sensors_live(
             &store, secrets, &venue, &configs, retention, &health, stop,
         ))
     }
@@ -274,7 +274,7 @@ impl Console {
         }
         let secrets = self.secrets.as_deref();
         let store = RefCell::new(&mut self.store);
-        crate::runtime::shared()?.block_on(async {
+        crate::supervisor::runtime::shared()?.block_on(async {
             let mut recorder = recorder::Recorder::new(&store, &venue, &configs)?;
             let devices = polled(&configs, secrets, &venue, &mut recorder);
             for event in Poller::poll_once(&devices).await {

@@ -2,6 +2,8 @@
 //! high-water mark minus an overlap, keeps what it got if it fails part-way (marked partial),
 //! and updates the connector's breaker and metrics.
 
+pub(crate) mod location_names;
+
 use crate::supervisor::{retry_delays, retry_store, stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::{DateTime, Duration, Utc};
@@ -20,13 +22,13 @@ use venue_connectors::secrets::{resolve, Secret, SecretStore};
 use venue_connectors::source::{FetchError, Page, SinkError};
 use venue_connectors::square::client::{active_location_ids, SquareClient};
 use venue_connectors::square::SquareContext;
-use venue_connectors::toast::client::{ToastClient, ToastSession};
+use venue_connectors::toast::client::ToastClient;
 use venue_connectors::toast::ToastContext;
 use venue_domain::{new_id, Origin, Snapshot, SnapshotStatus, Venue};
 use venue_store::Store;
 
 /// Vendor logins kept between fetches of this process, by connector name.
-pub(crate) type Sessions = RefCell<std::collections::HashMap<String, ToastSession>>;
+pub(crate) use crate::console::VendorSessions as Sessions;
 
 /// The snapshot's cursor records where its window started, so an unfinished run is resumed.
 const WINDOW_START: &str = "window-start:";
@@ -40,12 +42,6 @@ fn window_start(cursor: &str) -> Option<DateTime<Utc>> {
 
 /// How far back a connector's first fetch reaches.
 const FIRST_FETCH_DAYS: i64 = 30;
-
-/// How far ahead of this machine's clock a stored time may be before it counts as from the
-/// future (clocks of two machines differ a little; a run never takes this long to start).
-pub fn clock_tolerance() -> Duration {
-    Duration::minutes(5)
-}
 
 /// The longest a vendor's Retry-After holds the schedule. A vendor asking for days (or for
 /// 2099) is broken rather than busy; one request a day to find out costs it nothing.
@@ -417,7 +413,13 @@ async fn fetch_one(
         }
     };
 
-    if let Err(e) = crate::location_names::save(store, venue, config, snapshot.id, &vendor_names) {
+    if let Err(e) = crate::integrations::pos::location_names::save(
+        store,
+        venue,
+        config,
+        snapshot.id,
+        &vendor_names,
+    ) {
         names_note = Some(format!("location names not kept: {}", e.message));
     }
     if let Some(note) = &names_note {
@@ -536,7 +538,7 @@ impl Console {
             check_since(since, Utc::now())?;
         }
         let store = RefCell::new(&mut self.store);
-        crate::runtime::shared()?.block_on(run_all(
+        crate::supervisor::runtime::shared()?.block_on(run_all(
             &store,
             self.secrets.as_deref(),
             &self.sessions,

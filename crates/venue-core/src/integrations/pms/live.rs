@@ -312,7 +312,7 @@ impl Console {
         let secrets = self.secrets.as_deref();
         let store = RefCell::new(&mut self.store);
         let health = TaskHealth::default();
-        crate::runtime::shared()?
+        crate::supervisor::runtime::shared()?
             .block_on(pms_live(&store, secrets, &venue, &config, &health, stop))
     }
 }

@@ -2,6 +2,8 @@
 //! needs. Values go to the console's secret store (the OS keyring) and are never read back out:
 //! not into the database, the audit log, the logs or an answer to the UI.
 
+pub mod keyring;
+
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use serde::Serialize;
 use venue_connectors::secrets::{env_var_name, SecretError, SecretStore};
@@ -363,7 +365,9 @@ mod tests {
 
     #[test]
     fn without_a_keyring_set_secret_names_the_environment_variable() {
-        crate::keyring_store::run_headless_probe("secrets::tests::headless_set_secret_probe");
+        crate::integrations::secrets::keyring::run_headless_probe(
+            "integrations::secrets::tests::headless_set_secret_probe",
+        );
     }
 
     #[test]

@@ -148,7 +148,7 @@ mod tests {
         });
         let started = std::time::Instant::now();
         super::run_probe_on_bus(
-            "keyring_store::tests::silent_bus_probe",
+            "integrations::secrets::keyring::tests::silent_bus_probe",
             &format!("unix:path={}", socket.display()),
         );
         assert!(
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn without_a_session_bus_storing_fails_and_names_the_variable() {
-        super::run_headless_probe("keyring_store::tests::headless_probe");
+        super::run_headless_probe("integrations::secrets::keyring::tests::headless_probe");
     }
 
     #[test]

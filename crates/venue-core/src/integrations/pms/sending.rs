@@ -4,16 +4,17 @@
 //! must never keep every other screen waiting for that lock.
 
 use super::charges::Outbox;
-use crate::views::ChargeView;
+use crate::console::StoreHandle;
 use crate::ApiResult;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::cell::RefCell;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use uuid::Uuid;
 use venue_connectors::http::RunContext;
-use venue_domain::{PmsCharge, Venue};
+use venue_domain::{ChargeState, Currency, PmsCharge, Venue};
 use venue_pms::client::MewsClient;
 use venue_pms::config::PmsConfig;
-use venue_store::{ChangeListener, OpenMode, Store};
+use venue_store::Store;
 
 /// How long sending a charge waits for another sender that claimed it first (a sync, the
 /// background loop) before answering with the charge as it is.
@@ -40,7 +41,7 @@ impl Delivery {
             service_id: self.config.charge_service_id.clone(),
         };
         let run = RunContext::new(&self.config.retry);
-        match crate::runtime::shared()?.block_on(outbox.flush(&run, Some(charge.id))) {
+        match crate::supervisor::runtime::shared()?.block_on(outbox.flush(&run, Some(charge.id))) {
             // Another sender claimed it first: give it a moment to finish, so the answer says
             // what happened to the charge.
             Ok(outcome) if outcome.busy > 0 => {
@@ -59,44 +60,33 @@ impl Delivery {
     }
 }
 
-/// The console's second connection to its store, for charges sent off the console's lock:
-/// opened on the first send and kept (opening checks the file), shared by the console's clones
-/// of it. Sends from the screens queue here, behind each other only.
-#[derive(Clone)]
-pub(crate) struct SenderConnection {
-    path: PathBuf,
-    listener: Option<ChangeListener>,
-    store: Arc<Mutex<Option<Store>>>,
+/// A charge as the screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChargeView {
+    pub id: Uuid,
+    pub item: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub state: ChargeState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// When staff posted it.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
-impl SenderConnection {
-    pub fn new(path: PathBuf) -> Self {
-        SenderConnection {
-            path,
-            listener: None,
-            store: Arc::default(),
+impl From<PmsCharge> for ChargeView {
+    fn from(c: PmsCharge) -> Self {
+        ChargeView {
+            id: c.id,
+            item: c.item,
+            amount_minor: c.amount_minor,
+            currency: c.currency,
+            state: c.state,
+            attempts: c.attempts,
+            last_error: c.last_error,
+            created_at: Some(c.requested_at),
         }
-    }
-
-    /// Writes through this connection are announced to `listener` too (the app's events).
-    pub fn set_change_listener(&mut self, listener: ChangeListener) {
-        self.listener = Some(listener);
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut Store) -> ApiResult<T>) -> ApiResult<T> {
-        // Every write is one transaction, so a send that panicked left nothing half-written.
-        let mut slot = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let store = match &mut *slot {
-            Some(store) => store,
-            empty @ None => {
-                let mut store = Store::open_with(&self.path, OpenMode::Existing)?;
-                if let Some(listener) = &self.listener {
-                    store.set_change_listener(listener.clone());
-                }
-                empty.insert(store)
-            }
-        };
-        f(store)
     }
 }
 
@@ -108,7 +98,7 @@ pub struct ChargeToSend {
     /// None when the PMS cannot be reached now (its credentials are missing): the charge waits
     /// in the outbox for the next sync.
     pub(crate) delivery: Option<Delivery>,
-    pub(crate) connection: SenderConnection,
+    pub(crate) connection: StoreHandle,
 }
 
 impl ChargeToSend {

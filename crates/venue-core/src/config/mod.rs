@@ -1,14 +1,16 @@
 //! `venue.toml` in the data dir. Unknown keys are refused with their name, so a typo never
 //! silently falls back to a default.
 
-use crate::alerts::RuleError;
-use crate::{ApiError, ApiResult, ErrorCode};
+use crate::ApiError;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use thiserror::Error;
 use venue_connectors::config::{
     check_numbers, ConnectorConfig, NumericKey, OutOfRange, SettingError,
 };
+
+mod alert_rule;
+
+pub use alert_rule::{AlertRuleConfig, RuleError};
 
 /// Why venue.toml was refused; each names the table, key or block that is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -65,7 +67,7 @@ pub struct Config {
     pub sensor: Vec<venue_sensors::config::SensorConfig>,
     pub retention: RetentionConfig,
     /// `[[alert_rule]]` entries: overrides of built-in alert rules (by id) and rules of its own.
-    pub alert_rule: Vec<crate::alerts::AlertRuleConfig>,
+    pub alert_rule: Vec<AlertRuleConfig>,
 }
 
 /// How long raw data is kept; summaries (rollups) stay for good.
@@ -284,29 +286,6 @@ sensor_readings_days = 90
 "#;
 
 impl Config {
-    /// Loads the data dir's config; a missing file means defaults.
-    pub fn load(data_dir: &Path) -> ApiResult<Config> {
-        let path = data_dir.join(CONFIG_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => {
-                return Err(ApiError::new(
-                    ErrorCode::Io,
-                    format!("cannot read {}: {e}", path.display()),
-                ))
-            }
-        };
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
-            ApiError::bad_input(format!(
-                "{}: not valid UTF-8 at byte {}: save the file as UTF-8",
-                path.display(),
-                e.valid_up_to()
-            ))
-        })?;
-        Self::parse(text).map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))
-    }
-
     /// The numeric keys of `[console]` and `[retention]` and their ranges: the inactivity lock
     /// from 30 s to a day, raw sensor readings kept 1 day to 10 years.
     pub fn numbers(&self) -> Vec<NumericKey> {
@@ -326,7 +305,10 @@ impl Config {
         ]
     }
 
-    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+    /// Reads venue.toml's text and checks what this module and the vendor crates know: syntax,
+    /// unknown keys, each connector's, sensor's and the PMS's own settings, unique names, the
+    /// numeric ranges, the log level. [`Config::parse`] adds every capability's own checks.
+    pub(crate) fn parse_sections(text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text)?;
         let mut names = std::collections::HashSet::new();
         for connector in &config.connector {
@@ -350,8 +332,21 @@ impl Config {
                 return Err(ConfigError::PmsNameTaken(pms.name.clone()));
             }
         }
-        crate::alerts::configured_rules(&config)?;
         Ok(config)
+    }
+}
+
+/// An alert rule that does not check is the caller's (or venue.toml's) to fix.
+impl From<RuleError> for ApiError {
+    fn from(e: RuleError) -> Self {
+        ApiError::bad_input(e.to_string())
+    }
+}
+
+/// A venue.toml that does not check is the caller's to fix.
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        ApiError::bad_input(e.to_string())
     }
 }
 
