@@ -6,9 +6,8 @@ use crate::{ApiError, ApiResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use thiserror::Error;
-use venue_connectors::config::{
-    check_numbers, ConnectorConfig, NumericKey, OutOfRange, SettingError,
-};
+use venue_http::settings::{check_numbers, NumericKey, OutOfRange, SettingError};
+use venue_pos::config::ConnectorConfig;
 
 /// Why venue.toml was refused; each names the table, key or block that is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

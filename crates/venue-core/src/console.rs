@@ -4,8 +4,8 @@ use crate::{ApiError, ApiResult, ErrorCode};
 use chrono::Utc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
+use venue_http::secrets::SecretStore;
 use venue_store::{
     ChangeLogStats, ClockReport, ConnectorState, Counts, FutureStamps, OpenMode, SearchHit, Store,
     StoreError, DB_FILE,

@@ -7,8 +7,8 @@ use chrono::{NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
-use venue_connectors::config::{NumericKey, OutOfRange};
 use venue_domain::{Origin, Severity};
+use venue_http::settings::{NumericKey, OutOfRange};
 
 /// What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
