@@ -30,6 +30,19 @@ core_crates_without_tauri() {
   return $bad
 }
 
+# The PMS and the door counters reach vendors through venue-http alone, never the POS vendors' code.
+pms_and_sensors_without_pos() {
+  local crate tree bad=0
+  for crate in venue-pms venue-sensors; do
+    tree=$(cargo tree -p "$crate" -e normal --prefix none) || return 1
+    if grep -q '^venue-pos ' <<<"$tree"; then
+      echo "crate $crate depends on venue-pos; it should need venue-http only" >&2
+      bad=1
+    fi
+  done
+  return $bad
+}
+
 ui_checks() {
   (cd ui && npm run --silent typecheck && npm test --silent && npm run --silent build)
 }
@@ -64,6 +77,7 @@ step "setup" tests/setup.sh --e2e
 step "ui" ui_checks
 step "rustfmt" cargo fmt --all -- --check
 step "core crates free of tauri" core_crates_without_tauri
+step "PMS and sensors free of the POS vendors" pms_and_sensors_without_pos
 step "clippy" cargo clippy --workspace --all-targets --quiet --features "$FEATURES" -- -D warnings
 # Licences and duplicate versions (deny.toml). Advisories need the RustSec database from the
 # network, so they stay out of CI: run `cargo deny check advisories` by hand.

@@ -1425,7 +1425,7 @@ impl Control {
     fn new(base: String) -> anyhow::Result<Self> {
         Ok(Control {
             base,
-            http: venue_connectors::tls::client_builder()?
+            http: venue_http::tls::client_builder()?
                 .timeout(Duration::from_secs(10))
                 .build()?,
         })

@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
 use std::time::Instant;
-use venue_connectors::secrets::{SecretError, SecretStore};
 use venue_core::{Console, InitOptions};
+use venue_http::secrets::{SecretError, SecretStore};
 use venue_sim::{PosSimulator, SimConfig};
 
 struct OneSecret(String);
@@ -53,7 +53,7 @@ pub fn run(orders: u64) -> anyhow::Result<()> {
         .map(|l| l.id)
         .collect();
     let token = sim.config().square_access_token.clone();
-    let page_size = venue_connectors::square::client::PAGE_SIZE;
+    let page_size = venue_pos::square::client::PAGE_SIZE;
 
     // Bare: the same requests, the cursor read, nothing else.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -61,7 +61,7 @@ pub fn run(orders: u64) -> anyhow::Result<()> {
         .build()?;
     let bare_started = Instant::now();
     let bare_records = runtime.block_on(async {
-        let client = venue_connectors::tls::client_builder()?.build()?;
+        let client = venue_http::tls::client_builder()?.build()?;
         let url = format!("{}/v2/orders/search", sim.base_url());
         let mut records = 0u64;
         let mut cursor: Option<String> = None;
@@ -83,7 +83,7 @@ pub fn run(orders: u64) -> anyhow::Result<()> {
             let bytes = client
                 .post(&url)
                 .bearer_auth(&token)
-                .header("Square-Version", venue_connectors::square::client::SQUARE_VERSION)
+                .header("Square-Version", venue_pos::square::client::SQUARE_VERSION)
                 .json(&body)
                 .send()
                 .await?

@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use venue_connectors::secrets::{SecretError, SecretStore};
 use venue_core::{Console, InitOptions};
+use venue_http::secrets::{SecretError, SecretStore};
 use venue_sim::{MewsSimConfig, MewsSimulator};
 
 struct Secrets(HashMap<String, String>);
@@ -41,7 +41,7 @@ fn bare_fetch_ms(
         .build()?;
     let url = format!("{base_url}/api/connector/v1/reservations/getAll/2023-06-06");
     let mut ms: Vec<f64> = runtime.block_on(async {
-        let client = venue_connectors::tls::client_builder()?.build()?;
+        let client = venue_http::tls::client_builder()?.build()?;
         let mut out = Vec::with_capacity(samples);
         for _ in 0..samples {
             let started = Instant::now();

@@ -11,8 +11,8 @@ use serde_json::json;
 use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use venue_connectors::secrets::{SecretError, SecretStore};
 use venue_core::{Console, InitOptions};
+use venue_http::secrets::{SecretError, SecretStore};
 use venue_sim::{CounterKind, SensorSimConfig, SensorSimulator, SimDeviceSpec};
 
 const PASSWORD: &str = "sim-sensor-pass";

@@ -45,8 +45,8 @@ pub fn sim_config(
 
 struct SimSecrets(HashMap<String, String>);
 
-impl venue_connectors::secrets::SecretStore for SimSecrets {
-    fn get(&self, name: &str) -> Result<Option<String>, venue_connectors::secrets::SecretError> {
+impl venue_http::secrets::SecretStore for SimSecrets {
+    fn get(&self, name: &str) -> Result<Option<String>, venue_http::secrets::SecretError> {
         Ok(self.0.get(name).cloned())
     }
 }

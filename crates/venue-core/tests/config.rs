@@ -33,7 +33,7 @@ const SENSOR: &str =
     "[[sensor]]\nkind = \"axis-3d\"\nname = \"door\"\nurl = \"http://127.0.0.1:1\"\n";
 const ALERT_RULE: &str = "[[alert_rule]]\nid = \"occupancy.warning\"\n";
 
-fn table(numbers: Vec<venue_connectors::config::NumericKey>) -> Vec<(String, u64, u64, u64)> {
+fn table(numbers: Vec<venue_http::settings::NumericKey>) -> Vec<(String, u64, u64, u64)> {
     numbers
         .into_iter()
         .map(|n| (n.key, *n.range.start(), *n.range.end(), n.type_max))

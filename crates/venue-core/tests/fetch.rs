@@ -13,9 +13,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
 use std::time::Instant;
 use support::MapSecrets;
-use venue_connectors::breaker::BreakerState;
 use venue_core::domain::SnapshotStatus;
 use venue_core::Console;
+use venue_http::breaker::BreakerState;
 use venue_sim::{
     BackgroundSim, Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, Times, Vendor,
 };

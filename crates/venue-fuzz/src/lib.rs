@@ -66,7 +66,7 @@ where
 
 /// Square: SearchOrders, ListPayments and ListLocations bodies, and webhook events.
 pub fn square(data: &[u8]) {
-    use venue_connectors::square::*;
+    use venue_pos::square::*;
     let ctx = SquareContext {
         venue_id: VENUE,
         source: SOURCE.into(),
@@ -103,7 +103,7 @@ pub fn square(data: &[u8]) {
 
 /// Toast: an ordersBulk page (a list of orders), and the time and Link header formats.
 pub fn toast(data: &[u8]) {
-    use venue_connectors::toast::*;
+    use venue_pos::toast::*;
     for currency in ["USD", "JPY", "KWD"] {
         let Ok(currency) = currency.parse() else {
             continue;

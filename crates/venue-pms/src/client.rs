@@ -14,12 +14,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
-use venue_connectors::http::{ConnectorError, HttpClient, RunContext};
-use venue_connectors::metrics::Metrics;
-use venue_connectors::secrets::{resolve, Secret, SecretError, SecretStore};
-use venue_connectors::source::{windows, FetchError, SinkError, MAX_PAGES};
 use venue_domain::text::{printable, CHARGE_ITEM};
 use venue_domain::PmsCharge;
+use venue_http::fetch::{windows, FetchError, SinkError, MAX_PAGES};
+use venue_http::http::{ConnectorError, HttpClient, RunContext};
+use venue_http::metrics::Metrics;
+use venue_http::secrets::{resolve, Secret, SecretError, SecretStore};
 
 /// Most items a page may hold, and most ids one filter may list.
 pub const PAGE_SIZE: u32 = 1_000;

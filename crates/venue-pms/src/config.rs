@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::time::Duration;
-use venue_connectors::breaker::BreakerConfig;
-use venue_connectors::config::{
+use venue_http::breaker::BreakerConfig;
+use venue_http::http::{HttpSettings, Quota};
+use venue_http::retry::RetryPolicy;
+use venue_http::settings::{
     check_table_numbers, resilience_numbers, NumericKey, SettingError, Table,
 };
-use venue_connectors::http::{HttpSettings, Quota};
-use venue_connectors::retry::RetryPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -265,7 +265,7 @@ impl PmsConfig {
             retry: self.retry,
             // A Retry-After longer than this fails the pass (the vendor's wait is named in its
             // error) instead of holding the mirror asleep.
-            max_retry_wait: venue_connectors::http::MAX_RETRY_WAIT,
+            max_retry_wait: venue_http::http::MAX_RETRY_WAIT,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Errors of this crate that are not the HTTP layer's (those are `ConnectorError`s).
 
 use thiserror::Error;
-use venue_connectors::config::SettingError;
-use venue_connectors::http::ConnectorError;
+use venue_http::http::ConnectorError;
+use venue_http::settings::SettingError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PmsError {

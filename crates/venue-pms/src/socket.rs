@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async_tls_with_config, Connector};
-use venue_connectors::secrets::Secret;
+use venue_http::secrets::Secret;
 
 /// What the socket tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,9 +13,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
 use tokio::sync::mpsc;
 use uuid::Uuid;
-use venue_connectors::http::{ConnectorError, RunContext};
-use venue_connectors::secrets::Secret;
 use venue_domain::{ChargeState, PmsCharge};
+use venue_http::http::{ConnectorError, RunContext};
+use venue_http::secrets::Secret;
 use venue_pms::normalize::{self, MewsContext};
 use venue_pms::{
     run_socket, MewsClient, MewsCredentials, MewsEvent, PmsConfig, SocketSettings, SocketSignal,
@@ -53,8 +53,8 @@ fn run() -> RunContext {
     RunContext::new(&config_retry())
 }
 
-fn config_retry() -> venue_connectors::retry::RetryPolicy {
-    venue_connectors::retry::RetryPolicy {
+fn config_retry() -> venue_http::retry::RetryPolicy {
+    venue_http::retry::RetryPolicy {
         base_ms: 10,
         max_delay_ms: 100,
         ..Default::default()

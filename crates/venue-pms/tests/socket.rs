@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::Message;
-use venue_connectors::secrets::Secret;
+use venue_http::secrets::Secret;
 use venue_pms::{run_socket, MewsCredentials, MewsEvent, PmsConfig, SocketSettings, SocketSignal};
 
 /// What a connection does after the handshake.

@@ -8,7 +8,7 @@ use crate::xovis::Xovis;
 use crate::{CounterDevice, SensorError};
 use chrono_tz::Tz;
 use std::sync::Arc;
-use venue_connectors::secrets::Secret;
+use venue_http::secrets::Secret;
 
 /// The polled device for `config`; `password` is the resolved `sensor-<name>` secret (if any),
 /// `tz` the venue's timezone (devices report local times in it). Each device gets its own HTTP

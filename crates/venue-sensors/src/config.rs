@@ -1,8 +1,8 @@
 //! `[[sensor]]` entries of venue.toml. Secrets are never here: only their name is derived
-//! (`sensor-<name>`, resolved through `venue_connectors::secrets::resolve`).
+//! (`sensor-<name>`, resolved through `venue_http::secrets::resolve`).
 
 use serde::{Deserialize, Serialize};
-use venue_connectors::config::{check_table_numbers, NumericKey, SettingError, Table};
+use venue_http::settings::{check_table_numbers, NumericKey, SettingError, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SensorKind {

@@ -16,7 +16,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use venue_connectors::secrets::Secret;
+use venue_http::secrets::Secret;
 
 /// Device answers are small JSON documents; anything bigger is not a counter talking.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -47,7 +47,7 @@ pub fn parse_pin(text: &str) -> Result<[u8; 32], BadPin> {
 
 /// A client with connect + request timeout; with `pin`, https accepts only the certificate
 /// whose SHA-256 is `pin` (self-signed devices), else normal webpki verification (the
-/// connectors' TLS setup, `venue_connectors::tls`).
+/// TLS setup of every HTTP client, `venue_http::tls`).
 ///
 /// Devices without a pin share one client per timeout: each client carries its own TLS roots
 /// and connection pool, and a venue with a thousand doors must not hold a thousand of them.
@@ -77,7 +77,7 @@ fn new_client(timeout_ms: u64, pin: Option<[u8; 32]>) -> Result<reqwest::Client,
     let timeout = Duration::from_millis(timeout_ms);
     let tls = match pin {
         Some(pin) => pinned_tls_config(pin)?,
-        None => venue_connectors::tls::client_config()
+        None => venue_http::tls::client_config()
             .map_err(|e| SensorError::Setup(format!("TLS setup: {e}")))?,
     };
     reqwest::Client::builder()

@@ -17,7 +17,7 @@ use md5::{Digest, Md5};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use venue_connectors::secrets::Secret;
+use venue_http::secrets::Secret;
 use venue_sensors::{build_device, SensorConfig, SensorError, SensorKind};
 
 const USER: &str = "root";

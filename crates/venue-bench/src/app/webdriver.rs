@@ -32,7 +32,7 @@ impl Driver {
     pub fn new(base: &str) -> anyhow::Result<Self> {
         Ok(Driver {
             base: base.trim_end_matches('/').to_string(),
-            http: venue_connectors::tls::client_builder()?
+            http: venue_http::tls::client_builder()?
                 .timeout(Duration::from_secs(90))
                 .build()?,
             session: None,

@@ -8,9 +8,9 @@ use chrono::{NaiveTime, Timelike};
 use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
-use venue_connectors::config::NumericKey;
 pub use venue_domain::alert_rule::{Condition, Metric};
 use venue_domain::Severity;
+use venue_http::settings::NumericKey;
 
 /// Venue-local hours a rule is active, "HH:MM-HH:MM"; the end is exclusive and may be before
 /// the start (the window wraps midnight: "22:00-06:00").

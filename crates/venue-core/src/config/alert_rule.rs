@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use venue_connectors::config::OutOfRange;
 #[cfg(feature = "ts")]
 use venue_domain::{
     alert_rule::{Condition, Metric},
     Severity,
 };
+use venue_http::settings::OutOfRange;
 
 /// A rule as written in venue.toml (`[[alert_rule]]`) or sent by the app: every field but `id`
 /// optional, so a block naming a built-in's id only overrides what it sets.

@@ -4,9 +4,8 @@
 use crate::ApiError;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use venue_connectors::config::{
-    check_numbers, ConnectorConfig, NumericKey, OutOfRange, SettingError,
-};
+use venue_http::settings::{check_numbers, NumericKey, OutOfRange, SettingError};
+use venue_pos::config::ConnectorConfig;
 
 mod alert_rule;
 

@@ -10,16 +10,15 @@ use crate::{ApiError, ApiResult, ErrorCode};
 use chrono::Utc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use venue_connectors::secrets::SecretStore;
 use venue_domain::{DailySales, Snapshot, Venue};
+use venue_http::secrets::SecretStore;
 use venue_store::{
     ChangeLogStats, ClockReport, ConnectorState, Counts, FutureStamps, SearchHit, Store, DB_FILE,
 };
 
 /// Vendor logins (Toast's bearer tokens) reused across one console's fetches, by connector.
-pub(crate) type VendorSessions = std::cell::RefCell<
-    std::collections::HashMap<String, venue_connectors::toast::client::ToastSession>,
->;
+pub(crate) type VendorSessions =
+    std::cell::RefCell<std::collections::HashMap<String, venue_pos::toast::client::ToastSession>>;
 
 /// How far ahead of this machine's clock a stored time may be before it counts as from the
 /// future (clocks of two machines differ a little; a run never takes this long to start).

@@ -6,9 +6,9 @@ use crate::integrations::pms::SocketStatus;
 use crate::{ApiResult, Console, Role};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use venue_connectors::breaker::{BreakerSnapshot, BreakerState};
-use venue_connectors::metrics::MetricsSnapshot;
 use venue_domain::{SnapshotStatus, Venue};
+use venue_http::breaker::{BreakerSnapshot, BreakerState};
+use venue_http::metrics::MetricsSnapshot;
 use venue_store::ConnectorState;
 
 /// How many runs the Connections screen lists.

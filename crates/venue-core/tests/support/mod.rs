@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use venue_connectors::secrets::{SecretError, SecretStore};
 use venue_core::{Console, ExportEntity, ExportFormat, InitOptions};
+use venue_http::secrets::{SecretError, SecretStore};
 use venue_sim::{BackgroundMewsSim, MewsSimConfig, MewsSimulator};
 
 /// A secret store holding exactly the given names and values.

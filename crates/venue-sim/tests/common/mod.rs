@@ -18,7 +18,7 @@ pub fn client() -> Client {
 }
 
 /// A reqwest client builder for plain HTTP to the simulators. The workspace's reqwest has rustls
-/// without a default crypto provider (see venue_connectors::tls), so the builder names ring.
+/// without a default crypto provider (see venue_http::tls), so the builder names ring.
 pub fn client_builder() -> reqwest::ClientBuilder {
     let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),

@@ -9,8 +9,8 @@
 use chrono::Utc;
 use std::cell::RefCell;
 use std::time::Duration;
-use venue_connectors::http::{ConnectorError, RunContext};
 use venue_domain::{new_id, ChargeState, PmsCharge, Venue};
+use venue_http::http::{ConnectorError, RunContext};
 use venue_pms::client::MewsClient;
 use venue_store::{ChargeClaim, Store, StoreError};
 

@@ -14,8 +14,8 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use venue_connectors::http::RunContext;
 use venue_domain::{new_id, ChargeState, Snapshot, SnapshotStatus, Venue};
+use venue_http::http::RunContext;
 use venue_pms::client::MewsClient;
 use venue_pms::config::PmsConfig;
 use venue_pms::socket::{run_socket, SocketSettings, SocketSignal};
@@ -79,7 +79,7 @@ struct Live<'s, 'a> {
     mirror: Mirror<'s, 'a>,
     outbox: Outbox<'s, 'a>,
     config: PmsConfig,
-    breaker: venue_connectors::breaker::CircuitBreaker,
+    breaker: venue_http::breaker::CircuitBreaker,
     client: MewsClient,
     socket: SocketStatus,
     session: Option<Snapshot>,
@@ -276,7 +276,7 @@ impl<'s, 'a> Live<'s, 'a> {
             Err(e) => {
                 // The records stay unfetched: a pull soon reads them (pulls re-read from the
                 // last complete one), sooner than the next poll, later while it keeps failing.
-                if let venue_connectors::source::FetchError::Sink(why) = &e {
+                if let venue_http::fetch::FetchError::Sink(why) = &e {
                     self.health.failed(Task::Pms, &why.to_string());
                 }
                 let wait = self.next_retry();
@@ -319,7 +319,7 @@ impl Console {
 
 pub(crate) async fn pms_live(
     store: &RefCell<&mut Store>,
-    secrets: Option<&dyn venue_connectors::secrets::SecretStore>,
+    secrets: Option<&dyn venue_http::secrets::SecretStore>,
     venue: &Venue,
     config: &PmsConfig,
     health: &TaskHealth,

@@ -18,16 +18,16 @@ use crate::{ApiError, ApiResult, Console, ErrorCode};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::cell::RefCell;
-use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
-use venue_connectors::http::RunContext;
-use venue_connectors::metrics::MetricsSnapshot;
-use venue_connectors::secrets::{resolve, SecretStore};
-use venue_connectors::source::FetchError;
 use venue_domain::text::{printable, CHARGE_ITEM, DESK_NOTE};
 use venue_domain::{
     new_id, parse_decimal_minor, ChargeState, Currency, DeskNote, PmsCharge, ReservationState,
     Snapshot, SnapshotStatus, Venue,
 };
+use venue_http::breaker::{BreakerSnapshot, CircuitBreaker};
+use venue_http::fetch::FetchError;
+use venue_http::http::RunContext;
+use venue_http::metrics::MetricsSnapshot;
+use venue_http::secrets::{resolve, SecretStore};
 use venue_pms::client::{MewsClient, MewsCredentials};
 use venue_pms::config::PmsConfig;
 use venue_store::Store;

@@ -6,8 +6,8 @@
 use crate::ApiResult;
 use std::cell::RefCell;
 use uuid::Uuid;
-use venue_connectors::config::ConnectorConfig;
 use venue_domain::{Location, Origin, Venue};
+use venue_pos::config::ConnectorConfig;
 use venue_store::Store;
 
 /// What a sale without a location is listed as.

@@ -12,19 +12,18 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use tracing::Instrument;
-use venue_connectors::breaker::{BreakerSnapshot, CircuitBreaker};
-use venue_connectors::config::{
-    ConnectorConfig, ConnectorKind, SquareSource, MIN_INTERVAL_MINUTES,
-};
-use venue_connectors::http::{HttpClient, HttpSettings, RunContext};
-use venue_connectors::metrics::MetricsSnapshot;
-use venue_connectors::secrets::{resolve, Secret, SecretStore};
-use venue_connectors::source::{FetchError, Page, SinkError};
-use venue_connectors::square::client::{active_location_ids, SquareClient};
-use venue_connectors::square::SquareContext;
-use venue_connectors::toast::client::ToastClient;
-use venue_connectors::toast::ToastContext;
 use venue_domain::{new_id, Origin, Snapshot, SnapshotStatus, Venue};
+use venue_http::breaker::{BreakerSnapshot, CircuitBreaker};
+use venue_http::fetch::{FetchError, SinkError};
+use venue_http::http::{HttpClient, HttpSettings, RunContext};
+use venue_http::metrics::MetricsSnapshot;
+use venue_http::secrets::{resolve, Secret, SecretStore};
+use venue_pos::config::{ConnectorConfig, ConnectorKind, SquareSource, MIN_INTERVAL_MINUTES};
+use venue_pos::source::Page;
+use venue_pos::square::client::{active_location_ids, SquareClient};
+use venue_pos::square::SquareContext;
+use venue_pos::toast::client::ToastClient;
+use venue_pos::toast::ToastContext;
 use venue_store::Store;
 
 /// Vendor logins kept between fetches of this process, by connector name.
@@ -176,13 +175,13 @@ fn http_settings(config: &ConnectorConfig) -> HttpSettings {
     HttpSettings {
         connect_timeout: std::time::Duration::from_secs(10),
         request_timeout: std::time::Duration::from_secs(30),
-        quota: venue_connectors::http::Quota::per_second(
+        quota: venue_http::http::Quota::per_second(
             NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN),
         ),
         request_id_header: None,
         retry: config.retry,
         // Never longer than the interval: the schedule would have come back by then.
-        max_retry_wait: venue_connectors::http::MAX_RETRY_WAIT.min(std::time::Duration::from_secs(
+        max_retry_wait: venue_http::http::MAX_RETRY_WAIT.min(std::time::Duration::from_secs(
             u64::from(config.interval_minutes.max(MIN_INTERVAL_MINUTES)) * 60,
         )),
     }
@@ -332,7 +331,7 @@ async fn fetch_one(
                                 source: name.to_string(),
                             },
                             location_ids: config.location_ids.clone(),
-                            page_size: venue_connectors::square::client::PAGE_SIZE,
+                            page_size: venue_pos::square::client::PAGE_SIZE,
                         };
                         // ListLocations names the locations, and says which to fetch when none
                         // are configured (then the fetch cannot go on without it).

@@ -6,7 +6,7 @@
 //! without one it silently falls back to its in-memory mock, which a test below rules out.
 
 use std::time::Duration;
-use venue_connectors::secrets::{env_var_name, SecretError, SecretStore};
+use venue_http::secrets::{env_var_name, SecretError, SecretStore};
 
 const SERVICE: &str = "venue-console";
 

@@ -6,7 +6,7 @@ pub mod keyring;
 
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use serde::Serialize;
-use venue_connectors::secrets::{env_var_name, SecretError, SecretStore};
+use venue_http::secrets::{env_var_name, SecretError, SecretStore};
 use venue_store::AuditLine;
 
 /// What `set_secret` answers: where the value went (never the value).
@@ -222,7 +222,7 @@ impl FileSecretStore {
 }
 
 #[cfg(any(test, feature = "test-secrets"))]
-impl venue_connectors::secrets::SecretStore for FileSecretStore {
+impl venue_http::secrets::SecretStore for FileSecretStore {
     fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
         let _guard = self
             .lock
@@ -255,7 +255,7 @@ mod tests {
     use super::*;
     use crate::staff::tests::desktop_with_demo_staff;
     use crate::OsKeyring;
-    use venue_connectors::secrets::SecretStore;
+    use venue_http::secrets::SecretStore;
 
     const CONNECTORS: &str = "[[connector]]\nkind = \"square\"\nname = \"sq\"\nbase_url = \"http://127.0.0.1:1\"\n\n[[connector]]\nkind = \"toast\"\nname = \"tt\"\nbase_url = \"http://127.0.0.1:1\"\nrestaurant_guid = \"r1\"\ncurrency = \"USD\"\n";
 

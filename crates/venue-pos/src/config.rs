@@ -1,170 +1,14 @@
 //! `[[connector]]` entries of venue.toml. Secrets are never here: only their names are derived.
 
-use crate::breaker::BreakerConfig;
-use crate::retry::RetryPolicy;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use thiserror::Error;
+use venue_http::breaker::BreakerConfig;
+use venue_http::retry::RetryPolicy;
+use venue_http::settings::{
+    check_table_numbers, resilience_numbers, NumericKey, SettingError, Table,
+};
 
 /// No connector runs more often than this, so a restart loop cannot hammer a vendor.
 pub const MIN_INTERVAL_MINUTES: u32 = 5;
-
-/// One numeric key of venue.toml with its value and the range it must be in. Every config
-/// lists its numbers (`numbers()`), so validation, the documented ranges and the tests that
-/// try every out-of-range value all read one table: a number outside its range would
-/// otherwise overflow a date sum (a panic) or be clamped in silence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NumericKey {
-    /// The key as written in its table, dotted inside a sub-table ("retry.base_ms").
-    pub key: String,
-    /// None when an optional key is left out.
-    pub value: Option<u64>,
-    pub range: std::ops::RangeInclusive<u64>,
-    /// The largest value the key's type holds (u32::MAX or u64::MAX).
-    pub type_max: u64,
-}
-
-impl NumericKey {
-    pub fn u32(key: &str, value: u32, range: std::ops::RangeInclusive<u32>) -> Self {
-        Self::optional_u32(key, Some(value), range)
-    }
-
-    pub fn optional_u32(
-        key: &str,
-        value: Option<u32>,
-        range: std::ops::RangeInclusive<u32>,
-    ) -> Self {
-        NumericKey {
-            key: key.to_string(),
-            value: value.map(u64::from),
-            range: u64::from(*range.start())..=u64::from(*range.end()),
-            type_max: u64::from(u32::MAX),
-        }
-    }
-
-    pub fn u64(key: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Self {
-        NumericKey {
-            key: key.to_string(),
-            value: Some(value),
-            range,
-            type_max: u64::MAX,
-        }
-    }
-
-    /// The same key inside a sub-table: `prefixed("retry.")`.
-    pub fn prefixed(mut self, prefix: &str) -> Self {
-        self.key = format!("{prefix}{}", self.key);
-        self
-    }
-
-    /// Names the key, its value and the range when the value is outside it.
-    pub fn check(&self) -> Result<(), OutOfRange> {
-        match self.value {
-            Some(value) if !self.range.contains(&value) => Err(OutOfRange {
-                key: self.key.clone(),
-                value,
-                min: *self.range.start(),
-                max: *self.range.end(),
-            }),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// A number of venue.toml outside the range its key accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{key} = {value} is out of range: must be from {min} to {max}")]
-pub struct OutOfRange {
-    /// As written in its table ("retry.base_ms"), with any prefix the table gave it.
-    pub key: String,
-    pub value: u64,
-    pub min: u64,
-    pub max: u64,
-}
-
-/// The venue.toml table a setting is in, as messages name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Table {
-    /// A `[[connector]]` block, by its name.
-    Connector(String),
-    /// The `[pms]` table.
-    Pms,
-    /// A `[[sensor]]` block, by its name.
-    Sensor(String),
-}
-
-impl fmt::Display for Table {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Table::Connector(name) => write!(f, "connector {name:?}:"),
-            Table::Pms => f.write_str("[pms]"),
-            Table::Sensor(name) => write!(f, "sensor {name:?}:"),
-        }
-    }
-}
-
-/// A setting of venue.toml that cannot work, named by its table and key.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum SettingError {
-    /// `why` completes the sentence "KEY ...": "must be an http(s) URL".
-    #[error("{table} {key} {why}")]
-    Invalid {
-        table: Table,
-        key: &'static str,
-        why: String,
-    },
-    #[error("{table} {range}")]
-    OutOfRange { table: Table, range: OutOfRange },
-}
-
-impl SettingError {
-    pub fn invalid(table: Table, key: &'static str, why: impl Into<String>) -> Self {
-        SettingError::Invalid {
-            table,
-            key,
-            why: why.into(),
-        }
-    }
-
-    /// The table the setting is in.
-    pub fn table(&self) -> &Table {
-        match self {
-            SettingError::Invalid { table, .. } | SettingError::OutOfRange { table, .. } => table,
-        }
-    }
-
-    /// The key as written in its table ("base_url", "retry.base_ms").
-    pub fn key(&self) -> &str {
-        match self {
-            SettingError::Invalid { key, .. } => key,
-            SettingError::OutOfRange { range, .. } => &range.key,
-        }
-    }
-}
-
-/// The numbers of a `[….retry]` and a `[….breaker]` sub-table, as keys of the table that holds
-/// them (a connector's or the PMS's).
-pub fn resilience_numbers(retry: &RetryPolicy, breaker: &BreakerConfig) -> Vec<NumericKey> {
-    let retry = retry.numbers().into_iter().map(|n| n.prefixed("retry."));
-    let breaker = breaker
-        .numbers()
-        .into_iter()
-        .map(|n| n.prefixed("breaker."));
-    retry.chain(breaker).collect()
-}
-
-/// Checks every key of a config's table of numbers; the first one out of range is named.
-pub fn check_numbers(numbers: &[NumericKey]) -> Result<(), OutOfRange> {
-    numbers.iter().try_for_each(NumericKey::check)
-}
-
-/// [`check_numbers`] for the numbers of one table, the table named in the error.
-pub fn check_table_numbers(table: &Table, numbers: &[NumericKey]) -> Result<(), SettingError> {
-    check_numbers(numbers).map_err(|range| SettingError::OutOfRange {
-        table: table.clone(),
-        range,
-    })
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -310,6 +154,7 @@ impl ConnectorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use venue_http::settings::OutOfRange;
 
     fn parse(text: &str) -> Result<ConnectorConfig, String> {
         let config: ConnectorConfig = toml::from_str(text).map_err(|e| e.to_string())?;

@@ -10,12 +10,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use venue_connectors::toast::{
+use venue_domain::{Currency, TransactionStatus};
+use venue_pos::toast::{
     format_toast_time, order_to_transaction, parse_toast_time, ApprovalStatus, CheckPaymentStatus,
     Decimal, ErrorMessage, LoginRequest, LoginResponse, Order, PaymentStatus, PaymentType,
     RestaurantInfo, ToastContext, ToastError, MACHINE_CLIENT,
 };
-use venue_domain::{Currency, TransactionStatus};
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

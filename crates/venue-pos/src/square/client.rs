@@ -5,10 +5,11 @@ use super::{
     ListPaymentsResponse, Location, LocationStatus, OrderState, SearchOrdersRequest,
     SearchOrdersResponse, SortOrder, SquareContext,
 };
-use crate::http::{ConnectorError, HttpClient, RunContext};
-use crate::secrets::Secret;
-use crate::source::{FetchError, Page, PageSink, MAX_PAGES};
+use crate::source::{Page, PageSink};
 use chrono::{DateTime, Utc};
+use venue_http::fetch::{FetchError, MAX_PAGES};
+use venue_http::http::{ConnectorError, HttpClient, RunContext};
+use venue_http::secrets::Secret;
 
 /// The API version we are written against (sent as `Square-Version`).
 pub const SQUARE_VERSION: &str = "2025-08-20";

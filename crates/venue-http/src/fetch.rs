@@ -1,20 +1,10 @@
-//! A connector's fetch: pages of normalised sales handed to a sink (the store) as they arrive, so
-//! a failure part-way keeps what was already fetched.
+//! A paged fetch from a vendor, whichever the vendor: its errors, the error of the sink that
+//! takes each page as it arrives (the store, so a failure part-way keeps what was already
+//! fetched), the most pages one fetch follows, and the windows a long range is asked in.
 
 use crate::http::ConnectorError;
 use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
-use venue_domain::Transaction;
-
-/// One page as the sink receives it.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub transactions: Vec<Transaction>,
-    /// Records the vendor sent, readable or not.
-    pub seen: u64,
-    /// Records that could not be normalised, with the reason (they are skipped, not fatal).
-    pub rejected: Vec<String>,
-}
 
 #[derive(Debug, Error)]
 pub enum FetchError {
@@ -44,9 +34,6 @@ impl SinkError {
         self.0.as_ref()
     }
 }
-
-/// Receives pages; an error stops the fetch.
-pub type PageSink<'a> = dyn FnMut(Page) -> Result<(), SinkError> + 'a;
 
 /// Most pages one fetch follows: a vendor that keeps sending "next" cannot loop us forever.
 pub const MAX_PAGES: usize = 100_000;

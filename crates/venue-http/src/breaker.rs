@@ -34,8 +34,8 @@ impl Default for BreakerConfig {
 impl BreakerConfig {
     /// Every numeric key and its accepted range: 1 to 1,000 failures, a cool-down of 1 s to a
     /// day. A threshold of 0 would open the breaker on no failure at all.
-    pub fn numbers(&self) -> Vec<crate::config::NumericKey> {
-        use crate::config::NumericKey;
+    pub fn numbers(&self) -> Vec<crate::settings::NumericKey> {
+        use crate::settings::NumericKey;
         vec![
             NumericKey::u32("failure_threshold", self.failure_threshold, 1..=1_000),
             NumericKey::u32("cool_down_seconds", self.cool_down_seconds, 1..=86_400),

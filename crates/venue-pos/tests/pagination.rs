@@ -10,14 +10,15 @@
 use chrono::{Duration, TimeZone, Utc};
 use std::collections::HashSet;
 use std::num::NonZeroU32;
-use venue_connectors::http::{HttpClient, HttpSettings, Quota, RunContext};
-use venue_connectors::retry::RetryPolicy;
-use venue_connectors::secrets::Secret;
-use venue_connectors::source::{Page, SinkError};
-use venue_connectors::square::client::SquareClient;
-use venue_connectors::square::SquareContext;
-use venue_connectors::toast::client::{ToastClient, ToastSession};
-use venue_connectors::toast::ToastContext;
+use venue_http::fetch::SinkError;
+use venue_http::http::{HttpClient, HttpSettings, Quota, RunContext};
+use venue_http::retry::RetryPolicy;
+use venue_http::secrets::Secret;
+use venue_pos::source::Page;
+use venue_pos::square::client::SquareClient;
+use venue_pos::square::SquareContext;
+use venue_pos::toast::client::{ToastClient, ToastSession};
+use venue_pos::toast::ToastContext;
 use venue_sim::{OrderState, PosSimulator, SimConfig, SimHandle, Vendor};
 
 fn http(name: &str) -> HttpClient {
@@ -29,7 +30,7 @@ fn http(name: &str) -> HttpClient {
             quota: Quota::per_second(NonZeroU32::new(1_000).expect("non-zero")),
             request_id_header: None,
             retry: RetryPolicy::default(),
-            max_retry_wait: venue_connectors::http::MAX_RETRY_WAIT,
+            max_retry_wait: venue_http::http::MAX_RETRY_WAIT,
         },
     )
     .expect("client")

@@ -44,8 +44,8 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Every numeric key and its accepted range: a first delay of 1 ms to a minute, delays up
     /// to 10 minutes, 1 to 20 attempts per request, up to 10,000 retries per run.
-    pub fn numbers(&self) -> Vec<crate::config::NumericKey> {
-        use crate::config::NumericKey;
+    pub fn numbers(&self) -> Vec<crate::settings::NumericKey> {
+        use crate::settings::NumericKey;
         vec![
             NumericKey::u64("base_ms", self.base_ms, 1..=60_000),
             NumericKey::u64("max_delay_ms", self.max_delay_ms, 1..=600_000),

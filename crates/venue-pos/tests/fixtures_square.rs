@@ -15,15 +15,15 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
-use venue_connectors::square::client::active_location_ids;
-use venue_connectors::square::{
+use venue_domain::TransactionStatus;
+use venue_pos::square::client::active_location_ids;
+use venue_pos::square::{
     next_cursor, order_to_transaction, payment_to_transaction, verify_webhook_signature,
     webhook_signature, ErrorCategory, ErrorCode, ErrorResponse, ListLocationsResponse,
     ListPaymentsResponse, LocationStatus, LocationType, Order, OrderState, Paginated, Payment,
     PaymentStatus, SearchOrdersRequest, SearchOrdersResponse, SortField, SortOrder, SquareContext,
     SquareError, WebhookEvent,
 };
-use venue_domain::TransactionStatus;
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -221,7 +221,7 @@ fn payment_with_tip_refund_and_new_status() {
     assert!(err.to_string().contains("total_money"), "{err}");
 
     let mut bad_tip = p.clone();
-    bad_tip.tip_money = Some(venue_connectors::square::Money::new(300, "USD"));
+    bad_tip.tip_money = Some(venue_pos::square::Money::new(300, "USD"));
     let err = payment_to_transaction(&bad_tip, &ctx()).expect_err("mixed currencies");
     assert!(
         matches!(err, SquareError::CurrencyMismatch { ref field, .. } if field == "tip_money.currency"),

@@ -10,14 +10,15 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use std::num::NonZeroU32;
-use venue_connectors::http::{ConnectorError, HttpClient, HttpSettings, Quota, RunContext};
-use venue_connectors::retry::RetryPolicy;
-use venue_connectors::secrets::Secret;
-use venue_connectors::source::{FetchError, Page, SinkError};
-use venue_connectors::square::client::SquareClient;
-use venue_connectors::square::SquareContext;
-use venue_connectors::toast::client::{ToastClient, ToastSession};
-use venue_connectors::toast::ToastContext;
+use venue_http::fetch::{FetchError, SinkError};
+use venue_http::http::{ConnectorError, HttpClient, HttpSettings, Quota, RunContext};
+use venue_http::retry::RetryPolicy;
+use venue_http::secrets::Secret;
+use venue_pos::source::Page;
+use venue_pos::square::client::SquareClient;
+use venue_pos::square::SquareContext;
+use venue_pos::toast::client::{ToastClient, ToastSession};
+use venue_pos::toast::ToastContext;
 use venue_sim::{Endpoint, Fault, PosSimulator, RetryAfter, SimConfig, SimHandle, Times, Vendor};
 
 fn http(name: &str, max_retry_wait: std::time::Duration) -> HttpClient {
@@ -264,7 +265,7 @@ async fn a_toast_refusal_is_not_taken_for_an_expired_token() {
     };
     let (from, to) = window(&sim);
     let run = RunContext::new(&RetryPolicy::default());
-    let mut sink = |_: Page| -> Result<(), venue_connectors::source::SinkError> { Ok(()) };
+    let mut sink = |_: Page| -> Result<(), venue_http::fetch::SinkError> { Ok(()) };
     let mut stranger = client("9f0b8b2e-0000-4000-8000-000000000000");
     let refused = stranger
         .fetch_orders(&run, from, to, &mut sink)

@@ -5,11 +5,12 @@ use super::{
     format_toast_time, next_page_from_link_header, order_to_transaction, ErrorMessage,
     LoginRequest, LoginResponse, Order, RestaurantInfo, ToastContext,
 };
-use crate::http::{ConnectorError, HttpClient, RunContext};
-use crate::secrets::Secret;
-use crate::source::{windows, FetchError, Page, PageSink, MAX_PAGES};
+use crate::source::{Page, PageSink};
 use chrono::{DateTime, Duration, Utc};
 use std::time::Instant;
+use venue_http::fetch::{windows, FetchError, MAX_PAGES};
+use venue_http::http::{ConnectorError, HttpClient, RunContext};
+use venue_http::secrets::Secret;
 
 pub const PAGE_SIZE: usize = 100;
 /// Toast asks clients not to request new tokens more than twice an hour.

@@ -16,6 +16,8 @@ use thiserror::Error;
 /// so connectors need not depend on governor themselves.
 pub use governor::Quota;
 
+/// Why a call to a vendor failed. A connector is any client of a vendor's API (a POS
+/// connector, the PMS); each message starts with its name, as `HttpClient::new` was given it.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConnectorError {
     #[error("{connector}: could not reach {url}: {detail}")]
