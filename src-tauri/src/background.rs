@@ -34,7 +34,7 @@ impl Background {
                         // The scheduler runs as the machine's operator: it acts for the venue, not
                         // for whoever is signed in at the desk.
                         Ok(console) => {
-                            let mut console = console.with_access(venue_core::Access::Local);
+                            let console = console.with_access(venue_core::Access::Local);
                             let mut stopped = stopped.clone();
                             let until_stopped = async move {
                                 let _ = stopped.wait_for(|s| *s).await;

@@ -601,7 +601,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             output::sensor_rounds(&rounds, json)?;
         }
         Command::Run => {
-            let mut console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
+            let console = Console::open(&data_dir)?.with_secret_store(Box::new(OsKeyring));
             tracing::info!(
                 connectors = console.config().connector.len(),
                 "running until Ctrl-C or SIGTERM"

@@ -1,17 +1,18 @@
 //! `venue run` and the app's background work: the long-running tasks (the connectors' schedule,
 //! the PMS mirror, the door counters, the alert rules) started together on the process's runtime,
-//! each under [`supervise`], and stopped together.
+//! each under [`supervise`], and stopped together. Each task reaches the store through a handle
+//! on a connection of its own (`console::StoreHandle`), never the console's: a task can neither
+//! hold the store across an await nor keep the console's commands waiting.
 
 use crate::integrations::pos::{connectors_loop, FetchNowReceiver};
 use crate::supervisor::{supervise, Task, TaskHealth};
 use crate::{ApiResult, Console};
-use std::cell::RefCell;
 
 impl Console {
     /// Runs every connector at its interval, and keeps the PMS mirror live when `[pms]` is
     /// configured, until `stop` resolves (the `venue run` loop and the app's background work).
     /// Due connectors run concurrently; one failing never stops another.
-    pub fn run_scheduler(&mut self, stop: impl std::future::Future<Output = ()>) -> ApiResult<()> {
+    pub fn run_scheduler(&self, stop: impl std::future::Future<Output = ()>) -> ApiResult<()> {
         self.run_scheduler_with(stop, None)
     }
 
@@ -25,7 +26,7 @@ impl Console {
     /// `stop` ends them: fetches under way are then abandoned and their snapshots closed as
     /// interrupted, the PMS socket's run is closed, pending door counts are written.
     pub fn run_scheduler_with(
-        &mut self,
+        &self,
         stop: impl std::future::Future<Output = ()>,
         mut fetch_now: Option<&mut FetchNowReceiver>,
     ) -> ApiResult<()> {
@@ -41,17 +42,22 @@ impl Console {
         // Alert rules (issue 7): evaluated as data arrives, woken by a store listener added
         // next to any already registered, which are put back when the loop ends.
         let alerts_wake = std::sync::Arc::new(tokio::sync::Notify::new());
-        let listeners_before = self.store.replace_change_listener(None);
-        self.store.replace_change_listener(listeners_before.clone());
-        self.store
-            .add_change_listener(crate::alerts::wake_listener(&alerts_wake));
-        let store = RefCell::new(&mut self.store);
+        // Each task on a connection of its own, its writes heard by the console's listener
+        // (the app's events) and by the alert rules.
+        let mut tasks_store = self.side.fork();
+        tasks_store.add_change_listener(crate::alerts::wake_listener(&alerts_wake));
+        let (connectors_store, pms_store, sensors_store, alerts_store) = (
+            tasks_store.fork(),
+            tasks_store.fork(),
+            tasks_store.fork(),
+            tasks_store.fork(),
+        );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let result = crate::supervisor::runtime::shared().map(|runtime| {
             runtime.block_on(async {
                 let connectors = supervise(Task::Connectors, &health, &stop_rx, async || {
                     connectors_loop(
-                        &store,
+                        &connectors_store,
                         secrets,
                         sessions,
                         &venue,
@@ -65,7 +71,7 @@ impl Console {
                 let pms_loop = supervise(Task::Pms, &health, &stop_rx, async || match &pms {
                     Some(config) => {
                         crate::integrations::pms::pms_live(
-                            &store,
+                            &pms_store,
                             secrets,
                             &venue,
                             config,
@@ -79,7 +85,7 @@ impl Console {
                 });
                 let sensors_loop = supervise(Task::Sensors, &health, &stop_rx, async || {
                     crate::integrations::sensors::sensors_live(
-                        &store,
+                        &sensors_store,
                         secrets,
                         &venue,
                         &sensors,
@@ -94,7 +100,7 @@ impl Console {
                     let mut engine = crate::alerts::AlertEngine::new(venue.clone(), rules.clone())
                         .with_task_health(health.clone());
                     crate::alerts::alerts_live(
-                        &store,
+                        &alerts_store,
                         &mut engine,
                         alerts_wake.clone(),
                         crate::alerts::TICK,
@@ -113,7 +119,6 @@ impl Console {
                 tokio::join!(connectors, pms_loop, sensors_loop, alerts_loop, trigger);
             })
         });
-        store.into_inner().replace_change_listener(listeners_before);
         result
     }
 }

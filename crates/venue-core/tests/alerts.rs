@@ -738,7 +738,7 @@ fn the_live_loop_evaluates_as_sensor_data_arrives() {
     }));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let live = std::thread::spawn(move || {
-        let mut console = console;
+        let console = console;
         let mut stopped = stopped;
         let result = console.run_scheduler_with(
             async move {

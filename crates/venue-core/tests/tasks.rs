@@ -95,7 +95,7 @@ fn run(console: Console) -> Running {
             .with_env_filter("info")
             .finish();
         tracing::subscriber::with_default(subscriber, move || {
-            let mut console = console;
+            let console = console;
             let mut stopped = stopped;
             let mut requests: FetchNowReceiver = requests;
             console.run_scheduler_with(

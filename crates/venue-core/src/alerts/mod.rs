@@ -22,13 +22,12 @@ pub use rules::{
 };
 
 use crate::config::Config;
+use crate::console::StoreHandle;
 use crate::supervisor::{stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console, ErrorCode, Role};
 use chrono::Utc;
 use serde::Serialize;
-use std::cell::RefCell;
 use std::sync::Arc;
-use venue_store::Store;
 
 /// The built-ins with venue.toml's overrides applied, then venue.toml's own rules.
 pub fn configured_rules(config: &Config) -> Result<Vec<AlertRule>, RuleError> {
@@ -86,7 +85,7 @@ const QUIET_TOPICS: &[&str] = &["alert", "audit"];
 /// An evaluation that fails is logged, counted in `health` and tried again with backoff (or at
 /// the next wake); it never stops the loop.
 pub(crate) async fn alerts_live(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     engine: &mut AlertEngine,
     wake: Arc<tokio::sync::Notify>,
     tick: std::time::Duration,
@@ -96,10 +95,7 @@ pub(crate) async fn alerts_live(
 ) {
     let mut retries = None;
     loop {
-        let evaluated = {
-            let mut guard = store.borrow_mut();
-            engine.evaluate(&mut guard, Utc::now())
-        };
+        let evaluated = store.with(|s| engine.evaluate(s, Utc::now()));
         let next = match evaluated {
             Ok(_) => {
                 retries = None;

@@ -108,6 +108,7 @@ impl Console {
     /// How long the store waits for another process's write lock before an operation fails
     /// as busy (5 s by default). Tests shorten it to provoke a busy store.
     pub fn set_store_busy_timeout(&mut self, timeout: std::time::Duration) -> ApiResult<()> {
+        self.side.set_busy_timeout(timeout)?;
         Ok(self.store.set_busy_timeout(timeout)?)
     }
 

@@ -6,13 +6,13 @@
 //! asks the PMS whether the earlier attempt landed — by the idempotency key carried in the order
 //! item — and never posts twice.
 
+use crate::console::StoreHandle;
 use chrono::Utc;
-use std::cell::RefCell;
 use std::time::Duration;
 use venue_domain::{new_id, ChargeState, PmsCharge, Venue};
 use venue_http::http::{ConnectorError, RunContext};
 use venue_pms::client::MewsClient;
-use venue_store::{ChargeClaim, Store, StoreError};
+use venue_store::{ChargeClaim, StoreError};
 
 /// Who charge state changes made by the sync itself are audited as.
 pub(crate) const SYNC_ACTOR: &str = "pms-sync";
@@ -97,15 +97,15 @@ enum Step {
     Lost,
 }
 
-pub(crate) struct Outbox<'s, 'a> {
-    pub store: &'s RefCell<&'a mut Store>,
+pub(crate) struct Outbox<'s> {
+    pub store: &'s StoreHandle,
     pub venue: Venue,
     pub client: MewsClient,
     pub source: String,
     pub service_id: Option<String>,
 }
 
-impl Outbox<'_, '_> {
+impl Outbox<'_> {
     /// Saves the charge while `holder` still holds its claim; Ok(false) when it does not.
     fn save(
         &self,
@@ -114,8 +114,7 @@ impl Outbox<'_, '_> {
         action: Option<&str>,
     ) -> Result<bool, StoreError> {
         self.store
-            .borrow_mut()
-            .save_claimed_charge(holder, action.map(|a| (SYNC_ACTOR, a)), charge)
+            .with(|s| s.save_claimed_charge(holder, action.map(|a| (SYNC_ACTOR, a)), charge))
     }
 
     /// Sends every pending charge of this PMS (or only `only`), oldest first, each under a claim
@@ -128,10 +127,9 @@ impl Outbox<'_, '_> {
         run: &RunContext,
         only: Option<uuid::Uuid>,
     ) -> Result<ChargeOutcome, StoreError> {
-        let pending =
-            self.store
-                .borrow()
-                .charges(self.venue.id, Some(ChargeState::Pending), None)?;
+        let pending = self
+            .store
+            .with(|s| s.charges(self.venue.id, Some(ChargeState::Pending), None))?;
         // Unique per pass: two passes of one process are two senders.
         let holder = format!("pid {} pass {}", std::process::id(), new_id());
         let mut outcome = ChargeOutcome::default();
@@ -143,8 +141,7 @@ impl Outbox<'_, '_> {
             }
             let claim = self
                 .store
-                .borrow_mut()
-                .claim_charge(listed.id, &holder, CLAIM_LEASE)?;
+                .with(|s| s.claim_charge(listed.id, &holder, CLAIM_LEASE))?;
             let mut charge = match claim {
                 ChargeClaim::Claimed { charge, taken_over } => {
                     if let Some(stopped) = taken_over {
@@ -168,7 +165,7 @@ impl Outbox<'_, '_> {
                 Ok(step) => step,
                 Err(_) => self.timed_out(&holder, id),
             };
-            let released = self.store.borrow().release_charge(id, &holder);
+            let released = self.store.with(|s| s.release_charge(id, &holder));
             match step? {
                 Step::Sent => outcome.sent += 1,
                 Step::Failed => outcome.failed += 1,
@@ -187,7 +184,7 @@ impl Outbox<'_, '_> {
     /// stored (its attempt, if it got that far, was counted before the post).
     fn timed_out(&self, holder: &str, id: uuid::Uuid) -> Result<Step, StoreError> {
         tracing::warn!(charge = %id, "sending a charge took too long; abandoned");
-        let stored = self.store.borrow().get::<PmsCharge>(id)?;
+        let stored = self.store.with(|s| s.get::<PmsCharge>(id))?;
         let Some(mut charge) = stored else {
             return Ok(Step::Lost);
         };
@@ -274,17 +271,18 @@ impl Outbox<'_, '_> {
         &self,
         charge: &PmsCharge,
     ) -> Result<Result<(String, String), Unpostable>, StoreError> {
-        let store = self.store.borrow();
-        let service = match &self.service_id {
-            Some(id) => Some(id.clone()),
-            None => store.additional_service(self.venue.id, &self.source)?,
-        };
-        let reservation = store.get::<venue_domain::Reservation>(charge.reservation_id)?;
-        let account = match &reservation {
-            Some(r) => store.customer_of(r)?.map(|c| c.external_id),
-            None => None,
-        };
-        drop(store);
+        let (service, account) = self.store.with(|store| {
+            let service = match &self.service_id {
+                Some(id) => Some(id.clone()),
+                None => store.additional_service(self.venue.id, &self.source)?,
+            };
+            let reservation = store.get::<venue_domain::Reservation>(charge.reservation_id)?;
+            let account = match &reservation {
+                Some(r) => store.customer_of(r)?.map(|c| c.external_id),
+                None => None,
+            };
+            Ok::<_, StoreError>((service, account))
+        })?;
         let (service, account) = match (service, account) {
             (None, _) => return Ok(Err(Unpostable::NoService)),
             (_, None) => return Ok(Err(Unpostable::NoGuestAccount)),

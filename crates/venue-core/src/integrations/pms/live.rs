@@ -6,11 +6,11 @@
 use super::charges::Outbox;
 use super::mirror::Mirror;
 use super::{credentials, pull_once, restore_breaker, save_snapshot, save_state};
+use crate::console::StoreHandle;
 use crate::supervisor::{retry_delays, retry_store, stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -20,7 +20,6 @@ use venue_pms::client::MewsClient;
 use venue_pms::config::PmsConfig;
 use venue_pms::socket::{run_socket, SocketSettings, SocketSignal};
 use venue_pms::MewsEvent;
-use venue_store::Store;
 
 /// The socket as `venue status` and the app show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,9 +74,9 @@ fn ms(d: Option<Duration>) -> Option<f64> {
     d.map(|d| (d.as_secs_f64() * 1_000_000.0).round() / 1_000.0)
 }
 
-struct Live<'s, 'a> {
-    mirror: Mirror<'s, 'a>,
-    outbox: Outbox<'s, 'a>,
+struct Live<'s> {
+    mirror: Mirror<'s>,
+    outbox: Outbox<'s>,
     config: PmsConfig,
     breaker: venue_http::breaker::CircuitBreaker,
     client: MewsClient,
@@ -95,8 +94,8 @@ struct Live<'s, 'a> {
     pull_within: Option<Duration>,
 }
 
-impl<'s, 'a> Live<'s, 'a> {
-    fn store(&self) -> &'s RefCell<&'a mut Store> {
+impl<'s> Live<'s> {
+    fn store(&self) -> &'s StoreHandle {
         self.mirror.store
     }
 
@@ -310,7 +309,7 @@ impl Console {
         let venue = self.venue()?;
         let config = self.pms_config()?;
         let secrets = self.secrets.as_deref();
-        let store = RefCell::new(&mut self.store);
+        let store = self.side.fork();
         let health = TaskHealth::default();
         crate::supervisor::runtime::shared()?
             .block_on(pms_live(&store, secrets, &venue, &config, &health, stop))
@@ -318,7 +317,7 @@ impl Console {
 }
 
 pub(crate) async fn pms_live(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     secrets: Option<&dyn venue_http::secrets::SecretStore>,
     venue: &Venue,
     config: &PmsConfig,
@@ -434,7 +433,8 @@ pub(crate) async fn pms_live(
                     next_poll = later(wait, if connected { poll_every * 6 } else { poll_every });
                 }
                 _ = tokio::time::sleep_until(next_charges) => {
-                    let pending = live.store().borrow().charges(live.venue().id, Some(ChargeState::Pending), None);
+                    let venue_id = live.venue().id;
+                    let pending = live.store().with(|s| s.charges(venue_id, Some(ChargeState::Pending), None));
                     match pending {
                         Ok(pending) if !pending.is_empty() => live.flush_charges().await,
                         Ok(_) => {}
@@ -472,7 +472,7 @@ pub(crate) async fn pms_live(
 
 /// Handles a signal other than events; true when the socket went down (polling takes over).
 async fn handle_other(
-    live: &mut Live<'_, '_>,
+    live: &mut Live<'_>,
     signal: SocketSignal,
     connected: &mut bool,
 ) -> ApiResult<bool> {

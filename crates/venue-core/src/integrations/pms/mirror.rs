@@ -4,9 +4,9 @@
 //! fields follow the PMS; an older copy of a record never overwrites a newer one, so duplicate
 //! and out-of-order events are harmless.
 
+use crate::console::StoreHandle;
 use crate::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
-use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use venue_http::http::RunContext;
 use venue_pms::client::MewsClient;
 use venue_pms::models::{MewsCustomer, MewsReservation, MewsResource};
 use venue_pms::normalize::{self, MewsContext};
-use venue_store::{Record, Store};
+use venue_store::Record;
 
 /// A failure of the store while mirroring, as the fetch reports it (the store's error kept
 /// whole: a busy store is worth another pull soon, a damaged one is not).
@@ -108,8 +108,8 @@ struct Unresolved {
     missing_resources: BTreeSet<String>,
 }
 
-pub(crate) struct Mirror<'s, 'a> {
-    pub store: &'s RefCell<&'a mut Store>,
+pub(crate) struct Mirror<'s> {
+    pub store: &'s StoreHandle,
     /// The leases of the runs (snapshots) this process has running.
     pub leases: &'s super::RunLeases,
     pub venue: Venue,
@@ -119,9 +119,9 @@ pub(crate) struct Mirror<'s, 'a> {
     pub first_rejection: Option<String>,
 }
 
-impl<'s, 'a> Mirror<'s, 'a> {
+impl<'s> Mirror<'s> {
     pub fn new(
-        store: &'s RefCell<&'a mut Store>,
+        store: &'s StoreHandle,
         leases: &'s super::RunLeases,
         venue: Venue,
         client: MewsClient,
@@ -152,8 +152,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
     fn ingest<R: Record>(&self, snapshot: Option<Uuid>, rows: &[R]) -> ApiResult<u64> {
         Ok(self
             .store
-            .borrow_mut()
-            .ingest(Origin::Pms, snapshot, rows)?
+            .with(|s| s.ingest(Origin::Pms, snapshot, rows))?
             .written())
     }
 
@@ -242,7 +241,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
     ) -> ApiResult<Vec<R>> {
         let ids: Vec<Uuid> = rows.iter().map(|r| key(r).0).collect();
         let held: HashMap<Uuid, DateTime<Utc>> =
-            self.store.borrow().source_versions(table, &ids)?;
+            self.store.with(|s| s.source_versions(table, &ids))?;
         Ok(rows
             .into_iter()
             .filter(|r| {
@@ -283,13 +282,12 @@ impl<'s, 'a> Mirror<'s, 'a> {
         let rows = self.newest_only("reservations", rows, |r| (r.id, r.updated_at_source))?;
         let customer_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.customer_id).collect();
         let resource_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.resource_id).collect();
-        let (have_customers, have_resources) = {
-            let store = self.store.borrow();
-            (
+        let (have_customers, have_resources) = self.store.with(|store| {
+            Ok::<_, venue_store::StoreError>((
                 store.existing_ids("customers", &customer_ids)?,
                 store.existing_ids("resources", &resource_ids)?,
-            )
-        };
+            ))
+        })?;
         let mut ready = Vec::new();
         let mut deferred = Vec::new();
         let mut missing_customers = BTreeSet::new();
@@ -352,17 +350,15 @@ impl<'s, 'a> Mirror<'s, 'a> {
         }
         let customer_ids: Vec<Uuid> = deferred.iter().filter_map(|r| r.customer_id).collect();
         let resource_ids: Vec<Uuid> = deferred.iter().filter_map(|r| r.resource_id).collect();
-        let (have_customers, have_resources): (HashSet<Uuid>, HashSet<Uuid>) = {
-            let store = self.store.borrow();
-            (
-                store
-                    .existing_ids("customers", &customer_ids)
-                    .map_err(store_failed)?,
-                store
-                    .existing_ids("resources", &resource_ids)
-                    .map_err(store_failed)?,
-            )
-        };
+        let (have_customers, have_resources): (HashSet<Uuid>, HashSet<Uuid>) = self
+            .store
+            .with(|store| {
+                Ok::<_, venue_store::StoreError>((
+                    store.existing_ids("customers", &customer_ids)?,
+                    store.existing_ids("resources", &resource_ids)?,
+                ))
+            })
+            .map_err(store_failed)?;
         Ok(deferred
             .into_iter()
             .map(|mut r| {
@@ -531,8 +527,7 @@ impl<'s, 'a> Mirror<'s, 'a> {
             .collect();
         let held = self
             .store
-            .borrow()
-            .source_versions("reservations", &ours)
+            .with(|s| s.source_versions("reservations", &ours))
             .map_err(store_failed)?;
         let accounts: Vec<String> = raw
             .iter()

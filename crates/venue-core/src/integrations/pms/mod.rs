@@ -14,6 +14,7 @@ pub use mirror::MirrorCounts;
 pub use sending::ChargeToSend;
 pub use sending::ChargeView;
 
+use crate::console::StoreHandle;
 use crate::{ApiError, ApiResult, Console, ErrorCode};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -30,7 +31,6 @@ use venue_http::metrics::MetricsSnapshot;
 use venue_http::secrets::{resolve, SecretStore};
 use venue_pms::client::{MewsClient, MewsCredentials};
 use venue_pms::config::PmsConfig;
-use venue_store::Store;
 
 /// What `venue pms sync` did.
 #[derive(Debug, Clone, Serialize)]
@@ -57,12 +57,14 @@ pub(crate) fn credentials(
     })
 }
 
-pub(crate) fn save_snapshot(store: &RefCell<&mut Store>, snapshot: &Snapshot) -> ApiResult<()> {
-    store.borrow_mut().ingest(
-        venue_domain::Origin::Pms,
-        None,
-        std::slice::from_ref(snapshot),
-    )?;
+pub(crate) fn save_snapshot(store: &StoreHandle, snapshot: &Snapshot) -> ApiResult<()> {
+    store.with(|s| {
+        s.ingest(
+            venue_domain::Origin::Pms,
+            None,
+            std::slice::from_ref(snapshot),
+        )
+    })?;
     Ok(())
 }
 
@@ -89,8 +91,8 @@ impl RunLeases {
 
     /// Leases a run that is running here from now on (call before saving it as running, so it
     /// is never seen running without a lease).
-    pub fn hold(&self, store: &RefCell<&mut Store>, run: uuid::Uuid) -> ApiResult<()> {
-        store.borrow().lease_run(run, &self.holder, RUN_LEASE)?;
+    pub fn hold(&self, store: &StoreHandle, run: uuid::Uuid) -> ApiResult<()> {
+        store.with(|s| s.lease_run(run, &self.holder, RUN_LEASE))?;
         self.running.borrow_mut().insert(run);
         Ok(())
     }
@@ -102,16 +104,12 @@ impl RunLeases {
 
     /// Renews the held leases every [`RUN_RENEW`], for as long as it is polled: run it beside
     /// the work (select or join), never instead of it.
-    pub async fn keep_alive(&self, store: &RefCell<&mut Store>) -> std::convert::Infallible {
+    pub async fn keep_alive(&self, store: &StoreHandle) -> std::convert::Infallible {
         loop {
             tokio::time::sleep(RUN_RENEW).await;
             let running: Vec<uuid::Uuid> = self.running.borrow().iter().copied().collect();
-            // The work may be mid-write on this connection; renewing next time is early enough.
-            let Ok(store) = store.try_borrow() else {
-                continue;
-            };
             for run in running {
-                if let Err(e) = store.lease_run(run, &self.holder, RUN_LEASE) {
+                if let Err(e) = store.with(|s| s.lease_run(run, &self.holder, RUN_LEASE)) {
                     tracing::warn!(error = %e, %run, "could not renew a PMS run's lease");
                 }
             }
@@ -121,17 +119,15 @@ impl RunLeases {
 
 /// Closes runs left "running" by a process that stopped (no live lease), so they neither block
 /// nor mislead; runs whose owner is alive, here or in another process, are left alone.
-pub(crate) fn close_stale_runs(
-    store: &RefCell<&mut Store>,
-    venue: &Venue,
-    name: &str,
-) -> ApiResult<()> {
-    let closed = store.borrow_mut().close_abandoned_runs(
-        venue_domain::Origin::Pms,
-        venue.id,
-        name,
-        "interrupted: the process stopped during this run",
-    )?;
+pub(crate) fn close_stale_runs(store: &StoreHandle, venue: &Venue, name: &str) -> ApiResult<()> {
+    let closed = store.with(|s| {
+        s.close_abandoned_runs(
+            venue_domain::Origin::Pms,
+            venue.id,
+            name,
+            "interrupted: the process stopped during this run",
+        )
+    })?;
     for run in closed {
         tracing::warn!(snapshot = %run.id, started_at = %run.started_at, "closed a PMS run whose process had stopped");
     }
@@ -174,7 +170,7 @@ impl PullPlan {
 /// the overlap, passing over (and noting) marks ahead of the clock, which would leave the window
 /// empty; the first and a full one reach `first_sync_days` back and read the stays on the books.
 pub(crate) fn plan_pull(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     venue: &Venue,
     config: &PmsConfig,
     full: bool,
@@ -189,16 +185,11 @@ pub(crate) fn plan_pull(
             note: None,
         });
     }
-    let resume = crate::integrations::pos::resume_point(
-        &store.borrow(),
-        venue,
-        &config.name,
-        config.overlap_minutes,
-        now,
-    )?;
+    let resume = store.with(|s| {
+        crate::integrations::pos::resume_point(s, venue, &config.name, config.overlap_minutes, now)
+    })?;
     let stays_read = store
-        .borrow()
-        .first_run_marked(venue.id, &config.name, STAYS_MARK)?
+        .with(|s| s.first_run_marked(venue.id, &config.name, STAYS_MARK))?
         .is_some();
     Ok(PullPlan {
         from: resume.from.map_or(first, |from| from.max(first)),
@@ -208,13 +199,12 @@ pub(crate) fn plan_pull(
 }
 
 pub(crate) fn restore_breaker(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     venue: &Venue,
     config: &PmsConfig,
 ) -> ApiResult<CircuitBreaker> {
     let saved = store
-        .borrow()
-        .connector_states(venue.id)?
+        .with(|s| s.connector_states(venue.id))?
         .into_iter()
         .find(|s| s.connector == config.name);
     Ok(CircuitBreaker::restore(
@@ -226,7 +216,7 @@ pub(crate) fn restore_breaker(
 }
 
 pub(crate) fn save_state(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     venue: &Venue,
     config: &PmsConfig,
     breaker: &CircuitBreaker,
@@ -234,19 +224,15 @@ pub(crate) fn save_state(
     socket: &SocketStatus,
 ) -> ApiResult<()> {
     let metrics = serde_json::json!({ "http": metrics, "socket": socket });
-    store.borrow().save_connector_state(
-        venue.id,
-        &config.name,
-        &serde_json::to_value(breaker.snapshot())?,
-        Some(&metrics),
-    )?;
+    let breaker = serde_json::to_value(breaker.snapshot())?;
+    store.with(|s| s.save_connector_state(venue.id, &config.name, &breaker, Some(&metrics)))?;
     Ok(())
 }
 
 /// One pull of everything modified since the last one (or `config.first_sync_days` with
 /// `full`), as a snapshot; the breaker and metrics are updated and kept.
 pub(crate) async fn pull_once(
-    mirror: &mut mirror::Mirror<'_, '_>,
+    mirror: &mut mirror::Mirror<'_>,
     breaker: &mut CircuitBreaker,
     config: &PmsConfig,
     full: bool,
@@ -361,7 +347,7 @@ impl Console {
         let creds = credentials(self.secrets.as_deref(), &config)?;
         let client =
             MewsClient::new(&config, creds).map_err(|e| ApiError::bad_input(e.to_string()))?;
-        let store = RefCell::new(&mut self.store);
+        let store = self.side.fork();
         let leases = RunLeases::new();
         let pass = async {
             let mut breaker = restore_breaker(&store, &venue, &config)?;
@@ -379,8 +365,7 @@ impl Console {
             let charges = if snapshot.status == SnapshotStatus::Failed {
                 ChargeOutcome {
                     pending: store
-                        .borrow()
-                        .charges(venue.id, Some(ChargeState::Pending), None)?
+                        .with(|s| s.charges(venue.id, Some(ChargeState::Pending), None))?
                         .len() as u64,
                     ..Default::default()
                 }
@@ -390,8 +375,7 @@ impl Console {
             };
             let metrics = client.metrics().snapshot();
             let socket = store
-                .borrow()
-                .connector_states(venue.id)?
+                .with(|s| s.connector_states(venue.id))?
                 .into_iter()
                 .find(|s| s.connector == config.name)
                 .and_then(|s| s.metrics)
@@ -426,7 +410,7 @@ impl Console {
     ) -> ApiResult<PmsCharge> {
         let (charge, delivery) = self.record_pms_charge(reservation, amount, currency, item)?;
         match delivery {
-            Some(delivery) => delivery.send(&mut self.store, charge),
+            Some(delivery) => delivery.send(&self.side, charge),
             None => Ok(charge),
         }
     }

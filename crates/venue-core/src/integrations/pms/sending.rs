@@ -8,13 +8,11 @@ use crate::console::StoreHandle;
 use crate::ApiResult;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::cell::RefCell;
 use uuid::Uuid;
 use venue_domain::{ChargeState, Currency, PmsCharge, Venue};
 use venue_http::http::RunContext;
 use venue_pms::client::MewsClient;
 use venue_pms::config::PmsConfig;
-use venue_store::Store;
 
 /// How long sending a charge waits for another sender that claimed it first (a sync, the
 /// background loop) before answering with the charge as it is.
@@ -31,10 +29,9 @@ impl Delivery {
     /// Sends `charge` now on `store` (exactly once, under a claim: see the outbox) and returns
     /// it as stored afterwards. Sending is best effort: whatever happens, the charge is safe in
     /// the outbox, and one left pending goes out with the next sync.
-    pub fn send(self, store: &mut Store, charge: PmsCharge) -> ApiResult<PmsCharge> {
-        let store = RefCell::new(store);
+    pub fn send(self, store: &StoreHandle, charge: PmsCharge) -> ApiResult<PmsCharge> {
         let outbox = Outbox {
-            store: &store,
+            store,
             venue: self.venue,
             client: self.client,
             source: self.config.name.clone(),
@@ -46,7 +43,7 @@ impl Delivery {
             // what happened to the charge.
             Ok(outcome) if outcome.busy > 0 => {
                 let deadline = std::time::Instant::now() + OTHER_SENDER_WAIT;
-                while store.borrow().charge_claim(charge.id)?.is_some()
+                while store.with(|s| s.charge_claim(charge.id))?.is_some()
                     && std::time::Instant::now() < deadline
                 {
                     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -55,7 +52,7 @@ impl Delivery {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "charge kept pending"),
         }
-        let stored = store.borrow().get::<PmsCharge>(charge.id)?;
+        let stored = store.with(|s| s.get::<PmsCharge>(charge.id))?;
         Ok(stored.unwrap_or(charge))
     }
 }
@@ -108,9 +105,7 @@ impl ChargeToSend {
         let Some(delivery) = self.delivery else {
             return Ok(self.charge.into());
         };
-        let charge = self
-            .connection
-            .with(|store| delivery.send(store, self.charge))?;
+        let charge = delivery.send(&self.connection, self.charge)?;
         Ok(charge.into())
     }
 }

@@ -3,12 +3,11 @@
 //! ListLocations, Toast's restaurant), else its vendor id. Each fetch keeps the names in the
 //! store (table `locations`) so every screen and report, and later the hub, shows the same.
 
+use crate::console::StoreHandle;
 use crate::ApiResult;
-use std::cell::RefCell;
 use uuid::Uuid;
 use venue_domain::{Location, Origin, Venue};
 use venue_pos::config::ConnectorConfig;
-use venue_store::Store;
 
 /// What a sale without a location is listed as.
 pub const NO_LOCATION: &str = "—";
@@ -43,16 +42,14 @@ pub(crate) fn to_keep(
 /// Keeps the names of `config`'s locations (see [`to_keep`]) with the fetch `snapshot`;
 /// returns how many changed.
 pub(crate) fn save(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     venue: &Venue,
     config: &ConnectorConfig,
     snapshot: Uuid,
     vendor: &[(String, String)],
 ) -> ApiResult<u64> {
     let locations = to_keep(venue, config, vendor);
-    Ok(store
-        .borrow_mut()
-        .save_locations(Origin::Connector, Some(snapshot), &locations)?)
+    Ok(store.with(|s| s.save_locations(Origin::Connector, Some(snapshot), &locations))?)
 }
 
 /// The name to show for location `id` of connector `config` (None: the connector is no longer

@@ -4,11 +4,11 @@
 
 pub(crate) mod location_names;
 
+use crate::console::StoreHandle;
 use crate::supervisor::{retry_delays, retry_store, stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use tracing::Instrument;
@@ -187,17 +187,15 @@ fn http_settings(config: &ConnectorConfig) -> HttpSettings {
     }
 }
 
-fn save(store: &RefCell<&mut Store>, snapshot: &Snapshot) -> ApiResult<()> {
-    store
-        .borrow_mut()
-        .ingest(Origin::Connector, None, std::slice::from_ref(snapshot))?;
+fn save(store: &StoreHandle, snapshot: &Snapshot) -> ApiResult<()> {
+    store.with(|s| s.ingest(Origin::Connector, None, std::slice::from_ref(snapshot)))?;
     Ok(())
 }
 
-/// Runs one snapshot of one connector against the store. The store is borrowed only between
-/// awaits, so several connectors run concurrently on one thread with one writer.
+/// Runs one snapshot of one connector against the store. The store is reached only between
+/// awaits (see [`StoreHandle`]), so several connectors run concurrently on one connection.
 async fn run_one(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     secrets: Option<&dyn SecretStore>,
     sessions: &Sessions,
     venue: &Venue,
@@ -213,7 +211,7 @@ async fn run_one(
 }
 
 async fn fetch_one(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     secrets: Option<&dyn SecretStore>,
     sessions: &Sessions,
     venue: &Venue,
@@ -223,7 +221,7 @@ async fn fetch_one(
 ) -> ApiResult<FetchReport> {
     let name = config.name.as_str();
     // A run whose process died left its snapshot "running": close it honestly.
-    let stale_runs = store.borrow().running_snapshots(venue.id, name)?;
+    let stale_runs = store.with(|s| s.running_snapshots(venue.id, name))?;
     for mut stale in stale_runs {
         stale.status = if stale.records_written > 0 {
             SnapshotStatus::Partial
@@ -235,8 +233,7 @@ async fn fetch_one(
         save(store, &stale)?;
     }
     let saved = store
-        .borrow()
-        .connector_states(venue.id)?
+        .with(|s| s.connector_states(venue.id))?
         .into_iter()
         .find(|s| s.connector == name);
     let mut breaker = CircuitBreaker::restore(
@@ -249,10 +246,8 @@ async fn fetch_one(
     // finish, where that run started (re-reading is idempotent; skipping would lose sales).
     // Marks and runs stamped in the future by a clock set ahead are passed over (and noted).
     let until = Utc::now();
-    let resume = resume_point(&store.borrow(), venue, name, config.overlap_minutes, until)?;
-    let latest = store
-        .borrow()
-        .last_snapshot_started_by(venue.id, name, until)?;
+    let resume = store.with(|s| resume_point(s, venue, name, config.overlap_minutes, until))?;
+    let latest = store.with(|s| s.last_snapshot_started_by(venue.id, name, until))?;
     let after_ok = resume.from;
     let unfinished = latest
         .filter(|s| s.status != SnapshotStatus::Ok)
@@ -311,8 +306,7 @@ async fn fetch_one(
                     first_rejection = page.rejected.into_iter().next();
                 }
                 let summary = store
-                    .borrow_mut()
-                    .ingest(Origin::Connector, Some(snapshot.id), &page.transactions)
+                    .with(|s| s.ingest(Origin::Connector, Some(snapshot.id), &page.transactions))
                     .map_err(SinkError::new)?;
                 snapshot.records_written += summary.written();
                 // Progress is visible (and survives a crash) page by page.
@@ -496,12 +490,9 @@ async fn fetch_one(
     save(store, &snapshot)?;
     let breaker_snapshot = breaker.snapshot().clone();
     let metrics_snapshot = metrics.snapshot();
-    store.borrow().save_connector_state(
-        venue.id,
-        name,
-        &serde_json::to_value(&breaker_snapshot)?,
-        Some(&serde_json::to_value(&metrics_snapshot)?),
-    )?;
+    let breaker_json = serde_json::to_value(&breaker_snapshot)?;
+    let metrics_json = serde_json::to_value(&metrics_snapshot)?;
+    store.with(|s| s.save_connector_state(venue.id, name, &breaker_json, Some(&metrics_json)))?;
     tracing::info!(status = %snapshot.status, seen = snapshot.records_seen, written = snapshot.records_written, "fetch finished");
     Ok(FetchReport {
         connector: name.to_string(),
@@ -536,7 +527,8 @@ impl Console {
         if let Some(since) = since {
             check_since(since, Utc::now())?;
         }
-        let store = RefCell::new(&mut self.store);
+        // A connection of its own, like `venue run`'s connectors task.
+        let store = self.side.fork();
         crate::supervisor::runtime::shared()?.block_on(run_all(
             &store,
             self.secrets.as_deref(),
@@ -599,7 +591,7 @@ struct Held {
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn connectors_loop(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     secrets: Option<&dyn SecretStore>,
     sessions: &Sessions,
     venue: &Venue,
@@ -623,7 +615,7 @@ pub(crate) async fn connectors_loop(
                         Task::Connectors,
                         stop,
                         "reading the connectors' last runs",
-                        || -> ApiResult<_> { next_run_at(&store.borrow(), venue, config, now) },
+                        || -> ApiResult<_> { store.with(|s| next_run_at(s, venue, config, now)) },
                     )
                     .await?
                 }
@@ -668,8 +660,8 @@ pub(crate) async fn connectors_loop(
 }
 
 /// What the connectors task runs fetches with.
-struct ScheduledRuns<'r, 's, 'a> {
-    store: &'r RefCell<&'s mut Store>,
+struct ScheduledRuns<'r, 'a> {
+    store: &'r StoreHandle,
     secrets: Option<&'a dyn SecretStore>,
     sessions: &'r Sessions,
     venue: &'r Venue,
@@ -677,7 +669,7 @@ struct ScheduledRuns<'r, 's, 'a> {
     stop: &'r tokio::sync::watch::Receiver<bool>,
 }
 
-impl ScheduledRuns<'_, '_, '_> {
+impl ScheduledRuns<'_, '_> {
     /// Runs `configs` now, concurrently. A run that ends with an error (the store refused its
     /// snapshot, a setting it cannot use) is logged, counted in the task's health and tried
     /// again with backoff, up to the connector's interval. False when a stop came first: the
@@ -759,7 +751,9 @@ impl ScheduledRuns<'_, '_, '_> {
     fn close_interrupted(&self, started: &[(String, String)]) {
         for (name, correlation_id) in started {
             let closed = (|| -> ApiResult<()> {
-                let running = self.store.borrow().running_snapshots(self.venue.id, name)?;
+                let running = self
+                    .store
+                    .with(|s| s.running_snapshots(self.venue.id, name))?;
                 for mut snapshot in running
                     .into_iter()
                     .filter(|s| &s.correlation_id == correlation_id)
@@ -799,7 +793,7 @@ async fn next_request(channel: &mut Option<&mut FetchNowReceiver>) -> String {
 }
 
 async fn run_all(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     secrets: Option<&dyn SecretStore>,
     sessions: &Sessions,
     venue: &Venue,

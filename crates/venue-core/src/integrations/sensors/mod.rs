@@ -6,11 +6,11 @@ mod recorder;
 
 pub use recorder::DeviceRound;
 
+use crate::console::StoreHandle;
 use crate::supervisor::{retry_store, stopped, Task, TaskHealth};
 use crate::{ApiError, ApiResult, Console};
 use chrono::Utc;
 use serde::Serialize;
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -19,7 +19,7 @@ use venue_http::secrets::{resolve, SecretStore};
 use venue_sensors::config::SensorConfig;
 use venue_sensors::poller::{PollSettings, PollStats, PolledDevice, Poller};
 use venue_sensors::CounterDevice;
-use venue_store::{SensorState, Store};
+use venue_store::SensorState;
 
 /// A configured sensor and its last known state.
 #[derive(Debug, Clone, Serialize)]
@@ -61,7 +61,7 @@ fn polled(
     configs: &[SensorConfig],
     secrets: Option<&dyn SecretStore>,
     venue: &Venue,
-    recorder: &mut recorder::Recorder<'_, '_>,
+    recorder: &mut recorder::Recorder<'_>,
 ) -> Vec<PolledDevice> {
     let mut ready = Vec::new();
     for c in configs.iter().filter(|c| c.kind.is_polled()) {
@@ -91,7 +91,7 @@ fn polled(
 /// retried with backoff, the readings kept meanwhile; if recording ends with an error, polling
 /// and pushes stop with it, so devices never look alive while nothing is recorded.
 pub(crate) async fn sensors_live(
-    store: &RefCell<&mut Store>,
+    store: &StoreHandle,
     secrets: Option<&dyn SecretStore>,
     venue: &Venue,
     configs: &[SensorConfig],
@@ -144,9 +144,9 @@ pub(crate) async fn sensors_live(
             venue_sensors::subscribe(push_configs, push_tx, push_stop).await;
         }
     };
-    let prune = |store: &RefCell<&mut Store>| {
+    let prune = |store: &StoreHandle| {
         let before = Utc::now() - chrono::Duration::days(i64::from(retention_days));
-        match store.borrow().prune_sensor_readings(before) {
+        match store.with(|s| s.prune_sensor_readings(before)) {
             Ok(n) if n > 0 => {
                 tracing::info!(readings = n, "pruned raw sensor readings past retention")
             }
@@ -216,7 +216,7 @@ pub(crate) async fn sensors_live(
 /// Writes what the recorder holds, retrying while the store is busy (the readings stay pending
 /// meanwhile: nothing is lost).
 async fn record_pending(
-    recorder: &mut recorder::Recorder<'_, '_>,
+    recorder: &mut recorder::Recorder<'_>,
     health: &TaskHealth,
     stop: &watch::Receiver<bool>,
 ) -> ApiResult<()> {
@@ -236,7 +236,7 @@ impl Console {
         let configs = self.config.sensor.clone();
         let retention = self.config.retention.sensor_readings_days;
         let secrets = self.secrets.as_deref();
-        let store = RefCell::new(&mut self.store);
+        let store = self.side.fork();
         let health = TaskHealth::default();
         crate::supervisor::runtime::shared()?.block_on(sensors_live(
             &store, secrets, &venue, &configs, retention, &health, stop,
@@ -273,7 +273,7 @@ impl Console {
             ));
         }
         let secrets = self.secrets.as_deref();
-        let store = RefCell::new(&mut self.store);
+        let store = self.side.fork();
         crate::supervisor::runtime::shared()?.block_on(async {
             let mut recorder = recorder::Recorder::new(&store, &venue, &configs)?;
             let devices = polled(&configs, secrets, &venue, &mut recorder);

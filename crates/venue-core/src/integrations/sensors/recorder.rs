@@ -3,9 +3,9 @@
 //! twice), occupancy per zone clamped at zero with an optional daily reset at closing, and
 //! each device's state kept so a restart continues where it stopped.
 
+use crate::console::StoreHandle;
 use crate::ApiResult;
 use chrono::{DateTime, Duration, Timelike, Utc};
-use std::cell::RefCell;
 use std::collections::HashMap;
 use venue_domain::{
     new_id, Alert, AlertState, Origin, SensorDevice, SensorReading, Severity, Venue,
@@ -14,7 +14,7 @@ use venue_sensors::config::SensorConfig;
 use venue_sensors::counter;
 use venue_sensors::poller::PollEvent;
 use venue_sensors::{CounterSample, HistoryBucket};
-use venue_store::{SensorState, Store};
+use venue_store::SensorState;
 
 /// What one device did in a round, for `venue sensors poll --once`.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -42,8 +42,8 @@ struct Device {
     round: DeviceRound,
 }
 
-pub(crate) struct Recorder<'s, 'a> {
-    store: &'s RefCell<&'a mut Store>,
+pub(crate) struct Recorder<'s> {
+    store: &'s StoreHandle,
     venue: Venue,
     devices: HashMap<String, Device>,
     zones: HashMap<String, i64>,
@@ -90,13 +90,9 @@ impl ShownZone {
     }
 }
 
-impl<'s, 'a> Recorder<'s, 'a> {
+impl<'s> Recorder<'s> {
     /// Registers the configured devices and restores their saved state.
-    pub fn new(
-        store: &'s RefCell<&'a mut Store>,
-        venue: &Venue,
-        configs: &[SensorConfig],
-    ) -> ApiResult<Self> {
+    pub fn new(store: &'s StoreHandle, venue: &Venue, configs: &[SensorConfig]) -> ApiResult<Self> {
         let rows: Vec<SensorDevice> = configs
             .iter()
             .map(|c| SensorDevice {
@@ -108,10 +104,9 @@ impl<'s, 'a> Recorder<'s, 'a> {
                 zone: Some(c.zone.clone()),
             })
             .collect();
-        store.borrow_mut().ingest(Origin::Sensor, None, &rows)?;
+        store.with(|s| s.ingest(Origin::Sensor, None, &rows))?;
         let saved: HashMap<String, SensorState> = store
-            .borrow()
-            .sensor_states(venue.id)?
+            .with(|s| s.sensor_states(venue.id))?
             .into_iter()
             .map(|s| (s.device.clone(), s))
             .collect();
@@ -119,8 +114,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
         let mut zones: HashMap<String, i64> = HashMap::new();
         for c in configs {
             let id = store
-                .borrow()
-                .sensor_device_id(venue.id, &c.name)?
+                .with(|s| s.sensor_device_id(venue.id, &c.name))?
                 .ok_or_else(|| {
                     crate::ApiError::new(
                         crate::ErrorCode::Internal,
@@ -189,12 +183,10 @@ impl<'s, 'a> Recorder<'s, 'a> {
             .is_none_or(|at| std::time::Instant::now() >= at);
         if due {
             let names: Vec<String> = self.devices.keys().cloned().collect();
-            let renewed = self.store.borrow_mut().lease_sensor_recording(
-                self.venue.id,
-                &names,
-                &self.lease.holder,
-                RECORDING_LEASE,
-            );
+            let (venue_id, holder) = (self.venue.id, &self.lease.holder);
+            let renewed = self
+                .store
+                .with(|s| s.lease_sensor_recording(venue_id, &names, holder, RECORDING_LEASE));
             let busy = match renewed {
                 Ok(busy) => busy,
                 // A busy store: the leases held stay ours for a while yet (renewals come a
@@ -235,7 +227,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
 
     /// Picks up where the door's previous recorder stopped: its last stored sample and state.
     fn resume_from_store(&mut self, devices: &[String]) -> ApiResult<()> {
-        let saved = self.store.borrow().sensor_states(self.venue.id)?;
+        let saved = self.store.with(|s| s.sensor_states(self.venue.id))?;
         for state in saved.into_iter().filter(|s| devices.contains(&s.device)) {
             if let Some(d) = self.devices.get_mut(&state.device) {
                 d.last = state
@@ -256,9 +248,9 @@ impl<'s, 'a> Recorder<'s, 'a> {
     /// at once. A recorder that never gets here (killed) leaves them when its leases lapse.
     pub fn release(&mut self) -> ApiResult<()> {
         if self.lease.renew_at.take().is_some() {
+            let (venue_id, holder) = (self.venue.id, &self.lease.holder);
             self.store
-                .borrow()
-                .release_sensor_recording(self.venue.id, &self.lease.holder)?;
+                .with(|s| s.release_sensor_recording(venue_id, holder))?;
             self.lease.held.clear();
         }
         Ok(())
@@ -344,12 +336,14 @@ impl<'s, 'a> Recorder<'s, 'a> {
             // telling the screens would have them re-read and repaint every few seconds all
             // night for nothing. A flow, a changed count or a new curve period is shown.
             let seen = screens_see(&mut self.shown, &self.pending);
-            let mut store = self.store.borrow_mut();
-            let written = if seen {
-                store.ingest(Origin::Sensor, None, &self.pending)
-            } else {
-                store.ingest_unannounced(Origin::Sensor, None, &self.pending)
-            };
+            let pending = &self.pending;
+            let written = self.store.with(|store| {
+                if seen {
+                    store.ingest(Origin::Sensor, None, pending)
+                } else {
+                    store.ingest_unannounced(Origin::Sensor, None, pending)
+                }
+            });
             if let Err(e) = written {
                 // The screens have not seen these yet: the write that lands announces them.
                 self.shown.clear();
@@ -366,9 +360,8 @@ impl<'s, 'a> Recorder<'s, 'a> {
                 d.state.last_sample = d.last.map(serde_json::to_value).transpose()?;
                 d.state.occupancy = zones.get(&d.config.zone).copied();
                 d.state.updated_at = Utc::now();
-                self.store
-                    .borrow()
-                    .save_sensor_state(self.venue.id, &d.state)?;
+                let (venue_id, state) = (self.venue.id, &d.state);
+                self.store.with(|s| s.save_sensor_state(venue_id, state))?;
             }
             self.dirty.remove(&device);
         }
@@ -577,7 +570,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
 
     fn raise_auth_alert(&mut self, device: &str, error: &str) -> ApiResult<()> {
         let key = format!("sensor.auth_failed:{device}");
-        let open = self.store.borrow().open_alert(self.venue.id, &key)?;
+        let open = self.store.with(|s| s.open_alert(self.venue.id, &key))?;
         if open.is_some() {
             return Ok(());
         }
@@ -597,8 +590,7 @@ impl<'s, 'a> Recorder<'s, 'a> {
             resolved_at: None,
         };
         self.store
-            .borrow_mut()
-            .open_alert_once(Origin::Sensor, None, &alert)?;
+            .with(|s| s.open_alert_once(Origin::Sensor, None, &alert))?;
         Ok(())
     }
 }
