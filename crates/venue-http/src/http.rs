@@ -307,6 +307,15 @@ impl HttpClient {
         let url = response.url().to_string();
         let status = response.status();
         let headers = response.headers().clone();
+        // The vendor says its quota is spent: every clone of this client holds its next request
+        // until the quota resets, instead of spending one on a certain 429.
+        if let Some(wait) = vendor_quota_wait(&headers, SystemTime::now()) {
+            tracing::debug!(connector = %self.name, wait_ms = wait.as_millis() as u64, "vendor quota spent");
+            *self
+                .paused_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now() + wait);
+        }
         let announced = response.content_length();
         let mut body = Vec::with_capacity(
             usize::try_from(announced.unwrap_or(0).min(1 << 20)).unwrap_or_default(),

@@ -292,3 +292,55 @@ async fn a_toast_refusal_is_not_taken_for_an_expired_token() {
     assert_eq!(sim.toast_logins(), 3, "an expired token: one new login");
     sim.shutdown().await;
 }
+
+/// Toast says in every answer how much of its quota is left: when it reaches zero the client
+/// holds its next request until the quota resets, so a fast fetch that would run past the
+/// limit (5 pages a second here) meets no 429 and loses no attempt to one.
+#[tokio::test]
+async fn toast_quota_headers_pace_the_client_before_the_vendor_refuses() {
+    let sim = PosSimulator::start(SimConfig {
+        days: 3,
+        orders_per_day: 400,
+        weekday_pattern: false,
+        square_locations: 1,
+        toast_restaurants: 1,
+        enforce_rate_limits: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let (from, to) = window(&sim);
+    let http = http("tt", std::time::Duration::from_secs(5));
+    let mut client = ToastClient::new(
+        http.clone(),
+        sim.base_url(),
+        Secret::new(sim.config().toast_client_id.clone()),
+        Secret::new(sim.config().toast_client_secret.clone()),
+        ToastContext {
+            venue_id: venue_domain::new_id(),
+            source: "tt".into(),
+            currency: "USD".parse().expect("currency"),
+            restaurant_guid: Some(sim.locations(Vendor::Toast)[0].id.clone()),
+        },
+        ToastSession::default(),
+    );
+    client.page_size = 20;
+    let run = RunContext::new(&RetryPolicy::default());
+    let mut orders = 0usize;
+    let mut sink = |page: Page| -> Result<(), SinkError> {
+        orders += page.transactions.len();
+        Ok(())
+    };
+    client
+        .fetch_orders(&run, from, to, &mut sink)
+        .await
+        .expect("the fetch completes");
+    let metrics = http.metrics().snapshot();
+    assert!(orders > 0, "the fetch read orders");
+    assert!(
+        metrics.requests > 10,
+        "enough pages to pass Toast's 5 a second: {metrics:?}"
+    );
+    assert_eq!(metrics.rate_limit_hits, 0, "{metrics:?}");
+    assert_eq!(metrics.retries, 0, "{metrics:?}");
+}
