@@ -41,6 +41,23 @@ fn http(name: &str, max_retry_wait: std::time::Duration) -> HttpClient {
     .expect("client")
 }
 
+/// A Toast client of the simulator's first restaurant, logging in with a new session.
+fn toast(sim: &SimHandle, http: HttpClient) -> ToastClient {
+    ToastClient::new(
+        http,
+        sim.base_url(),
+        Secret::new(sim.config().toast_client_id.clone()),
+        Secret::new(sim.config().toast_client_secret.clone()),
+        ToastContext {
+            venue_id: venue_domain::new_id(),
+            source: "tt".into(),
+            currency: "USD".parse().expect("currency"),
+            restaurant_guid: Some(sim.locations(Vendor::Toast)[0].id.clone()),
+        },
+        ToastSession::default(),
+    )
+}
+
 async fn sim() -> SimHandle {
     PosSimulator::start(SimConfig {
         days: 1,
@@ -99,19 +116,7 @@ async fn fetch_through(
             }
         }
         Vendor::Toast => {
-            let mut client = ToastClient::new(
-                http("tt", max_retry_wait),
-                sim.base_url(),
-                Secret::new(sim.config().toast_client_id.clone()),
-                Secret::new(sim.config().toast_client_secret.clone()),
-                ToastContext {
-                    venue_id: venue_domain::new_id(),
-                    source: "tt".into(),
-                    currency: "USD".parse().expect("currency"),
-                    restaurant_guid: Some(sim.locations(Vendor::Toast)[0].id.clone()),
-                },
-                ToastSession::default(),
-            );
+            let mut client = toast(sim, http("tt", max_retry_wait));
             if endpoint == Endpoint::ToastRestaurant {
                 client
                     .restaurant_name(&run)
@@ -311,19 +316,7 @@ async fn toast_quota_headers_pace_the_client_before_the_vendor_refuses() {
     .expect("simulator");
     let (from, to) = window(&sim);
     let http = http("tt", std::time::Duration::from_secs(5));
-    let mut client = ToastClient::new(
-        http.clone(),
-        sim.base_url(),
-        Secret::new(sim.config().toast_client_id.clone()),
-        Secret::new(sim.config().toast_client_secret.clone()),
-        ToastContext {
-            venue_id: venue_domain::new_id(),
-            source: "tt".into(),
-            currency: "USD".parse().expect("currency"),
-            restaurant_guid: Some(sim.locations(Vendor::Toast)[0].id.clone()),
-        },
-        ToastSession::default(),
-    );
+    let mut client = toast(&sim, http.clone());
     client.page_size = 20;
     let run = RunContext::new(&RetryPolicy::default());
     let mut orders = 0usize;
