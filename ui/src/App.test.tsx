@@ -38,7 +38,9 @@ describe("App", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"], shouldAdvanceTime: true });
     renderApp();
     const pin = (await screen.findByTestId("signin-pin")) as HTMLInputElement;
-    expect(document.activeElement).toBe(pin);
+    // The field takes focus in an effect React runs after the screen is on the page: on a
+    // loaded machine that is a moment after the field appears.
+    await waitFor(() => expect(document.activeElement).toBe(pin));
     act(() => vi.advanceTimersByTime(PIN_FOCUS_MS - 1000));
     fireEvent.keyDown(pin, { key: "1" });
     act(() => vi.advanceTimersByTime(PIN_FOCUS_MS - 1000));

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { toApiError } from "../../api";
 import { ErrorBanner } from "../../components/States";
 import { useApi, useVenue } from "../../context";
@@ -14,10 +14,15 @@ export function DeskNoteEditor({ reservationId, note }: { reservationId: string;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
+  // Whether someone is editing, read when a reload lands. A ref, not the render's `dirty`: a
+  // reload's effect can run just after a keystroke was handled, and the render it belongs to
+  // still thinks nobody is typing (it replaced the draft being typed, seen on a loaded machine).
+  const editing = useRef(false);
+
   // A reload brings the stored note; it replaces the text only while nobody is editing it.
   useEffect(() => {
     setSaved(note);
-    if (!dirty) setDraft(note?.text ?? "");
+    setDraft((current) => (editing.current ? current : (note?.text ?? "")));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [note?.text, note?.written_at]);
 
@@ -28,6 +33,7 @@ export function DeskNoteEditor({ reservationId, note }: { reservationId: string;
       const result = await api.setDeskNote(reservationId, draft);
       setSaved(result);
       setDraft(result.text);
+      editing.current = false;
       setDirty(false);
     } catch (reason) {
       setError(toApiError(reason));
@@ -45,6 +51,7 @@ export function DeskNoteEditor({ reservationId, note }: { reservationId: string;
         value={draft}
         placeholder="A note for the front desk (not sent to the PMS)"
         onChange={(e) => {
+          editing.current = true;
           setDraft(e.target.value);
           setDirty(true);
         }}
