@@ -9,6 +9,7 @@ pub mod ids;
 pub mod money;
 pub mod sync;
 pub mod text;
+pub mod wire;
 
 pub use change::{ChangeOp, ChangeRecord, EntityKind, Origin};
 pub use entities::*;

@@ -1,0 +1,86 @@
+//! The hub's wire protocol, version 1: what a console and `venue-hub` send each other over
+//! HTTP + JSON. The server and the console's client both use these types, so they cannot drift.
+//!
+//! Every response carries the hub's clock (`hub_time_ms`), so a console can show its own skew.
+
+use crate::sync::Outcome;
+use crate::NodeId;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The path prefix of this protocol version.
+pub const API_PREFIX: &str = "/v1";
+
+/// A one-time enrolment code exchanged for a device token, bound to one venue and this console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub node: NodeId,
+}
+
+/// The venue a console was enrolled into, as the hub knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubVenue {
+    pub id: Uuid,
+    pub name: String,
+    pub timezone: String,
+    pub currency: String,
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The device token: shown once, kept by the console in the OS keyring.
+    pub token: String,
+    pub venue_id: Uuid,
+    pub venue: HubVenue,
+    pub hub_time_ms: i64,
+}
+
+/// One page of a console's outbox. `changes` are read one by one (see
+/// [`crate::sync::SyncBatch::into_changes`]), so one the hub cannot read is rejected alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub protocol: u32,
+    pub schema: u32,
+    pub node: NodeId,
+    pub changes: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// One outcome per change sent, in the order sent.
+    pub outcomes: Vec<Outcome>,
+    /// How many of the changes sent the hub now holds for good (applied, duplicate or
+    /// conflict): with every change answered, the console may acknowledge the whole page.
+    pub acknowledged: u32,
+    pub hub_time_ms: i64,
+}
+
+/// `GET /v1/sync/pull?after=CURSOR&limit=N`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullQuery {
+    /// Opaque: the `cursor` of the last page applied; absent for the first pull.
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<serde_json::Value>,
+    /// Where the next pull starts; saved with the page in the console's store.
+    pub cursor: String,
+    /// More changes wait after this page.
+    pub more: bool,
+    pub hub_time_ms: i64,
+}
+
+/// The one error shape of the hub's API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// The most changes a push may carry and a pull may return.
+pub const MAX_PAGE: u32 = 5_000;
