@@ -1,0 +1,72 @@
+//! The one error shape of the hub's API: an HTTP status and `{code, message}`.
+
+use crate::store::HubStoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use venue_domain::wire::ErrorBody;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+}
+
+impl From<HubStoreError> for ApiError {
+    fn from(e: HubStoreError) -> Self {
+        match &e {
+            HubStoreError::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            HubStoreError::CodeInvalid | HubStoreError::CodeExpired | HubStoreError::CodeUsed => {
+                // One answer for every bad code, so a guesser learns nothing about which exist.
+                Self::forbidden("this enrolment code is not valid (unknown, expired or already used): ask for a new one")
+            }
+            HubStoreError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            HubStoreError::Invalid { .. } => Self::bad_request("invalid", e.to_string()),
+            _ => {
+                // The database's own words stay in the hub's log, not in a reply to a console.
+                tracing::error!(error = %e, "storage failed");
+                Self::unavailable("the hub's database is not available right now; try again shortly")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                code: self.code.to_string(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,161 @@
+//! `POST /v1/sync/push` and `GET /v1/sync/pull`: a console's changes up, its venue's changes down.
+
+use crate::server::admission::{admit, Admitted, PushRefused, Pusher};
+use crate::server::auth::device;
+use crate::server::error::ApiError;
+use crate::server::state::{now_ms, SharedState};
+use crate::store::{HubStore, RowOutcome, MAX_BATCH};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use venue_domain::sync::{ChangeOutcome, Outcome};
+use venue_domain::wire::{PullQuery, PullResponse, PushRequest, PushResponse};
+use venue_domain::NodeId;
+
+/// The page a pull returns when it does not ask for a size.
+const DEFAULT_PULL: u32 = 1_000;
+
+pub async fn push<S: HubStore>(
+    State(state): State<SharedState<S>>,
+    headers: HeaderMap,
+    Json(request): Json<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let device = device(&state, &headers).await?;
+    if request.changes.len() > MAX_BATCH {
+        return Err(ApiError::bad_request(
+            "page_too_large",
+            format!(
+                "a push carries at most {MAX_BATCH} changes, and this one {}",
+                request.changes.len()
+            ),
+        ));
+    }
+    let pusher = Pusher {
+        venue_id: device.venue_id,
+        node: NodeId(device.node_id),
+    };
+    let now = now_ms();
+    let admitted = admit(request, pusher, now, state.settings.max_ahead_ms).map_err(|e| match e {
+        PushRefused::Protocol(m) => ApiError::bad_request("protocol", m),
+        e @ PushRefused::WrongConsole { .. } => ApiError::forbidden(e.to_string()),
+    })?;
+    let ready: Vec<_> = admitted
+        .iter()
+        .filter_map(|a| match a {
+            Admitted::Ready(row) => Some(row.clone()),
+            Admitted::Refused { .. } => None,
+        })
+        .collect();
+    let stored = if ready.is_empty() {
+        Vec::new()
+    } else {
+        state.store.push(device.venue_id, &ready).await?
+    };
+    if stored.len() != ready.len() {
+        return Err(ApiError::unavailable(
+            "the hub's store answered a push with the wrong number of outcomes",
+        ));
+    }
+    let mut stored = stored.into_iter();
+    let mut outcomes = Vec::with_capacity(admitted.len());
+    let mut acknowledged = 0u32;
+    for a in admitted {
+        let (change_id, outcome) = match a {
+            Admitted::Ready(row) => {
+                acknowledged += 1;
+                let outcome = match stored.next() {
+                    Some(RowOutcome::Applied) => ChangeOutcome::Applied,
+                    Some(RowOutcome::Duplicate) => ChangeOutcome::Duplicate,
+                    Some(RowOutcome::Conflict) | None => ChangeOutcome::Conflict,
+                };
+                (row.change_id, outcome)
+            }
+            Admitted::Refused { change_id, reason } => {
+                tracing::warn!(%change_id, venue = %device.venue_id, %reason, "change refused");
+                (change_id, ChangeOutcome::Rejected { reason })
+            }
+        };
+        outcomes.push(Outcome { change_id, outcome });
+    }
+    let counts = outcome_counts(&outcomes);
+    for (name, n) in counts {
+        state.metrics.count_changes(name, n);
+    }
+    Ok(Json(PushResponse {
+        outcomes,
+        acknowledged,
+        hub_time_ms: now_ms(),
+    }))
+}
+
+fn outcome_counts(outcomes: &[Outcome]) -> [(&'static str, u64); 4] {
+    let mut c = [("applied", 0), ("duplicate", 0), ("conflict", 0), ("rejected", 0)];
+    for o in outcomes {
+        let i = match o.outcome {
+            ChangeOutcome::Applied => 0,
+            ChangeOutcome::Duplicate => 1,
+            ChangeOutcome::Conflict => 2,
+            ChangeOutcome::Rejected { .. } => 3,
+        };
+        c[i].1 += 1;
+    }
+    c
+}
+
+/// A cursor as this hub writes it: the last per-venue sequence number looked at.
+fn read_cursor(after: Option<&str>) -> Result<i64, ApiError> {
+    match after {
+        None | Some("") => Ok(0),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_cursor",
+                    "`after` is a cursor this hub returned from a pull (a whole number), or absent for the first pull",
+                )
+            }),
+    }
+}
+
+pub async fn pull<S: HubStore>(
+    State(state): State<SharedState<S>>,
+    headers: HeaderMap,
+    Query(query): Query<PullQuery>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let device = device(&state, &headers).await?;
+    let after = read_cursor(query.after.as_deref())?;
+    let limit = query.limit.unwrap_or(DEFAULT_PULL);
+    if limit == 0 || limit as usize > MAX_BATCH {
+        return Err(ApiError::bad_request(
+            "page_too_large",
+            format!("`limit` is from 1 to {MAX_BATCH}, not {limit}"),
+        ));
+    }
+    let page = state
+        .store
+        .pull(device.venue_id, Some(device.node_id), after, limit, true)
+        .await?;
+    Ok(Json(PullResponse {
+        changes: page.changes,
+        cursor: page.last_seq.to_string(),
+        more: page.more,
+        hub_time_ms: now_ms(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_whole_numbers_from_zero() {
+        assert_eq!(read_cursor(None), Ok(0));
+        assert_eq!(read_cursor(Some("42")), Ok(42));
+        for bad in ["-1", "1;DROP TABLE hub_changes", "' OR 1=1 --", "1e9", "x"] {
+            let err = read_cursor(Some(bad)).unwrap_err();
+            assert_eq!(err.code, "bad_cursor", "{bad}");
+        }
+    }
+}

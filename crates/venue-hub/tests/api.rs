@@ -1,0 +1,281 @@
+//! The hub's HTTP API on a real loopback port, as a console and an attacker meet it: enrolment,
+//! push, pull, and everything that must be refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::{Backend, Hub};
+use uuid::Uuid;
+use venue_domain::sync::{ChangeOutcome, PROTOCOL_VERSION};
+use venue_domain::wire::{EnrollResponse, PullResponse, PushResponse};
+use venue_domain::{ChangeOp, ChangeRecord, EntityKind, Hlc, NodeId, Origin};
+
+/// A console enrolled in the hub, with its raw HTTP client.
+struct Console {
+    node: NodeId,
+    venue: Uuid,
+    token: String,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Console {
+    async fn enroll(hub: &Hub, venue: Uuid) -> Console {
+        let code = hub.code(venue).await;
+        let node = NodeId::generate();
+        let http = reqwest::Client::new();
+        let res = http
+            .post(format!("{}/v1/enroll", hub.base))
+            .json(&json!({"code": code, "node": node}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: EnrollResponse = res.json().await.unwrap();
+        assert_eq!(body.venue_id, venue);
+        Console {
+            node,
+            venue,
+            token: body.token,
+            base: hub.base.clone(),
+            http,
+        }
+    }
+
+    fn note(&self, text: &str) -> ChangeRecord {
+        let id = venue_domain::new_id();
+        ChangeRecord {
+            change_id: venue_domain::new_id(),
+            venue_id: self.venue,
+            entity: EntityKind::DeskNote,
+            entity_id: id,
+            op: ChangeOp::Upsert,
+            payload: json!({"id": id, "venue_id": self.venue, "text": text}),
+            hlc: Hlc::new(chrono::Utc::now().timestamp_millis() as u64, 0),
+            node: self.node,
+            origin: Origin::User,
+        }
+    }
+
+    async fn push_raw(&self, token: &str, changes: Vec<Value>) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/sync/push", self.base))
+            .bearer_auth(token)
+            .json(&json!({"protocol": PROTOCOL_VERSION, "schema": 1, "node": self.node, "changes": changes}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn push(&self, changes: &[ChangeRecord]) -> PushResponse {
+        let res = self
+            .push_raw(
+                &self.token,
+                changes.iter().map(|c| serde_json::to_value(c).unwrap()).collect(),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    async fn pull_raw(&self, query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/v1/sync/pull{query}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Everything the hub has for this console, page by page.
+    async fn pull_all(&self, page: u32) -> Vec<ChangeRecord> {
+        let mut cursor = String::new();
+        let mut out = Vec::new();
+        loop {
+            let res = self
+                .pull_raw(&format!("?after={cursor}&limit={page}"))
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let body: PullResponse = res.json().await.unwrap();
+            for c in body.changes {
+                out.push(serde_json::from_value(c).unwrap());
+            }
+            cursor = body.cursor;
+            if !body.more {
+                return out;
+            }
+        }
+    }
+}
+
+fn outcomes(r: &PushResponse) -> Vec<&ChangeOutcome> {
+    r.outcomes.iter().map(|o| &o.outcome).collect()
+}
+
+async fn two_venues_sync_and_stay_apart(backend: Backend) {
+    let hub = Hub::start(backend).await;
+    let (a, b) = (hub.venue("Harbour Hotel").await, hub.venue("Hill Bar").await);
+    let desk = Console::enroll(&hub, a).await;
+    let office = Console::enroll(&hub, a).await;
+    let bar = Console::enroll(&hub, b).await;
+
+    let notes: Vec<_> = (0..7).map(|i| desk.note(&format!("note {i}"))).collect();
+    let first = desk.push(&notes).await;
+    assert!(outcomes(&first).iter().all(|o| **o == ChangeOutcome::Applied), "{first:?}");
+    assert_eq!(first.acknowledged, 7);
+    assert!(first.hub_time_ms > 0);
+    // Redelivery (a lost answer) is harmless.
+    let again = desk.push(&notes).await;
+    assert!(outcomes(&again).iter().all(|o| **o == ChangeOutcome::Duplicate), "{again:?}");
+
+    // The other console of the venue gets them all, in pages that do and do not divide 7.
+    for page in [1, 3, 7, 50] {
+        let pulled = office.pull_all(page).await;
+        assert_eq!(pulled, notes, "page size {page}");
+    }
+    // Its own changes never come back; the other venue sees none of them.
+    assert!(desk.pull_all(5).await.is_empty());
+    assert!(bar.pull_all(5).await.is_empty());
+
+    // A later write by the office is newer, so it wins; the desk's later push of an older
+    // stamp for the same row loses and is kept as a conflict.
+    let mut newer = office.note("edited at the back office");
+    newer.entity_id = notes[0].entity_id;
+    newer.payload["id"] = json!(notes[0].entity_id);
+    let mut older = desk.note("edited at the desk, earlier");
+    older.entity_id = notes[0].entity_id;
+    older.payload["id"] = json!(notes[0].entity_id);
+    older.hlc = Hlc::new(notes[0].hlc.wall_ms() + 1, 0);
+    newer.hlc = Hlc::new(notes[0].hlc.wall_ms() + 2, 0);
+    assert_eq!(outcomes(&office.push(&[newer.clone()]).await), [&ChangeOutcome::Applied]);
+    assert_eq!(outcomes(&desk.push(&[older]).await), [&ChangeOutcome::Conflict]);
+    let seen_by_desk = desk.pull_all(100).await;
+    assert_eq!(seen_by_desk, vec![newer]);
+    hub.stop().await;
+}
+
+async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
+    let hub = Hub::start(backend).await;
+    let (a, b) = (hub.venue("Harbour Hotel").await, hub.venue("Hill Bar").await);
+    let desk = Console::enroll(&hub, a).await;
+    let bar = Console::enroll(&hub, b).await;
+    let secret = bar.note("the bar's own note");
+    bar.push(&[secret.clone()]).await;
+
+    let rejected = |r: &PushResponse, i: usize| match &r.outcomes[i].outcome {
+        ChangeOutcome::Rejected { reason } => reason.clone(),
+        other => panic!("change {i} was {other:?}"),
+    };
+    // Another venue's id as the change's venue, in its payload, as a venue row; another
+    // console's node; a stamp an hour ahead. Each refused alone; the good one goes in.
+    let good = desk.note("fine");
+    let mut other_venue = desk.note("x");
+    other_venue.venue_id = b;
+    let mut other_payload = desk.note("x");
+    other_payload.payload["venue_id"] = json!(b);
+    let mut venue_row = desk.note("x");
+    venue_row.entity = EntityKind::Venue;
+    venue_row.entity_id = b;
+    let mut foreign_node = desk.note("x");
+    foreign_node.node = bar.node;
+    let mut ahead = desk.note("x");
+    ahead.hlc = Hlc::new((chrono::Utc::now().timestamp_millis() + 3_600_000) as u64, 0);
+    let mut reused_id = desk.note("x");
+    reused_id.change_id = secret.change_id;
+    let r = desk
+        .push(&[good, other_venue, other_payload, venue_row, foreign_node, ahead, reused_id])
+        .await;
+    assert_eq!(r.outcomes[0].outcome, ChangeOutcome::Applied);
+    for i in 1..=5 {
+        assert!(!rejected(&r, i).is_empty());
+    }
+    // Another venue's change id is no duplicate here: ids are per venue.
+    assert_eq!(r.outcomes[6].outcome, ChangeOutcome::Applied);
+    assert_eq!(r.acknowledged, 2);
+
+    // Tokens: none, garbage, another console's with this console's node, revoked.
+    let none = desk.http.post(format!("{}/v1/sync/push", hub.base)).json(&json!({})).send().await.unwrap();
+    assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+    for token in ["", "vhd1_", "' OR 1=1 --", &"A".repeat(10_000), &desk.token.replace('A', "B")] {
+        let res = desk.push_raw(token, vec![]).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "token {token:.20}");
+    }
+    let res = bar.push_raw(&desk.token, vec![]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a token used under another console's node");
+    // The pull query: SQL for a cursor, a page far too large, a zero page.
+    for query in ["?after=1;DROP%20TABLE%20hub_changes", "?after=-5", "?limit=100000000", "?limit=0", "?after=0%27%20OR%20%271%27=%271"] {
+        let res = desk.pull_raw(query).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["code"].is_string() && body["message"].is_string(), "{body}");
+    }
+    // A venue id in the query is ignored: the token decides.
+    let res = desk.pull_raw(&format!("?after=0&venue_id={b}")).await;
+    let body: PullResponse = res.json().await.unwrap();
+    assert!(body.changes.iter().all(|c| c["venue_id"] == json!(a)), "{:?}", body.changes);
+    // Nothing of the bar's ever reached the desk.
+    let all = desk.pull_all(10).await;
+    assert!(all.iter().all(|c| c.venue_id == a));
+
+    // Enrolment codes: reused, malformed, unknown, expired.
+    let code = hub.code(a).await;
+    let enroll = |code: String| {
+        let http = desk.http.clone();
+        let base = hub.base.clone();
+        async move {
+            http.post(format!("{base}/v1/enroll"))
+                .json(&json!({"code": code, "node": NodeId::generate()}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(enroll(code.clone()).await, StatusCode::OK);
+    assert_eq!(enroll(code).await, StatusCode::FORBIDDEN, "a code works once");
+    assert_eq!(enroll("not a code".into()).await, StatusCode::BAD_REQUEST);
+    assert_eq!(enroll("0000-0000-0000".into()).await, StatusCode::FORBIDDEN);
+    assert_eq!(enroll(hub.expired_code(a).await).await, StatusCode::FORBIDDEN);
+
+    // A revoked token is refused at once.
+    hub.revoke_all_of(a).await;
+    let res = desk.push_raw(&desk.token, vec![]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    hub.stop().await;
+}
+
+async fn every_response_says_its_request_and_the_hub_clock(backend: Backend) {
+    let hub = Hub::start(backend).await;
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/readyz", "/metrics", "/v1/sync/pull", "/nowhere"] {
+        let res = http.get(format!("{}{path}", hub.base)).send().await.unwrap();
+        assert!(res.headers().contains_key("x-request-id"), "{path}");
+        let hub_ms: i64 = res.headers()["x-hub-time-ms"].to_str().unwrap().parse().unwrap();
+        assert!((hub_ms - chrono::Utc::now().timestamp_millis()).abs() < 60_000, "{path}");
+    }
+    assert_eq!(http.get(format!("{}/readyz", hub.base)).send().await.unwrap().status(), StatusCode::OK);
+    let metrics = http.get(format!("{}/metrics", hub.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("venue_hub_requests_total"), "{metrics}");
+    hub.stop().await;
+}
+
+macro_rules! on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() { super::$story(super::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() { super::$story(super::Backend::Postgres).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    two_venues_sync_and_stay_apart,
+    every_attack_is_refused_and_leaks_nothing,
+    every_response_says_its_request_and_the_hub_clock,
+);

@@ -1,0 +1,114 @@
+//! A hub on a loopback port for tests, on either backend: SQLite in a temp dir, or a database
+//! of its own on the PostgreSQL at 127.0.0.1:5432, owned by an ordinary role (so row-level
+//! security applies), dropped at the end.
+#![allow(dead_code, reason = "each test file uses part of the support")]
+
+pub mod postgres;
+
+use uuid::Uuid;
+use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
+use venue_hub::store::{HubStore, NewVenue, PostgresHub, SqliteHub};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteHub),
+    Postgres(PostgresHub),
+}
+
+pub struct Hub {
+    pub base: String,
+    pub store: AnyStore,
+    org: Uuid,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<postgres::TestDatabase>,
+}
+
+/// Runs `$body` with `$s` bound to the store, whichever backend it is.
+macro_rules! with_store {
+    ($store:expr, $s:ident => $body:expr) => {
+        match $store {
+            AnyStore::Sqlite($s) => $body,
+            AnyStore::Postgres($s) => $body,
+        }
+    };
+}
+
+impl Hub {
+    pub async fn start(backend: Backend) -> Hub {
+        Self::start_with(backend, HubSettings::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, settings: HubSettings) -> Hub {
+        let (store, dir, pg) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let store = SqliteHub::open(&dir.path().join("hub.sqlite3")).await.unwrap();
+                (AnyStore::Sqlite(store), Some(dir), None)
+            }
+            Backend::Postgres => {
+                let db = postgres::TestDatabase::create().await;
+                let store = PostgresHub::connect(&db.url).await.unwrap();
+                (AnyStore::Postgres(store), None, Some(db))
+            }
+        };
+        let (base, stop) = with_store!(store.clone(), s => spawn_on_loopback(s, settings).await.unwrap());
+        let org = with_store!(&store, s => s.create_org(&format!("Group {}", Uuid::new_v4())).await.unwrap());
+        Hub { base, store, org, stop: Some(stop), _dir: dir, pg }
+    }
+
+    pub async fn venue(&self, name: &str) -> Uuid {
+        let venue = NewVenue {
+            name: name.to_string(),
+            timezone: "Europe/Lisbon".to_string(),
+            currency: "EUR".to_string(),
+            capacity: Some(120),
+        };
+        with_store!(&self.store, s => s.add_venue(self.org, venue).await.unwrap())
+    }
+
+    async fn code_until(&self, venue: Uuid, expires: chrono::DateTime<chrono::Utc>) -> String {
+        let code = credentials::new_code().unwrap();
+        let hash = credentials::hash_code(&code).unwrap();
+        with_store!(&self.store, s => s.create_enrollment(venue, &hash, expires).await.unwrap());
+        code
+    }
+
+    /// A one-time enrolment code for `venue`, good for an hour.
+    pub async fn code(&self, venue: Uuid) -> String {
+        self.code_until(venue, chrono::Utc::now() + chrono::Duration::hours(1)).await
+    }
+
+    pub async fn expired_code(&self, venue: Uuid) -> String {
+        self.code_until(venue, chrono::Utc::now() - chrono::Duration::seconds(1)).await
+    }
+
+    pub async fn revoke_all_of(&self, venue: Uuid) {
+        with_store!(&self.store, s => {
+            for d in s.list_devices(None).await.unwrap() {
+                if d.venue_id == venue {
+                    s.revoke_device(d.id, chrono::Utc::now()).await.unwrap();
+                }
+            }
+        })
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Close the pool before the database goes.
+        if let AnyStore::Postgres(s) = &self.store {
+            s.close().await;
+        }
+        if let Some(db) = self.pg.take() {
+            db.drop_now().await;
+        }
+    }
+}
