@@ -45,6 +45,25 @@ if [ "$want_e2e" = "--e2e" ] && ! cargo deny --version >/dev/null 2>&1; then
   cargo install cargo-deny --locked --version '^0.20' --quiet
 fi
 
+# The hub's tests run on a real PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth on
+# loopback): start the cluster when nothing listens, and install it when there is none.
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+if [ "$want_e2e" = "--e2e" ] && ! pg_up; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "setup: installing postgresql"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+    version=$(ls /etc/postgresql | sort -V | tail -1)
+    # Trust on loopback, as on these test machines: the tests create a database and a role each.
+    $sudo sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' \
+      "/etc/postgresql/$version/main/pg_hba.conf"
+  fi
+  echo "setup: starting postgresql on 127.0.0.1:5432"
+  $sudo pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  for _ in $(seq 1 100); do pg_up && break; sleep 0.1; done
+  pg_up || { echo "setup: postgresql did not start" >&2; exit 1; }
+fi
+
 # The MQTT tests talk to a real broker on 127.0.0.1:1883: start Mosquitto when nothing listens.
 if [ "$want_e2e" = "--e2e" ] && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
   echo "setup: starting mosquitto on 127.0.0.1:1883"
