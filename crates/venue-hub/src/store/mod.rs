@@ -10,6 +10,14 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use uuid::Uuid;
 
+mod batch;
+mod paging;
+mod postgres;
+mod sqlite;
+
+pub use postgres::PostgresHub;
+pub use sqlite::SqliteHub;
+
 /// The most changes one push may carry and one pull may return.
 pub const MAX_BATCH: usize = 5_000;
 
@@ -151,6 +159,21 @@ pub struct PulledPage {
     pub more: bool,
 }
 
+/// A change that lost to its row's head, as kept in the conflicts table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConflict {
+    pub change_id: Uuid,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub hlc: i64,
+    pub node: Uuid,
+    /// The head it lost to, as it was when the change arrived.
+    pub head_hlc: i64,
+    pub head_node: Uuid,
+    /// The losing change's body, from the log.
+    pub body: serde_json::Value,
+}
+
 /// A venue's change log in numbers, for metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VenueStats {
@@ -189,18 +212,24 @@ pub trait HubStore: Send + Sync + Clone + 'static {
     ) -> impl Future<Output = Result<Device>> + Send;
 
     /// The device holding this token, revoked ones included (with `revoked_at` set).
-    fn device_by_token(&self, token_hash: &str)
-        -> impl Future<Output = Result<Option<Device>>> + Send;
+    fn device_by_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<Device>>> + Send;
 
     /// Record that the device was seen at `now`. `NotFound` for an unknown device.
-    fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
+    fn touch_device(&self, id: Uuid, now: DateTime<Utc>)
+        -> impl Future<Output = Result<()>> + Send;
 
     /// Every device, or one org's, oldest first.
     fn list_devices(&self, org: Option<Uuid>) -> impl Future<Output = Result<Vec<Device>>> + Send;
 
     /// Revoke a device's token. Revoking twice keeps the first time. `NotFound` when unknown.
-    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>)
-        -> impl Future<Output = Result<()>> + Send;
+    fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// A manager of `org`. `NotFound` when the org, or a granted venue in it, does not exist;
     /// `Conflict` when the email is taken.
@@ -235,63 +264,32 @@ pub trait HubStore: Send + Sync + Clone + 'static {
         only_down: bool,
     ) -> impl Future<Output = Result<PulledPage>> + Send;
 
+    /// The venue's kept losers, oldest first, at most `limit`.
+    fn conflicts(
+        &self,
+        venue: Uuid,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredConflict>>> + Send;
+
     fn venue_stats(&self, venue: Uuid) -> impl Future<Output = Result<VenueStats>> + Send;
 
     /// The database answers and every migration this build knows is applied.
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// Checks shared by both backends, before any database work.
-fn check_name(what: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(HubStoreError::Invalid {
-            what: format!("{what} is empty"),
-        });
-    }
-    Ok(())
-}
-
-fn check_batch(changes: &[IncomingRow]) -> Result<()> {
-    if changes.len() > MAX_BATCH {
-        return Err(HubStoreError::Invalid {
-            what: format!(
-                "a push of {} changes (at most {MAX_BATCH})",
-                changes.len()
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// A page size in range: at least one, at most [`MAX_BATCH`].
-fn clamp_limit(limit: u32) -> i64 {
-    i64::from(limit.clamp(1, MAX_BATCH as u32))
-}
-
-/// Classify a batch against the heads it touches: the pure part of `push`, shared by both
-/// backends. `stored` says which change ids the venue already holds; `heads` maps a row to its
-/// current head `(hlc, node)` and is advanced as the batch applies changes.
-fn classify(
-    changes: &[IncomingRow],
-    stored: &std::collections::HashSet<Uuid>,
-    heads: &mut std::collections::HashMap<(String, Uuid), (i64, Uuid)>,
-) -> Vec<RowOutcome> {
-    let mut seen = std::collections::HashSet::with_capacity(changes.len());
-    changes
+/// `ready`'s second half: every migration this build carries is applied (`applied` holds the
+/// versions the database records as successful).
+fn check_migrations(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> Result<()> {
+    let missing: Vec<i64> = migrator
         .iter()
-        .map(|change| {
-            if stored.contains(&change.change_id) || !seen.insert(change.change_id) {
-                return RowOutcome::Duplicate;
-            }
-            let key = (change.entity.clone(), change.entity_id);
-            let stamp = (change.hlc, change.node);
-            match heads.get(&key) {
-                Some(head) if stamp <= *head => RowOutcome::Conflict,
-                _ => {
-                    heads.insert(key, stamp);
-                    RowOutcome::Applied
-                }
-            }
-        })
-        .collect()
+        .map(|migration| migration.version)
+        .filter(|version| !applied.contains(version))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(HubStoreError::Unavailable(format!(
+            "migrations not applied: {missing:?}"
+        )))
+    }
 }
