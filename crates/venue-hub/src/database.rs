@@ -71,6 +71,8 @@ mod tests {
         let pg = Database::from_arg(Some("postgres://hub:s3cret@127.0.0.1/hub")).unwrap();
         assert!(!pg.describe().contains("s3cret"), "{}", pg.describe());
         assert!(Database::from_arg(Some("mysql://x")).is_err());
-        assert!(matches!(Database::from_arg(None).unwrap(), Database::Sqlite(p) if p.ends_with("hub.sqlite3")));
+        assert!(
+            matches!(Database::from_arg(None).unwrap(), Database::Sqlite(p) if p.ends_with("hub.sqlite3"))
+        );
     }
 }

@@ -13,7 +13,11 @@ use venue_hub::server::{credentials, router, AppState, HubSettings};
 use venue_hub::store::{Grant, HubStore, NewVenue, PostgresHub, SqliteHub};
 
 #[derive(Parser)]
-#[command(name = "venue-hub", version, about = "The hub Venue Consoles sync with")]
+#[command(
+    name = "venue-hub",
+    version,
+    about = "The hub Venue Consoles sync with"
+)]
 struct Cli {
     /// postgres://… for PostgreSQL, or a SQLite file (default: hub.sqlite3 in the data dir).
     #[arg(long, global = true, env = "VENUE_HUB_DATABASE")]
@@ -113,7 +117,12 @@ enum ManagerCommand {
         #[arg(long)]
         email: String,
         /// The venues they see, by id, comma separated.
-        #[arg(long, value_delimiter = ',', conflicts_with = "all", required_unless_present = "all")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            conflicts_with = "all",
+            required_unless_present = "all"
+        )]
         venues: Vec<Uuid>,
         /// Every venue of the organisation, present and future.
         #[arg(long)]
@@ -168,6 +177,9 @@ fn main() -> Result<()> {
                 let store = PostgresHub::connect(url)
                     .await
                     .with_context(|| format!("cannot open {}", database.describe()))?;
+                if let Some(warning) = store.row_security_warning() {
+                    tracing::warn!("{warning}");
+                }
                 if let Command::Backup { .. } = cli.command {
                     bail!("`venue-hub backup` copies the embedded SQLite database; back PostgreSQL up with pg_dump");
                 }
@@ -203,9 +215,20 @@ async fn run<S: HubStore>(store: S, command: Command, database: &Database) -> Re
         Command::Serve(args) => serve(store, args, database).await,
         Command::Org(OrgCommand::Create { name, json }) => {
             let id = store.create_org(&name).await?;
-            print(json, serde_json::json!({"id": id, "name": name}), &format!("org {name}: {id}"))
+            print(
+                json,
+                serde_json::json!({"id": id, "name": name}),
+                &format!("org {name}: {id}"),
+            )
         }
-        Command::Venue(VenueCommand::Add { org, name, timezone, currency, capacity, json }) => {
+        Command::Venue(VenueCommand::Add {
+            org,
+            name,
+            timezone,
+            currency,
+            capacity,
+            json,
+        }) => {
             if timezone.parse::<chrono_tz::Tz>().is_err() {
                 bail!("unknown time zone {timezone:?}: use an IANA name such as Europe/Lisbon");
             }
@@ -213,14 +236,31 @@ async fn run<S: HubStore>(store: S, command: Command, database: &Database) -> Re
                 bail!("unknown currency {currency:?}: use an ISO 4217 code such as EUR");
             }
             let id = store
-                .add_venue(org, NewVenue { name: name.clone(), timezone, currency: currency.to_uppercase(), capacity })
+                .add_venue(
+                    org,
+                    NewVenue {
+                        name: name.clone(),
+                        timezone,
+                        currency: currency.to_uppercase(),
+                        capacity,
+                    },
+                )
                 .await?;
-            print(json, serde_json::json!({"id": id, "name": name}), &format!("venue {name}: {id}"))
+            print(
+                json,
+                serde_json::json!({"id": id, "name": name}),
+                &format!("venue {name}: {id}"),
+            )
         }
-        Command::Enroll { venue, expires, json } => {
+        Command::Enroll {
+            venue,
+            expires,
+            json,
+        } => {
             let ttl = parse_duration(&expires)?;
             let code = credentials::new_code()?;
-            let hash = credentials::hash_code(&code).context("a new code could not be read back")?;
+            let hash =
+                credentials::hash_code(&code).context("a new code could not be read back")?;
             let expires_at = chrono::Utc::now() + ttl;
             store.create_enrollment(venue, &hash, expires_at).await?;
             print(
@@ -229,12 +269,26 @@ async fn run<S: HubStore>(store: S, command: Command, database: &Database) -> Re
                 &format!("{code}\n(one console, once, until {expires_at}): venue hub join URL --code {code}"),
             )
         }
-        Command::Manager(ManagerCommand::Add { org, email, venues, all, json }) => {
+        Command::Manager(ManagerCommand::Add {
+            org,
+            email,
+            venues,
+            all,
+            json,
+        }) => {
             let password = read_password(&email)?;
             let hash = hash_password(&password)?;
-            let grant = if all { Grant::All } else { Grant::Venues(venues) };
+            let grant = if all {
+                Grant::All
+            } else {
+                Grant::Venues(venues)
+            };
             let id = store.add_manager(org, &email, &hash, grant).await?;
-            print(json, serde_json::json!({"id": id, "email": email}), &format!("manager {email}: {id}"))
+            print(
+                json,
+                serde_json::json!({"id": id, "email": email}),
+                &format!("manager {email}: {id}"),
+            )
         }
         Command::Devices(DevicesCommand::List { org, json }) => {
             let devices = store.list_devices(org).await?;
@@ -242,15 +296,25 @@ async fn run<S: HubStore>(store: S, command: Command, database: &Database) -> Re
                 println!("{}", serde_json::to_string(&devices)?);
             } else {
                 for d in &devices {
-                    let state = d.revoked_at.map(|t| format!("revoked {t}")).unwrap_or_else(|| "active".into());
-                    println!("{}  venue {}  console {}  enrolled {}  {state}", d.id, d.venue_id, d.node_id, d.created_at);
+                    let state = d
+                        .revoked_at
+                        .map(|t| format!("revoked {t}"))
+                        .unwrap_or_else(|| "active".into());
+                    println!(
+                        "{}  venue {}  console {}  enrolled {}  {state}",
+                        d.id, d.venue_id, d.node_id, d.created_at
+                    );
                 }
             }
             Ok(())
         }
         Command::Devices(DevicesCommand::Revoke { id, json }) => {
             store.revoke_device(id, chrono::Utc::now()).await?;
-            print(json, serde_json::json!({"id": id, "revoked": true}), &format!("device {id} revoked"))
+            print(
+                json,
+                serde_json::json!({"id": id, "revoked": true}),
+                &format!("device {id} revoked"),
+            )
         }
         Command::Backup { .. } => bail!("backup is for the embedded SQLite database"),
     }
@@ -268,14 +332,21 @@ async fn serve<S: HubStore>(store: S, args: ServeArgs, database: &Database) -> R
     let state = AppState::new(store, HubSettings::default());
     let described = database.describe();
     let print_address = args.print_address;
-    let scheme = if listen.tls.is_some() { "https" } else { "http" };
+    let scheme = if listen.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     venue_hub::server::listen::serve(
         router(state),
         listen,
         move |bound| {
             tracing::info!(%bound, database = %described, "venue-hub listening");
             if print_address {
-                println!("{}", serde_json::json!({"listening": format!("{scheme}://{bound}")}));
+                println!(
+                    "{}",
+                    serde_json::json!({"listening": format!("{scheme}://{bound}")})
+                );
             }
         },
         shutdown_signal(),
@@ -306,11 +377,9 @@ async fn shutdown_signal() {
 fn parse_duration(text: &str) -> Result<chrono::Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: i64 = number
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .with_context(|| format!("--expires {text:?}: a whole number and a unit, like 30m, 24h or 7d"))?;
+    let n: i64 = number.parse().ok().filter(|n| *n > 0).with_context(|| {
+        format!("--expires {text:?}: a whole number and a unit, like 30m, 24h or 7d")
+    })?;
     let d = match unit {
         "m" => chrono::Duration::try_minutes(n),
         "h" => chrono::Duration::try_hours(n),
@@ -318,7 +387,9 @@ fn parse_duration(text: &str) -> Result<chrono::Duration> {
         _ => None,
     };
     d.filter(|d| *d <= chrono::Duration::days(30))
-        .with_context(|| format!("--expires {text:?}: minutes (m), hours (h) or days (d), at most 30 days"))
+        .with_context(|| {
+            format!("--expires {text:?}: minutes (m), hours (h) or days (d), at most 30 days")
+        })
 }
 
 fn read_password(email: &str) -> Result<String> {

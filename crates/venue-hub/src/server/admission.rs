@@ -30,7 +30,9 @@ pub enum Admitted {
 pub enum PushRefused {
     #[error("{0}")]
     Protocol(String),
-    #[error("this device token belongs to console {token_node}, and the push says it is from {claimed}")]
+    #[error(
+        "this device token belongs to console {token_node}, and the push says it is from {claimed}"
+    )]
     WrongConsole { token_node: NodeId, claimed: NodeId },
 }
 
@@ -101,7 +103,12 @@ fn check(change: ChangeRecord, pusher: Pusher, now_ms: i64, max_ahead_ms: i64) -
 }
 
 /// Why one change may not be stored, or None.
-fn refusal(change: &ChangeRecord, pusher: Pusher, now_ms: i64, max_ahead_ms: i64) -> Option<String> {
+fn refusal(
+    change: &ChangeRecord,
+    pusher: Pusher,
+    now_ms: i64,
+    max_ahead_ms: i64,
+) -> Option<String> {
     if change.venue_id != pusher.venue_id {
         return Some(format!(
             "change for venue {}, and this console may only write venue {}",
@@ -210,7 +217,17 @@ mod tests {
         let mut venue_row = change(p);
         venue_row.entity = EntityKind::Venue;
         let admitted = admit(
-            push(p, &[good, other_venue, other_node, payload_venue, ahead, venue_row]),
+            push(
+                p,
+                &[
+                    good,
+                    other_venue,
+                    other_node,
+                    payload_venue,
+                    ahead,
+                    venue_row,
+                ],
+            ),
             p,
             NOW,
             300_000,
@@ -218,11 +235,28 @@ mod tests {
         .unwrap();
         let r = reasons(&admitted);
         assert_eq!(r[0], None);
-        assert!(r[1].as_deref().unwrap().contains("may only write venue"), "{r:?}");
-        assert!(r[2].as_deref().unwrap().contains("only this console's own"), "{r:?}");
-        assert!(r[3].as_deref().unwrap().contains("the payload names venue"), "{r:?}");
-        assert!(r[4].as_deref().unwrap().contains("ahead of the hub's clock"), "{r:?}");
-        assert!(r[5].as_deref().unwrap().contains("only its own venue"), "{r:?}");
+        assert!(
+            r[1].as_deref().unwrap().contains("may only write venue"),
+            "{r:?}"
+        );
+        assert!(
+            r[2].as_deref().unwrap().contains("only this console's own"),
+            "{r:?}"
+        );
+        assert!(
+            r[3].as_deref().unwrap().contains("the payload names venue"),
+            "{r:?}"
+        );
+        assert!(
+            r[4].as_deref()
+                .unwrap()
+                .contains("ahead of the hub's clock"),
+            "{r:?}"
+        );
+        assert!(
+            r[5].as_deref().unwrap().contains("only its own venue"),
+            "{r:?}"
+        );
     }
 
     #[test]

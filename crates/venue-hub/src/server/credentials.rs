@@ -107,7 +107,11 @@ mod tests {
         let loose = code.to_lowercase().replace('-', " ").replace('0', "o");
         assert_eq!(hash_code(&loose), hash_code(&code));
         assert_eq!(normalize_code("abcd-efgh-jk"), None, "too short");
-        assert_eq!(normalize_code("ABCD-EFGH-JKMU"), None, "U is not in the alphabet");
+        assert_eq!(
+            normalize_code("ABCD-EFGH-JKMU"),
+            None,
+            "U is not in the alphabet"
+        );
     }
 
     proptest! {

@@ -42,17 +42,23 @@ impl ApiError {
 impl From<HubStoreError> for ApiError {
     fn from(e: HubStoreError) -> Self {
         match &e {
-            HubStoreError::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            HubStoreError::NotFound { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
             HubStoreError::CodeInvalid | HubStoreError::CodeExpired | HubStoreError::CodeUsed => {
                 // One answer for every bad code, so a guesser learns nothing about which exist.
                 Self::forbidden("this enrolment code is not valid (unknown, expired or already used): ask for a new one")
             }
-            HubStoreError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            HubStoreError::Conflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             HubStoreError::Invalid { .. } => Self::bad_request("invalid", e.to_string()),
             _ => {
                 // The database's own words stay in the hub's log, not in a reply to a console.
                 tracing::error!(error = %e, "storage failed");
-                Self::unavailable("the hub's database is not available right now; try again shortly")
+                Self::unavailable(
+                    "the hub's database is not available right now; try again shortly",
+                )
             }
         }
     }

@@ -78,19 +78,19 @@ pub async fn serve(
             // One crypto provider for the process (ring, as the rest of the workspace); a second
             // install attempt is harmless.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-                .await
-                .map_err(|source| ListenError::Tls {
-                    cert: files.cert.display().to_string(),
-                    key: files.key.display().to_string(),
-                    source,
-                })?;
-            let listener = std::net::TcpListener::bind(listen.addr).map_err(|source| {
-                ListenError::Bind {
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .map_err(|source| ListenError::Tls {
+                        cert: files.cert.display().to_string(),
+                        key: files.key.display().to_string(),
+                        source,
+                    })?;
+            let listener =
+                std::net::TcpListener::bind(listen.addr).map_err(|source| ListenError::Bind {
                     addr: listen.addr,
                     source,
-                }
-            })?;
+                })?;
             listener.set_nonblocking(true).map_err(ListenError::Serve)?;
             let bound = listener.local_addr().map_err(ListenError::Serve)?;
             on_bound(bound);

@@ -89,7 +89,9 @@ impl HubMetrics {
 
     pub fn count_changes(&self, outcome: &'static str, n: u64) {
         if n > 0 {
-            self.changes.get_or_create(&OutcomeLabels { outcome }).inc_by(n);
+            self.changes
+                .get_or_create(&OutcomeLabels { outcome })
+                .inc_by(n);
         }
     }
 

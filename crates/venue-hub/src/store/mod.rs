@@ -85,7 +85,7 @@ pub struct VenueRow {
 
 /// A console enrolled into one venue: its token (stored only as a hash) is bound to the venue
 /// and to the console's node id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Device {
     pub id: Uuid,
     pub venue_id: Uuid,

@@ -54,6 +54,11 @@ impl PostgresHub {
         })
     }
 
+    /// Closes the pool's connections (before a database is dropped, say).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// The role the hub connects as skips row-level security (a superuser or `BYPASSRLS`).
     pub fn bypasses_row_security(&self) -> bool {
         self.bypasses_row_security

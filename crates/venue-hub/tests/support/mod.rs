@@ -9,6 +9,12 @@ use uuid::Uuid;
 use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
 use venue_hub::store::{HubStore, NewVenue, PostgresHub, SqliteHub};
 
+/// An HTTP client as a console has one (reqwest on rustls with ring, the workspace's provider).
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
@@ -49,7 +55,9 @@ impl Hub {
         let (store, dir, pg) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let store = SqliteHub::open(&dir.path().join("hub.sqlite3")).await.unwrap();
+                let store = SqliteHub::open(&dir.path().join("hub.sqlite3"))
+                    .await
+                    .unwrap();
                 (AnyStore::Sqlite(store), Some(dir), None)
             }
             Backend::Postgres => {
@@ -58,9 +66,17 @@ impl Hub {
                 (AnyStore::Postgres(store), None, Some(db))
             }
         };
-        let (base, stop) = with_store!(store.clone(), s => spawn_on_loopback(s, settings).await.unwrap());
+        let (base, stop) =
+            with_store!(store.clone(), s => spawn_on_loopback(s, settings).await.unwrap());
         let org = with_store!(&store, s => s.create_org(&format!("Group {}", Uuid::new_v4())).await.unwrap());
-        Hub { base, store, org, stop: Some(stop), _dir: dir, pg }
+        Hub {
+            base,
+            store,
+            org,
+            stop: Some(stop),
+            _dir: dir,
+            pg,
+        }
     }
 
     pub async fn venue(&self, name: &str) -> Uuid {
@@ -82,11 +98,13 @@ impl Hub {
 
     /// A one-time enrolment code for `venue`, good for an hour.
     pub async fn code(&self, venue: Uuid) -> String {
-        self.code_until(venue, chrono::Utc::now() + chrono::Duration::hours(1)).await
+        self.code_until(venue, chrono::Utc::now() + chrono::Duration::hours(1))
+            .await
     }
 
     pub async fn expired_code(&self, venue: Uuid) -> String {
-        self.code_until(venue, chrono::Utc::now() - chrono::Duration::seconds(1)).await
+        self.code_until(venue, chrono::Utc::now() - chrono::Duration::seconds(1))
+            .await
     }
 
     pub async fn revoke_all_of(&self, venue: Uuid) {

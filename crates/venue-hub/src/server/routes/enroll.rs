@@ -4,6 +4,7 @@ use crate::server::credentials::{hash_code, hash_secret, new_token};
 use crate::server::error::ApiError;
 use crate::server::state::{now_ms, SharedState};
 use crate::store::HubStore;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,7 +14,7 @@ use venue_domain::wire::{EnrollRequest, EnrollResponse, HubVenue};
 pub async fn enroll<S: HubStore>(
     State(state): State<SharedState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(request): Json<EnrollRequest>,
+    body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     // Codes are short enough to type: only brute force could find one, so attempts are counted
     // per address, good and bad alike.
@@ -24,6 +25,7 @@ pub async fn enroll<S: HubStore>(
             "too many enrolment attempts from this address; wait a minute",
         ));
     }
+    let Json(request) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
     let code_hash = hash_code(&request.code).ok_or_else(|| {
         ApiError::bad_request(
             "bad_code",
@@ -33,7 +35,12 @@ pub async fn enroll<S: HubStore>(
     let token = new_token().map_err(|e| ApiError::unavailable(e.to_string()))?;
     let device = state
         .store
-        .redeem_enrollment(&code_hash, request.node.0, &hash_secret(&token), chrono::Utc::now())
+        .redeem_enrollment(
+            &code_hash,
+            request.node.0,
+            &hash_secret(&token),
+            chrono::Utc::now(),
+        )
         .await?;
     let venue = state
         .store

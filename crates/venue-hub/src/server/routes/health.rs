@@ -12,7 +12,9 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-pub async fn readyz<S: HubStore>(State(state): State<SharedState<S>>) -> Result<&'static str, ApiError> {
+pub async fn readyz<S: HubStore>(
+    State(state): State<SharedState<S>>,
+) -> Result<&'static str, ApiError> {
     state.store.ready().await?;
     Ok("ready\n")
 }
@@ -25,7 +27,10 @@ pub async fn metrics<S: HubStore>(
         .render("")
         .map_err(|e| ApiError::unavailable(format!("metrics could not be written: {e}")))?;
     Ok((
-        [(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         text,
     ))
 }

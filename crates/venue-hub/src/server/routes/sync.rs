@@ -5,6 +5,7 @@ use crate::server::auth::device;
 use crate::server::error::ApiError;
 use crate::server::state::{now_ms, SharedState};
 use crate::store::{HubStore, RowOutcome, MAX_BATCH};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -18,9 +19,12 @@ const DEFAULT_PULL: u32 = 1_000;
 pub async fn push<S: HubStore>(
     State(state): State<SharedState<S>>,
     headers: HeaderMap,
-    Json(request): Json<PushRequest>,
+    body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    // Who asks comes first: a caller without a good token learns nothing, not even whether
+    // its body would have been read.
     let device = device(&state, &headers).await?;
+    let Json(request) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
     if request.changes.len() > MAX_BATCH {
         return Err(ApiError::bad_request(
             "page_too_large",
@@ -35,10 +39,11 @@ pub async fn push<S: HubStore>(
         node: NodeId(device.node_id),
     };
     let now = now_ms();
-    let admitted = admit(request, pusher, now, state.settings.max_ahead_ms).map_err(|e| match e {
-        PushRefused::Protocol(m) => ApiError::bad_request("protocol", m),
-        e @ PushRefused::WrongConsole { .. } => ApiError::forbidden(e.to_string()),
-    })?;
+    let admitted =
+        admit(request, pusher, now, state.settings.max_ahead_ms).map_err(|e| match e {
+            PushRefused::Protocol(m) => ApiError::bad_request("protocol", m),
+            e @ PushRefused::WrongConsole { .. } => ApiError::forbidden(e.to_string()),
+        })?;
     let ready: Vec<_> = admitted
         .iter()
         .filter_map(|a| match a {
@@ -89,7 +94,12 @@ pub async fn push<S: HubStore>(
 }
 
 fn outcome_counts(outcomes: &[Outcome]) -> [(&'static str, u64); 4] {
-    let mut c = [("applied", 0), ("duplicate", 0), ("conflict", 0), ("rejected", 0)];
+    let mut c = [
+        ("applied", 0),
+        ("duplicate", 0),
+        ("conflict", 0),
+        ("rejected", 0),
+    ];
     for o in outcomes {
         let i = match o.outcome {
             ChangeOutcome::Applied => 0,
@@ -122,9 +132,10 @@ fn read_cursor(after: Option<&str>) -> Result<i64, ApiError> {
 pub async fn pull<S: HubStore>(
     State(state): State<SharedState<S>>,
     headers: HeaderMap,
-    Query(query): Query<PullQuery>,
+    query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let device = device(&state, &headers).await?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let after = read_cursor(query.after.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_PULL);
     if limit == 0 || limit as usize > MAX_BATCH {
