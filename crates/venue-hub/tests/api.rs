@@ -192,7 +192,7 @@ async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
     let desk = Console::enroll(&hub, a).await;
     let bar = Console::enroll(&hub, b).await;
     let secret = bar.note("the bar's own note");
-    bar.push(&[secret.clone()]).await;
+    bar.push(std::slice::from_ref(&secret)).await;
 
     let rejected = |r: &PushResponse, i: usize| match &r.outcomes[i].outcome {
         ChangeOutcome::Rejected { reason } => reason.clone(),

@@ -12,7 +12,11 @@ use venue_hub::store::{HubStore, NewVenue, PostgresHub, SqliteHub};
 /// An HTTP client as a console has one (reqwest on rustls with ring, the workspace's provider).
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 #[derive(Debug, Clone, Copy)]
