@@ -549,12 +549,12 @@ async fn push_outcomes<S: HubStore>(hub: &S) {
     // An older change from a new batch loses to the head the previous batch left.
     let late = change(venue, 11, high, 49, true);
     assert_eq!(
-        hub.push(venue, &[late.clone()]).await.unwrap(),
+        hub.push(venue, std::slice::from_ref(&late)).await.unwrap(),
         vec![RowOutcome::Conflict]
     );
     // A duplicate of a loser changes nothing either.
     assert_eq!(
-        hub.push(venue, &[older.clone()]).await.unwrap(),
+        hub.push(venue, std::slice::from_ref(&older)).await.unwrap(),
         vec![RowOutcome::Duplicate]
     );
     assert_eq!(hub.push(venue, &[]).await.unwrap(), vec![]);
@@ -621,11 +621,11 @@ async fn change_ids_are_unique_per_venue_only<S: HubStore>(hub: &S) {
         vec![RowOutcome::Applied]
     );
     assert_eq!(
-        hub.push(a, &[in_a.clone()]).await.unwrap(),
+        hub.push(a, std::slice::from_ref(&in_a)).await.unwrap(),
         vec![RowOutcome::Applied]
     );
     assert_eq!(
-        hub.push(a, &[in_a.clone()]).await.unwrap(),
+        hub.push(a, std::slice::from_ref(&in_a)).await.unwrap(),
         vec![RowOutcome::Duplicate]
     );
 
@@ -727,7 +727,9 @@ async fn pull_reads_past_long_runs_of_filtered_rows<S: HubStore>(hub: &S) {
     let mine: Vec<IncomingRow> = (0..700).map(|i| change(venue, i, me, 1, true)).collect();
     hub.push(venue, &mine).await.unwrap();
     let theirs = change(venue, 1_000, them, 1, true);
-    hub.push(venue, &[theirs.clone()]).await.unwrap();
+    hub.push(venue, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
     hub.push(
         venue,
         &mine
