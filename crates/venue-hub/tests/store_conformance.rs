@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
 use venue_hub::store::{
-    Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome, SqliteHub,
+    AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome,
+    SqliteHub,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1003,4 +1004,26 @@ async fn postgres_a_superuser_role_is_reported() {
     assert!(hub.bypasses_row_security());
     assert!(hub.row_security_warning().is_some());
     hub.ready().await.unwrap();
+}
+
+/// The backend picked from `--database` behaves as the one it wraps: a path opens SQLite, a
+/// `postgres://` URL PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_hub_opens_either_backend_from_its_database_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("any.sqlite");
+    let sqlite = AnyHub::open(path.to_str().unwrap()).await.unwrap();
+    assert!(matches!(sqlite, AnyHub::Sqlite(_)));
+    assert!(sqlite.row_security_warning().is_none());
+    push_outcomes(&sqlite).await;
+    let reopened = AnyHub::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    reopened.ready().await.unwrap();
+
+    let fixture = PostgresFixture::new().await;
+    let postgres = AnyHub::open(&fixture.url).await.unwrap();
+    assert!(matches!(postgres, AnyHub::Postgres(_)));
+    assert!(postgres.row_security_warning().is_none());
+    push_outcomes(&postgres).await;
 }
