@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
 use venue_hub::store::{
-    Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome, SqliteHub,
+    AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome,
+    SqliteHub,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -549,12 +550,12 @@ async fn push_outcomes<S: HubStore>(hub: &S) {
     // An older change from a new batch loses to the head the previous batch left.
     let late = change(venue, 11, high, 49, true);
     assert_eq!(
-        hub.push(venue, &[late.clone()]).await.unwrap(),
+        hub.push(venue, std::slice::from_ref(&late)).await.unwrap(),
         vec![RowOutcome::Conflict]
     );
     // A duplicate of a loser changes nothing either.
     assert_eq!(
-        hub.push(venue, &[older.clone()]).await.unwrap(),
+        hub.push(venue, std::slice::from_ref(&older)).await.unwrap(),
         vec![RowOutcome::Duplicate]
     );
     assert_eq!(hub.push(venue, &[]).await.unwrap(), vec![]);
@@ -621,11 +622,11 @@ async fn change_ids_are_unique_per_venue_only<S: HubStore>(hub: &S) {
         vec![RowOutcome::Applied]
     );
     assert_eq!(
-        hub.push(a, &[in_a.clone()]).await.unwrap(),
+        hub.push(a, std::slice::from_ref(&in_a)).await.unwrap(),
         vec![RowOutcome::Applied]
     );
     assert_eq!(
-        hub.push(a, &[in_a.clone()]).await.unwrap(),
+        hub.push(a, std::slice::from_ref(&in_a)).await.unwrap(),
         vec![RowOutcome::Duplicate]
     );
 
@@ -727,7 +728,9 @@ async fn pull_reads_past_long_runs_of_filtered_rows<S: HubStore>(hub: &S) {
     let mine: Vec<IncomingRow> = (0..700).map(|i| change(venue, i, me, 1, true)).collect();
     hub.push(venue, &mine).await.unwrap();
     let theirs = change(venue, 1_000, them, 1, true);
-    hub.push(venue, &[theirs.clone()]).await.unwrap();
+    hub.push(venue, std::slice::from_ref(&theirs))
+        .await
+        .unwrap();
     hub.push(
         venue,
         &mine
@@ -1001,4 +1004,26 @@ async fn postgres_a_superuser_role_is_reported() {
     assert!(hub.bypasses_row_security());
     assert!(hub.row_security_warning().is_some());
     hub.ready().await.unwrap();
+}
+
+/// The backend picked from `--database` behaves as the one it wraps: a path opens SQLite, a
+/// `postgres://` URL PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_hub_opens_either_backend_from_its_database_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("any.sqlite");
+    let sqlite = AnyHub::open(path.to_str().unwrap()).await.unwrap();
+    assert!(matches!(sqlite, AnyHub::Sqlite(_)));
+    assert!(sqlite.row_security_warning().is_none());
+    push_outcomes(&sqlite).await;
+    let reopened = AnyHub::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    reopened.ready().await.unwrap();
+
+    let fixture = PostgresFixture::new().await;
+    let postgres = AnyHub::open(&fixture.url).await.unwrap();
+    assert!(matches!(postgres, AnyHub::Postgres(_)));
+    assert!(postgres.row_security_warning().is_none());
+    push_outcomes(&postgres).await;
 }

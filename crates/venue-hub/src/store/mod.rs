@@ -10,11 +10,13 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use uuid::Uuid;
 
+mod any;
 mod batch;
 mod paging;
 mod postgres;
 mod sqlite;
 
+pub use any::AnyHub;
 pub use postgres::PostgresHub;
 pub use sqlite::SqliteHub;
 
