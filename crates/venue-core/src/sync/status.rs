@@ -82,7 +82,8 @@ mod tests {
         rename(&mut console, "One");
         rename(&mut console, "Two");
         let status = console.sync_status().expect("status");
-        assert_eq!(status.changes_waiting, waiting_at_init + 2);
+        // Each rename logs the venue and its audit line.
+        assert_eq!(status.changes_waiting, waiting_at_init + 4);
         let age = status
             .oldest_unsynced_age_seconds
             .expect("an oldest change");
