@@ -12,7 +12,7 @@ pub struct SyncStatus {
     pub hub_url: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub venue_id: Option<Uuid>,
-    /// When the last pass finished (UTC, RFC 3339).
+    /// When the last pass finished (UTC, as the store writes times: `2026-12-07 10:00:00.123+00:00`).
     pub last_success: Option<String>,
     /// This console's changes the hub does not hold yet.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
