@@ -7,6 +7,7 @@ mod output;
 #[cfg(feature = "sim")]
 mod demo;
 mod exit;
+mod hub;
 mod sim;
 mod staff;
 
@@ -93,6 +94,11 @@ enum Command {
     /// Serve the vendor simulators (Square, Toast, Mews, door counters) on loopback until Ctrl-C,
     /// for demos and tests (in builds with the `sim` feature).
     Sim(sim::SimArgs),
+    /// The hub this console syncs with: join it with a one-time code, or leave it.
+    #[command(subcommand)]
+    Hub(hub::HubCommand),
+    /// One push-and-pull pass with the hub (`venue sync status`: where the console stands).
+    Sync(hub::SyncArgs),
     /// Search guests and reservations by name, email, phone, room or reservation number.
     Search {
         query: String,
@@ -645,6 +651,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )?;
             output::venue(&venue, args.json)?;
         }
+        Command::Hub(command) => hub::hub(&data_dir, command)?,
+        Command::Sync(args) => hub::sync(&data_dir, args)?,
         Command::Search { query, limit, json } => {
             let console = Console::open_for_reading(&data_dir)?;
             output::search(&console.search(&query, limit)?, json)?;

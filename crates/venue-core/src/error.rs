@@ -38,6 +38,12 @@ pub enum ErrorCode {
     /// The store did not answer for a passing reason (another process holds its write lock
     /// past the busy timeout, an I/O hiccup, a full disk): worth trying again shortly.
     StoreBusy,
+    /// The hub could not be reached (no network, the hub down, a timeout): changes wait here.
+    HubUnreachable,
+    /// The hub refused this console's device token (revoked, or for another hub): join again.
+    HubRefused,
+    /// The hub answered with an error, or with something that is not its protocol.
+    HubFailed,
     Io,
     Internal,
 }

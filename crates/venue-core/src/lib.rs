@@ -7,7 +7,8 @@
 //!   and the one runtime): used by everything, using nothing above them;
 //! - `console`: the open data dir (store handle, config, who acts) every capability works on;
 //! - the capabilities: `staff` (accounts and sign-in), `integrations` (POS, PMS, door sensors,
-//!   their secrets), `alerts`, `notifications`, `export`, `views` (what the screens read);
+//!   their secrets), `sync` (the hub: joining it, push-and-pull passes, where the console
+//!   stands), `alerts`, `notifications`, `export`, `views` (what the screens read);
 //! - `setup` (opening and creating a data dir, checking its config against every capability),
 //!   `run` (the supervisor's tasks, started and stopped together), `demo`, `desktop`, `ui_types`.
 
@@ -27,6 +28,7 @@ mod run;
 mod setup;
 mod staff;
 pub mod supervisor;
+pub mod sync;
 #[cfg(feature = "ts")]
 pub mod ui_types;
 pub mod views;

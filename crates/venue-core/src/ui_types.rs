@@ -44,6 +44,7 @@ pub fn write_all(dir: &Path) -> Result<(), UiTypesError> {
     StaffAccount::export_all(&cfg)?;
     SecretSaved::export_all(&cfg)?;
     SecretStatus::export_all(&cfg)?;
+    crate::sync::SyncStatus::export_all(&cfg)?;
     NotificationPrefsView::export_all(&cfg)?;
     TodayView::export_all(&cfg)?;
     StayKind::export_all(&cfg)?;

@@ -61,6 +61,15 @@ pub trait SecretStore: Send + Sync {
         )))
     }
 
+    /// Removes what is stored under `name` (nothing stored is no error). A store that cannot
+    /// keep secrets (the default) refuses, naming the environment variable to unset instead.
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
+        Err(SecretError::Unavailable(format!(
+            "this secret store is read-only; unset {} in the environment instead",
+            env_var_name(name)
+        )))
+    }
+
     /// Where this store keeps what it holds, as the console reports it ("os_keyring" for the
     /// OS keyring).
     fn location(&self) -> &'static str {

@@ -9,6 +9,7 @@ pub mod convergence;
 mod desk;
 pub mod diagnose;
 mod error;
+mod hub_state;
 mod migrate;
 mod natural_sql;
 mod notification_prefs;
@@ -35,6 +36,7 @@ pub use desk::{
     is_vip, ConnectorRuns, LocationSales, SalesSlot, StayFilter, StayRow, ZoneOccupancy,
 };
 pub use error::{Result, StoreError};
+pub use hub_state::{Backlog, HubState, HUB_PEER};
 pub use migrate::{latest_version, OpenMode, APPLICATION_ID, CONNECTION_TUNING};
 pub use notification_prefs::{NotificationPrefsRow, NOTIFICATION_PREFS};
 pub use notify::{ChangeListener, CONNECTOR_STATE, SENSOR_STATE};

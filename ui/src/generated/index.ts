@@ -63,6 +63,7 @@ export type * from "./StoreChanged";
 export type * from "./StoreInfo";
 export type * from "./StoreTopic";
 export type * from "./SyncHealth";
+export type * from "./SyncStatus";
 export type * from "./TodaySales";
 export type * from "./TodayView";
 export type * from "./TrafficPoint";

@@ -73,6 +73,17 @@ impl SecretStore for OsKeyring {
         })
     }
 
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
+        let owned = name.to_string();
+        bounded(name, STORE_WAIT, move || {
+            let entry = keyring::Entry::new(SERVICE, &owned).map_err(|e| unavailable(&owned, e))?;
+            match entry.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(unavailable(&owned, e)),
+            }
+        })
+    }
+
     fn location(&self) -> &'static str {
         "os_keyring"
     }

@@ -245,6 +245,20 @@ impl venue_http::secrets::SecretStore for FileSecretStore {
         std::fs::rename(&temp, &self.path).map_err(|e| fail(e.to_string()))
     }
 
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = self.read()?;
+        if all.remove(name).is_none() {
+            return Ok(());
+        }
+        let fail = |e: String| SecretError::Unavailable(format!("{}: {e}", self.path.display()));
+        let text = serde_json::to_vec_pretty(&all).map_err(|e| fail(e.to_string()))?;
+        std::fs::write(&self.path, text).map_err(|e| fail(e.to_string()))
+    }
+
     fn location(&self) -> &'static str {
         "test_file"
     }

@@ -1,0 +1,186 @@
+//! One push-and-pull pass with the hub. Push: the outbox page by page, each change answered by
+//! the hub (a refused one parked here with the hub's reason), the page acknowledged once every
+//! change of it is answered. Pull: the pages after the saved cursor, each applied in one
+//! transaction with its cursor. A pass cut anywhere resumes where it stopped: nothing is sent
+//! twice under another id, and nothing is applied twice.
+//!
+//! The store is reached only inside `StoreHandle::with` closures, never across an await.
+
+use super::client::HubClient;
+use super::error::SyncError;
+use crate::console::StoreHandle;
+use serde::Serialize;
+use venue_domain::sync::{ChangeOutcome, SyncBatch, PROTOCOL_VERSION};
+use venue_domain::wire::{PushRequest, MAX_PAGE};
+use venue_store::{ApplySummary, PullCursor, HUB_PEER};
+
+/// What one pass did. Every change moved is counted once by its outcome where it landed: at
+/// the hub for a pushed change (`at_hub`), here for a pulled one (`here`); `applied`,
+/// `duplicates`, `conflicts` and `rejected` are the two added up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub pulled: u64,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub conflicts: u64,
+    pub rejected: u64,
+    pub at_hub: ApplySummary,
+    pub here: ApplySummary,
+    /// Where the next pull starts (None before the first page).
+    pub cursor: Option<String>,
+    /// This console's clock minus the hub's, from the pass's last answer.
+    pub clock_skew_ms: Option<i64>,
+}
+
+fn add(total: &mut ApplySummary, more: ApplySummary) {
+    total.applied += more.applied;
+    total.duplicates += more.duplicates;
+    total.conflicts += more.conflicts;
+    total.rejected += more.rejected;
+}
+
+/// Pushes every change waiting, then pulls every change the hub has for this console.
+pub(crate) async fn sync_pass(
+    store: &StoreHandle,
+    hub: &HubClient,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    push(store, hub, &mut report).await?;
+    pull(store, hub, &mut report).await?;
+    let (a, b) = (report.at_hub, report.here);
+    report.applied = a.applied + b.applied;
+    report.duplicates = a.duplicates + b.duplicates;
+    report.conflicts = a.conflicts + b.conflicts;
+    report.rejected = a.rejected + b.rejected;
+    Ok(report)
+}
+
+async fn push(
+    store: &StoreHandle,
+    hub: &HubClient,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let (node, schema) = store.with(|s| Ok::<_, SyncError>((s.node_id(), s.schema_version()?)))?;
+    loop {
+        let (acked, page) = store.with(|s| {
+            let acked = s.acknowledged(HUB_PEER)?;
+            Ok::<_, SyncError>((acked, s.outbox(acked, MAX_PAGE)?))
+        })?;
+        if page.changes.is_empty() {
+            // Every change looked at was superseded: nothing to send for them.
+            if page.next_after > acked {
+                store.with(|s| s.acknowledge(HUB_PEER, page.next_after))?;
+            }
+            return Ok(());
+        }
+        let changes = page
+            .changes
+            .iter()
+            .map(|c| serde_json::to_value(&c.change))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                SyncError::Local(crate::ApiError::new(
+                    crate::ErrorCode::Internal,
+                    e.to_string(),
+                ))
+            })?;
+        let request = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            schema,
+            node,
+            changes,
+        };
+        let answer = hub.push(&request).await?;
+        report.clock_skew_ms = Some(answer.clock_skew_ms);
+        let outcomes = answer.body.outcomes;
+        let answered = |id| outcomes.iter().find(|o| o.change_id == id);
+        if let Some(missing) = page
+            .changes
+            .iter()
+            .find(|c| answered(c.change.change_id).is_none())
+        {
+            return Err(SyncError::BadResponse {
+                what: "push".into(),
+                detail: format!(
+                    "{} outcomes for {} changes, none for change {}",
+                    outcomes.len(),
+                    page.changes.len(),
+                    missing.change.change_id
+                ),
+            });
+        }
+        let refused: Vec<_> = page
+            .changes
+            .iter()
+            .filter_map(|c| match answered(c.change.change_id).map(|o| &o.outcome) {
+                Some(ChangeOutcome::Rejected { reason }) => Some((&c.change, reason.as_str())),
+                _ => None,
+            })
+            .collect();
+        // The refused are parked first: an acknowledged page is never sent again.
+        store.with(|s| {
+            for (change, reason) in &refused {
+                s.park_outgoing(change, reason)?;
+            }
+            s.acknowledge(HUB_PEER, page.next_after)
+        })?;
+        let counted: Vec<_> = page
+            .changes
+            .iter()
+            .filter_map(|c| answered(c.change.change_id).cloned())
+            .collect();
+        add(&mut report.at_hub, ApplySummary::count(&counted));
+        report.pushed += page.changes.len() as u64;
+    }
+}
+
+async fn pull(
+    store: &StoreHandle,
+    hub: &HubClient,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let schema = store.with(|s| s.schema_version())?;
+    loop {
+        let after = store.with(|s| s.pull_cursor(HUB_PEER))?;
+        let answer = hub.pull(after.as_deref(), MAX_PAGE).await?;
+        report.clock_skew_ms = Some(answer.clock_skew_ms);
+        let page = answer.body;
+        let count = page.changes.len() as u64;
+        let unchanged = after.as_deref() == Some(page.cursor.as_str());
+        if page.more && count == 0 && unchanged {
+            return Err(SyncError::BadResponse {
+                what: "pull".into(),
+                detail: "more changes announced, but an empty page and the same cursor".into(),
+            });
+        }
+        // Each change is read on its own: one this build cannot read is parked alone.
+        let incoming = SyncBatch {
+            protocol: PROTOCOL_VERSION,
+            schema,
+            changes: page.changes,
+        }
+        .into_changes()
+        .map_err(|e| SyncError::BadResponse {
+            what: "pull".into(),
+            detail: e.to_string(),
+        })?;
+        if count > 0 || !unchanged {
+            let outcomes = store.with(|s| {
+                s.apply_incoming(
+                    &incoming,
+                    Some(PullCursor {
+                        peer: HUB_PEER,
+                        cursor: &page.cursor,
+                    }),
+                )
+            })?;
+            add(&mut report.here, ApplySummary::count(&outcomes));
+        }
+        report.pulled += count;
+        report.cursor = Some(page.cursor);
+        if !page.more {
+            return Ok(());
+        }
+    }
+}
