@@ -1,0 +1,320 @@
+//! The console's hub sync end to end: a real `venue-hub` (SQLite, on 127.0.0.1:0, in-process)
+//! and the real `venue` binary. Two consoles of one venue and one of another join with one-time
+//! codes, write, and sync: the two of one venue end with the same rows, the third holds none of
+//! theirs (nor they its), a second pass moves nothing, and `venue sync status` says so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed step stops the test with its message"
+)]
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::{init_args, ok, ok_json, stderr, venue, venue_command};
+use uuid::Uuid;
+use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
+use venue_hub::store::{HubStore, NewVenue, SqliteHub};
+use venue_store::Store;
+
+/// A console: its data dir and, once joined, its device token.
+struct Console {
+    data: PathBuf,
+    token: Option<String>,
+}
+
+impl Console {
+    fn new(root: &Path, name: &str, venue_name: &str) -> Console {
+        let data = root.join(name);
+        ok(venue(
+            &data,
+            &init_args(venue_name, "Europe/Berlin", "EUR", "50"),
+        ));
+        Console { data, token: None }
+    }
+
+    /// `venue ARGS` with this console's token, and no keyring to reach.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = venue_command(&self.data);
+        cmd.args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env_remove("VENUE_SECRET_HUB_TOKEN");
+        if let Some(token) = &self.token {
+            cmd.env("VENUE_SECRET_HUB_TOKEN", token);
+        }
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run venue")
+    }
+
+    fn join(&mut self, url: &str, code: &str) -> Value {
+        let joined = ok_json(self.run(&["hub", "join", url, "--code", code, "--json"]));
+        // No keyring here: the token is handed over once, for the environment.
+        assert_eq!(joined["token_stored_in"], "environment", "{joined}");
+        assert_eq!(joined["token_env"], "VENUE_SECRET_HUB_TOKEN");
+        self.token = Some(joined["token_to_set"].as_str().expect("token").to_string());
+        joined
+    }
+
+    fn sync(&self) -> Value {
+        ok_json(self.run(&["sync", "--json"]))
+    }
+
+    /// A guest written on this console (no contacts: they stay on the console that wrote them).
+    fn write_guest(&self, external_id: &str, name: &str) {
+        let mut store = Store::open(&self.data.join(venue_store::DB_FILE)).expect("store");
+        let venue = store.venue().expect("venue").expect("a venue");
+        let guest = venue_store::identified(venue_core::domain::Customer {
+            id: venue_core::domain::new_id(),
+            venue_id: venue.id,
+            source: "mews".into(),
+            external_id: external_id.into(),
+            first_name: Some(name.into()),
+            last_name: Some("Guest".into()),
+            email: None,
+            phone: None,
+            classifications: vec![],
+            notes: None,
+            updated_at_source: None,
+        });
+        store
+            .save_by_user("test", "customer.create", &guest)
+            .expect("guest");
+    }
+
+    /// The guests here, sorted by id, as `venue export` writes them.
+    fn guests(&self) -> Vec<Value> {
+        let out = ok(self.run(&["export", "customers", "--format", "json"]));
+        let mut rows: Vec<Value> = serde_json::from_slice::<Value>(&out.stdout)
+            .expect("JSON")
+            .as_array()
+            .expect("an array")
+            .clone();
+        rows.sort_by_key(|r| r["id"].as_str().unwrap_or_default().to_string());
+        rows
+    }
+
+    fn venue_row(&self) -> Value {
+        ok_json(self.run(&["status", "--json"]))["venue"].clone()
+    }
+}
+
+fn external_ids(rows: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["external_id"].as_str().expect("external id").to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn enrolment_code(hub: &SqliteHub, venue: Uuid) -> String {
+    let code = credentials::new_code().expect("code");
+    let hash = credentials::hash_code(&code).expect("hash");
+    hub.create_enrollment(
+        venue,
+        &hash,
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .await
+    .expect("enrolment");
+    code
+}
+
+#[test]
+fn two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (url, stop, harbour, hill, codes) = runtime.block_on(async {
+        let hub = SqliteHub::open(&dir.path().join("hub.sqlite3"))
+            .await
+            .expect("hub store");
+        let org = hub.create_org("Coast Group").await.expect("org");
+        let harbour = hub
+            .add_venue(
+                org,
+                NewVenue {
+                    name: "Harbour Hotel".into(),
+                    timezone: "Europe/London".into(),
+                    currency: "GBP".into(),
+                    capacity: Some(120),
+                },
+            )
+            .await
+            .expect("venue");
+        let hill = hub
+            .add_venue(
+                org,
+                NewVenue {
+                    name: "Hill Bar".into(),
+                    timezone: "Europe/Paris".into(),
+                    currency: "EUR".into(),
+                    capacity: Some(40),
+                },
+            )
+            .await
+            .expect("venue");
+        let codes = [
+            enrolment_code(&hub, harbour).await,
+            enrolment_code(&hub, harbour).await,
+            enrolment_code(&hub, hill).await,
+        ];
+        let (url, stop) = spawn_on_loopback(hub, HubSettings::default())
+            .await
+            .expect("hub");
+        (url, stop, harbour, hill, codes)
+    });
+
+    let mut front = Console::new(dir.path(), "front", "Front desk");
+    let mut back = Console::new(dir.path(), "back", "Back office");
+    let mut other = Console::new(dir.path(), "other", "Elsewhere");
+    front.write_guest("front-1", "Ada");
+    back.write_guest("back-1", "Bea");
+    other.write_guest("other-1", "Cem");
+
+    for (console, code, venue) in [
+        (&mut front, &codes[0], harbour),
+        (&mut back, &codes[1], harbour),
+        (&mut other, &codes[2], hill),
+    ] {
+        let joined = console.join(&url, code);
+        assert_eq!(joined["venue_id"], venue.to_string(), "{joined}");
+        assert!(joined["rekeyed"]["changes_queued"].as_u64().unwrap() > 0);
+    }
+    // A code works once.
+    let fourth = Console::new(dir.path(), "fourth", "Late");
+    let reused = fourth.run(&["hub", "join", &url, "--code", &codes[0]]);
+    assert_eq!(reused.status.code(), Some(1), "{}", stderr(&reused));
+    // Joined is joined: another join says how to leave first.
+    let again = front.run(&["hub", "join", &url, "--code", &codes[0]]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("venue hub leave"),
+        "{}",
+        stderr(&again)
+    );
+
+    let first = front.sync();
+    assert!(first["pushed"].as_u64().unwrap() > 0, "{first}");
+    assert_eq!(first["rejected"], 0, "{first}");
+    let second = back.sync();
+    assert!(second["pushed"].as_u64().unwrap() > 0, "{second}");
+    assert!(
+        second["pulled"].as_u64().unwrap() > 0,
+        "front's changes come down: {second}"
+    );
+    let third = front.sync();
+    assert_eq!(third["pushed"], 0, "{third}");
+    assert!(
+        third["pulled"].as_u64().unwrap() > 0,
+        "back's changes come down: {third}"
+    );
+    let apart = other.sync();
+    assert!(apart["pushed"].as_u64().unwrap() > 0, "{apart}");
+    assert_eq!(
+        apart["pulled"], 0,
+        "nothing of another venue comes down: {apart}"
+    );
+    for report in [&first, &second, &third, &apart] {
+        let moved = report["pushed"].as_u64().unwrap() + report["pulled"].as_u64().unwrap();
+        let counted: u64 = ["applied", "duplicates", "conflicts", "rejected"]
+            .iter()
+            .map(|k| report[k].as_u64().unwrap())
+            .sum();
+        assert_eq!(moved, counted, "each change counted once: {report}");
+    }
+
+    // The two consoles of the harbour hold the same rows, with the hub's venue.
+    let (front_guests, back_guests) = (front.guests(), back.guests());
+    assert_eq!(front_guests, back_guests);
+    assert_eq!(external_ids(&front_guests), ["back-1", "front-1"]);
+    assert_eq!(external_ids(&other.guests()), ["other-1"]);
+    let venue_row = front.venue_row();
+    assert_eq!(venue_row, back.venue_row());
+    assert_eq!(venue_row["id"], harbour.to_string());
+    assert_eq!(venue_row["name"], "Harbour Hotel");
+    assert_eq!(other.venue_row()["id"], hill.to_string());
+
+    // Exactly once: another pass moves nothing, anywhere.
+    for console in [&front, &back, &other] {
+        let report = console.sync();
+        assert_eq!(report["pushed"], 0, "{report}");
+        assert_eq!(report["pulled"], 0, "{report}");
+    }
+    assert_eq!(front.guests(), front_guests);
+
+    let status = ok_json(front.run(&["sync", "status", "--json"]));
+    assert_eq!(status["joined"], true, "{status}");
+    assert_eq!(status["hub_url"], url.as_ref() as &str);
+    assert_eq!(status["venue_id"], harbour.to_string());
+    assert_eq!(status["changes_waiting"], 0);
+    assert_eq!(status["oldest_unsynced_age_seconds"], Value::Null);
+    assert!(status["last_success"].is_string(), "{status}");
+    assert!(status["clock_skew_ms"].is_i64(), "{status}");
+    assert_eq!(status["last_error"], Value::Null);
+
+    // A token the hub does not know is refused, and the status keeps the error.
+    let mut forged = Console {
+        data: back.data.clone(),
+        token: Some("not-a-token".into()),
+    };
+    let refused = forged.run(&["sync"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("device token was refused"),
+        "{}",
+        stderr(&refused)
+    );
+    forged.token = back.token.take();
+    let status = ok_json(forged.run(&["sync", "status", "--json"]));
+    assert!(
+        status["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("device token was refused"),
+        "{status}"
+    );
+
+    // With the hub gone, changes wait here, and the status says how many and why.
+    drop(stop);
+    runtime.shutdown_background();
+    front.write_guest("front-2", "Dan");
+    let offline = front.run(&["sync"]);
+    assert_eq!(offline.status.code(), Some(1), "{}", stderr(&offline));
+    assert!(
+        stderr(&offline).contains("cannot be reached"),
+        "{}",
+        stderr(&offline)
+    );
+    let status = ok_json(front.run(&["sync", "status", "--json"]));
+    assert_eq!(
+        status["changes_waiting"], 2,
+        "the guest and its audit line: {status}"
+    );
+    assert!(status["oldest_unsynced_age_seconds"].is_i64(), "{status}");
+    assert!(status["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be reached"));
+
+    // Leaving keeps every row and forgets the hub.
+    let left = ok_json(front.run(&["hub", "leave", "--json"]));
+    assert_eq!(left["hub_url"], url.as_ref() as &str, "{left}");
+    let status = ok_json(front.run(&["sync", "status", "--json"]));
+    assert_eq!(status["joined"], false, "{status}");
+    assert_eq!(
+        external_ids(&front.guests()),
+        ["back-1", "front-1", "front-2"]
+    );
+    let not_joined = front.run(&["sync"]);
+    assert_eq!(not_joined.status.code(), Some(2), "{}", stderr(&not_joined));
+}
