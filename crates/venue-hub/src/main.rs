@@ -10,7 +10,7 @@ use uuid::Uuid;
 use venue_hub::database::Database;
 use venue_hub::server::listen::{Listen, TlsFiles};
 use venue_hub::server::{credentials, router, AppState, HubSettings};
-use venue_hub::store::{Grant, HubStore, NewVenue, PostgresHub, SqliteHub};
+use venue_hub::store::{AnyHub, Grant, HubStore, NewVenue};
 
 #[derive(Parser)]
 #[command(
@@ -158,34 +158,13 @@ fn main() -> Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let database = Database::from_arg(cli.database.as_deref())?;
-        match &database {
-            Database::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create {}", dir.display()))?;
-                }
-                let store = SqliteHub::open(path)
-                    .await
-                    .with_context(|| format!("cannot open {}", database.describe()))?;
-                if let Command::Backup { file, json } = &cli.command {
-                    store.backup(file).await.with_context(|| format!("cannot write {}", file.display()))?;
-                    return print(*json, serde_json::json!({"file": file}), &format!("backup written to {}", file.display()));
-                }
-                run(store, cli.command, &database).await
-            }
-            Database::Postgres(url) => {
-                let store = PostgresHub::connect(url)
-                    .await
-                    .with_context(|| format!("cannot open {}", database.describe()))?;
-                if let Some(warning) = store.row_security_warning() {
-                    tracing::warn!("{warning}");
-                }
-                if let Command::Backup { .. } = cli.command {
-                    bail!("`venue-hub backup` copies the embedded SQLite database; back PostgreSQL up with pg_dump");
-                }
-                run(store, cli.command, &database).await
-            }
+        let store = AnyHub::open(&database)
+            .await
+            .with_context(|| format!("cannot open {}", database.describe()))?;
+        if let Some(warning) = store.row_security_warning() {
+            tracing::warn!("{warning}");
         }
+        run(store, cli.command, &database).await
     })
 }
 
@@ -210,7 +189,7 @@ fn print(json: bool, value: serde_json::Value, text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn run<S: HubStore>(store: S, command: Command, database: &Database) -> Result<()> {
+async fn run(store: AnyHub, command: Command, database: &Database) -> Result<()> {
     match command {
         Command::Serve(args) => serve(store, args, database).await,
         Command::Org(OrgCommand::Create { name, json }) => {
@@ -316,7 +295,17 @@ async fn run<S: HubStore>(store: S, command: Command, database: &Database) -> Re
                 &format!("device {id} revoked"),
             )
         }
-        Command::Backup { .. } => bail!("backup is for the embedded SQLite database"),
+        Command::Backup { file, json } => {
+            store
+                .backup(&file)
+                .await
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            print(
+                json,
+                serde_json::json!({"file": file}),
+                &format!("backup written to {}", file.display()),
+            )
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
+use venue_hub::database::Database;
 use venue_hub::store::{
     AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome,
     SqliteHub,
@@ -1012,17 +1013,22 @@ async fn postgres_a_superuser_role_is_reported() {
 async fn any_hub_opens_either_backend_from_its_database_argument() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("any.sqlite");
-    let sqlite = AnyHub::open(path.to_str().unwrap()).await.unwrap();
+    let sqlite = AnyHub::open(&Database::from_arg(path.to_str()).unwrap())
+        .await
+        .unwrap();
     assert!(matches!(sqlite, AnyHub::Sqlite(_)));
     assert!(sqlite.row_security_warning().is_none());
     push_outcomes(&sqlite).await;
-    let reopened = AnyHub::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let reopened =
+        AnyHub::open(&Database::from_arg(Some(&format!("sqlite://{}", path.display()))).unwrap())
+            .await
+            .unwrap();
     reopened.ready().await.unwrap();
 
     let fixture = PostgresFixture::new().await;
-    let postgres = AnyHub::open(&fixture.url).await.unwrap();
+    let postgres = AnyHub::open(&Database::from_arg(Some(&fixture.url)).unwrap())
+        .await
+        .unwrap();
     assert!(matches!(postgres, AnyHub::Postgres(_)));
     assert!(postgres.row_security_warning().is_none());
     push_outcomes(&postgres).await;

@@ -2,9 +2,10 @@
 //! generic over [`HubStore`] all the way up (the command line).
 
 use super::{
-    Device, Grant, HubStore, IncomingRow, Manager, NewVenue, PostgresHub, PulledPage, Result,
-    RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
+    Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue, PostgresHub,
+    PulledPage, Result, RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
 };
+use crate::database::Database;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 use uuid::Uuid;
@@ -16,17 +17,30 @@ pub enum AnyHub {
 }
 
 impl AnyHub {
-    /// `postgres://…` or `postgresql://…` opens PostgreSQL; `sqlite:PATH`, `sqlite://PATH` or
-    /// a plain path opens (creating) a SQLite file.
-    pub async fn open(database: &str) -> Result<AnyHub> {
-        if database.starts_with("postgres://") || database.starts_with("postgresql://") {
-            return Ok(AnyHub::Postgres(PostgresHub::connect(database).await?));
+    /// Opens the database `--database` named (see [`Database::from_arg`]), creating a SQLite
+    /// file and its folder when missing.
+    pub async fn open(database: &Database) -> Result<AnyHub> {
+        match database {
+            Database::Postgres(url) => Ok(AnyHub::Postgres(PostgresHub::connect(url).await?)),
+            Database::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        HubStoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                Ok(AnyHub::Sqlite(SqliteHub::open(path).await?))
+            }
         }
-        let path = database
-            .strip_prefix("sqlite://")
-            .or_else(|| database.strip_prefix("sqlite:"))
-            .unwrap_or(database);
-        Ok(AnyHub::Sqlite(SqliteHub::open(Path::new(path)).await?))
+    }
+
+    /// A consistent copy of the database in `path`: SQLite only (PostgreSQL has pg_dump).
+    pub async fn backup(&self, path: &Path) -> Result<()> {
+        match self {
+            AnyHub::Sqlite(hub) => hub.backup(path).await,
+            AnyHub::Postgres(_) => Err(HubStoreError::Invalid {
+                what: "`venue-hub backup` copies the embedded SQLite database; back PostgreSQL up with pg_dump".to_string(),
+            }),
+        }
     }
 
     /// What to log at start-up about row-level security, on PostgreSQL.

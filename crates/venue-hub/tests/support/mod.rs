@@ -7,7 +7,7 @@ pub mod postgres;
 
 use uuid::Uuid;
 use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
-use venue_hub::store::{HubStore, NewVenue, PostgresHub, SqliteHub};
+use venue_hub::store::{AnyHub, HubStore, NewVenue, PostgresHub, SqliteHub};
 
 /// An HTTP client as a console has one (reqwest on rustls with ring, the workspace's provider).
 pub fn http() -> reqwest::Client {
@@ -25,29 +25,13 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone)]
-pub enum AnyStore {
-    Sqlite(SqliteHub),
-    Postgres(PostgresHub),
-}
-
 pub struct Hub {
     pub base: String,
-    pub store: AnyStore,
+    pub store: AnyHub,
     org: Uuid,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<postgres::TestDatabase>,
-}
-
-/// Runs `$body` with `$s` bound to the store, whichever backend it is.
-macro_rules! with_store {
-    ($store:expr, $s:ident => $body:expr) => {
-        match $store {
-            AnyStore::Sqlite($s) => $body,
-            AnyStore::Postgres($s) => $body,
-        }
-    };
 }
 
 impl Hub {
@@ -62,17 +46,19 @@ impl Hub {
                 let store = SqliteHub::open(&dir.path().join("hub.sqlite3"))
                     .await
                     .unwrap();
-                (AnyStore::Sqlite(store), Some(dir), None)
+                (AnyHub::Sqlite(store), Some(dir), None)
             }
             Backend::Postgres => {
                 let db = postgres::TestDatabase::create().await;
                 let store = PostgresHub::connect(&db.url).await.unwrap();
-                (AnyStore::Postgres(store), None, Some(db))
+                (AnyHub::Postgres(store), None, Some(db))
             }
         };
-        let (base, stop) =
-            with_store!(store.clone(), s => spawn_on_loopback(s, settings).await.unwrap());
-        let org = with_store!(&store, s => s.create_org(&format!("Group {}", Uuid::new_v4())).await.unwrap());
+        let (base, stop) = spawn_on_loopback(store.clone(), settings).await.unwrap();
+        let org = store
+            .create_org(&format!("Group {}", Uuid::new_v4()))
+            .await
+            .unwrap();
         Hub {
             base,
             store,
@@ -90,13 +76,16 @@ impl Hub {
             currency: "EUR".to_string(),
             capacity: Some(120),
         };
-        with_store!(&self.store, s => s.add_venue(self.org, venue).await.unwrap())
+        self.store.add_venue(self.org, venue).await.unwrap()
     }
 
     async fn code_until(&self, venue: Uuid, expires: chrono::DateTime<chrono::Utc>) -> String {
         let code = credentials::new_code().unwrap();
         let hash = credentials::hash_code(&code).unwrap();
-        with_store!(&self.store, s => s.create_enrollment(venue, &hash, expires).await.unwrap());
+        self.store
+            .create_enrollment(venue, &hash, expires)
+            .await
+            .unwrap();
         code
     }
 
@@ -112,13 +101,14 @@ impl Hub {
     }
 
     pub async fn revoke_all_of(&self, venue: Uuid) {
-        with_store!(&self.store, s => {
-            for d in s.list_devices(None).await.unwrap() {
-                if d.venue_id == venue {
-                    s.revoke_device(d.id, chrono::Utc::now()).await.unwrap();
-                }
+        for d in self.store.list_devices(None).await.unwrap() {
+            if d.venue_id == venue {
+                self.store
+                    .revoke_device(d.id, chrono::Utc::now())
+                    .await
+                    .unwrap();
             }
-        })
+        }
     }
 
     pub async fn stop(mut self) {
@@ -126,7 +116,7 @@ impl Hub {
             let _ = stop.send(());
         }
         // Close the pool before the database goes.
-        if let AnyStore::Postgres(s) = &self.store {
+        if let AnyHub::Postgres(s) = &self.store {
             s.close().await;
         }
         if let Some(db) = self.pg.take() {
