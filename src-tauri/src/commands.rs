@@ -290,3 +290,27 @@ pub async fn install_update(app: AppHandle, shell: Shl<'_>, version: String) -> 
 fn internal(error: tauri::Error) -> ApiError {
     ApiError::new(venue_core::ErrorCode::Internal, error.to_string())
 }
+
+#[tauri::command]
+pub async fn sync_status(shell: Shl<'_>) -> ApiResult<venue_core::sync::SyncStatus> {
+    shell.run(|c| c.sync_status()).await
+}
+
+#[tauri::command]
+pub async fn sync_now(shell: Shl<'_>) -> ApiResult<venue_core::sync::SyncReport> {
+    shell.run(|c| c.sync_now()).await
+}
+
+#[tauri::command]
+pub async fn hub_join(
+    shell: Shl<'_>,
+    url: String,
+    code: String,
+) -> ApiResult<venue_core::sync::JoinReport> {
+    shell.run(move |c| c.hub_join(&url, &code)).await
+}
+
+#[tauri::command]
+pub async fn hub_leave(shell: Shl<'_>) -> ApiResult<venue_core::sync::LeaveReport> {
+    shell.run(|c| c.hub_leave()).await
+}

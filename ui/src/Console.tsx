@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Header } from "./components/Header";
+import { SyncBadge } from "./components/SyncBadge";
 import { Nav } from "./components/Nav";
 import { NavContext, VenueContext, type VenueScope } from "./context";
 import { useShortcuts } from "./hooks/useShortcuts";
@@ -88,7 +89,7 @@ export function Console({
     <VenueContext.Provider value={scope}>
       <NavContext.Provider value={navigation}>
         <div className="app">
-          <Header title={venue.name} venue={venue} session={session} locale={locale} onLock={() => onLock(null)} />
+          <Header title={venue.name} venue={venue} session={session} locale={locale} onLock={() => onLock(null)} status={<SyncBadge />} />
           <div className="body">
             <Nav items={items} current={screen} onGo={go} />
             <main className="content" id="content" tabIndex={-1}>

@@ -12,6 +12,8 @@ import type {
   DeskNoteView,
   CsvExport,
   GuestDetail,
+  JoinReport,
+  LeaveReport,
   ReservationDetail,
   Role,
   SalesView,
@@ -27,6 +29,8 @@ import type {
   StatusReport,
   StayKind,
   StayRow,
+  SyncReport,
+  SyncStatus,
   TodayView,
   TrafficPoint,
   TrafficResolution,
@@ -120,6 +124,15 @@ export interface Api {
   settings(): Promise<SettingsView>;
   updateVenue(patch: VenuePatch): Promise<Venue>;
 
+  /** Where this console stands with its hub (any signed-in staff). */
+  syncStatus(): Promise<SyncStatus>;
+  /** One push-and-pull pass now. */
+  syncNow(): Promise<SyncReport>;
+  /** Join a hub with a one-time code (admin). */
+  hubJoin(url: string, code: string): Promise<JoinReport>;
+  /** Leave the hub; the data stays (admin). */
+  hubLeave(): Promise<LeaveReport>;
+
   /** `store-changed`: the topics (entity kinds, connector_state, sensor_state) that changed. */
   onStoreChanged(handler: (topics: string[]) => void): Promise<Unlisten>;
   /** `session-locked`: the shell signed the session out. */
@@ -196,6 +209,11 @@ export const tauriApi: Api = {
 
   settings: () => call("settings"),
   updateVenue: (patch) => call("update_venue", defined({ ...patch })),
+
+  syncStatus: () => call("sync_status"),
+  syncNow: () => call("sync_now"),
+  hubJoin: (url, code) => call("hub_join", { url, code }),
+  hubLeave: () => call("hub_leave"),
 
   onStoreChanged: (handler) =>
     listenTo<{ topics?: unknown } | null>(EVENTS.storeChanged, (payload) => {

@@ -45,6 +45,9 @@ pub fn write_all(dir: &Path) -> Result<(), UiTypesError> {
     SecretSaved::export_all(&cfg)?;
     SecretStatus::export_all(&cfg)?;
     crate::sync::SyncStatus::export_all(&cfg)?;
+    crate::sync::SyncReport::export_all(&cfg)?;
+    crate::sync::JoinReport::export_all(&cfg)?;
+    crate::sync::LeaveReport::export_all(&cfg)?;
     NotificationPrefsView::export_all(&cfg)?;
     TodayView::export_all(&cfg)?;
     StayKind::export_all(&cfg)?;

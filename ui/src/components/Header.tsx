@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { ROLE_LABEL } from "../lib/roles";
 import type { SessionInfo, Venue } from "../types";
 
@@ -28,6 +28,7 @@ export function Header({
   session,
   locale,
   onLock,
+  status,
 }: {
   title: string;
   muted?: boolean;
@@ -35,6 +36,8 @@ export function Header({
   session?: SessionInfo | null;
   locale: string | undefined;
   onLock?: () => void;
+  /** Shown before the clock (the hub's sync badge once signed in). */
+  status?: ReactNode;
 }) {
   return (
     <header className="header">
@@ -47,6 +50,7 @@ export function Header({
         </h1>
       </div>
       <div className="header-actions">
+        {status}
         {venue && <Clock timeZone={venue.timezone} locale={locale} />}
         {session && (
           <>

@@ -1,7 +1,7 @@
 // An in-memory Api over the demo fixtures. Tests build on it (overriding methods as they need);
 // `npm run dev` in a plain browser uses it so the screens can be seen without the Rust side.
 import type { Api, Unlisten } from "../api";
-import type { AlertRuleView, ApiError, Navigate, NotificationPrefsView, ChargeView, DeskNoteView, ReservationDetail, SecretStatus, SessionInfo, StaffAccount, UpdateOffer, Venue } from "../types";
+import type { AlertRuleView, ApiError, Navigate, NotificationPrefsView, ChargeView, DeskNoteView, ReservationDetail, SecretStatus, SessionInfo, StaffAccount, SyncStatus, UpdateOffer, Venue } from "../types";
 import {
   DEMO_STAFF,
   DEMO_VENUE,
@@ -56,6 +56,9 @@ export function createDemoApi(
   const navigateHandlers = new Set<(target: Navigate) => void>();
   // Desktop notification preferences by staff id; managers and admins start with the core's defaults.
   const notificationPrefs = new Map<string, NotificationPrefsView>();
+  // The demo console starts on its own; joining "hub.demo" works with any well-formed code
+  // but 0000-0000-0000, which the demo hub refuses like a used one.
+  let hub: SyncStatus = { joined: false, hub_url: null, venue_id: null, last_success: null, changes_waiting: 0, oldest_unsynced_age_seconds: null, clock_skew_ms: null, last_error: null, last_error_at: null };
   let alertStates = demoAlerts(now());
   let alertRules = demoAlertRules();
   let nextId = 10;
@@ -342,6 +345,29 @@ export function createDemoApi(
         venue = { ...venue, ...fields, ...(shareGuestContacts === undefined ? {} : { share_guest_contacts: shareGuestContacts }) };
         emit(["venue"]);
         return venue;
+      }, "admin"),
+    syncStatus: () => guard("syncStatus", () => ({ ...hub })),
+    syncNow: () =>
+      guard("syncNow", () => {
+        if (!hub.joined) throw fail("hub_failed", "This console has not joined a hub: Settings > Hub.");
+        hub = { ...hub, last_success: now().toISOString(), changes_waiting: 0, oldest_unsynced_age_seconds: null };
+        return { pushed: 0, pulled: 0, applied: 0, duplicates: 0, conflicts: 0, rejected: 0, cursor: "0", clock_skew_ms: 0 };
+      }),
+    hubJoin: (url, code) =>
+      guard("hubJoin", () => {
+        if (hub.joined) throw fail("bad_input", `Already joined to ${hub.hub_url}: leave it first.`);
+        if (!/^https?:\/\/\S+$/.test(url)) throw fail("bad_input", "The hub's address starts with https:// (or http:// on this machine).");
+        if (!/^[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}$/i.test(code.trim())) throw fail("bad_input", "An enrolment code has 12 letters and digits, like ABCD-EFGH-JKMN.");
+        if (code.replace(/-/g, "") === "000000000000") throw fail("hub_refused", "The hub refused the code (unknown, expired or already used): ask for a new one.");
+        hub = { ...hub, joined: true, hub_url: url, venue_id: "hub-venue-1", last_success: now().toISOString(), clock_skew_ms: 0 };
+        return { hub_url: url, venue_id: "hub-venue-1", venue_name: venue.name, token_stored_in: "os_keyring", token_env: "VENUE_SECRET_HUB_TOKEN", token_to_set: null, clock_skew_ms: 0 };
+      }, "admin"),
+    hubLeave: () =>
+      guard("hubLeave", () => {
+        if (!hub.joined) throw fail("hub_failed", "This console has not joined a hub.");
+        const hubUrl = hub.hub_url ?? "";
+        hub = { ...hub, joined: false, hub_url: null, venue_id: null };
+        return { hub_url: hubUrl, token_removed: true, message: null };
       }, "admin"),
     async onStoreChanged(handler): Promise<Unlisten> {
       storeHandlers.add(handler);

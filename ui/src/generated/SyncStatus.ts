@@ -2,7 +2,7 @@
 
 export type SyncStatus = { joined: boolean, hub_url: string | null, venue_id: string | null, 
 /**
- * When the last pass finished (UTC, RFC 3339).
+ * When the last pass finished (UTC, as the store writes times: `2026-12-07 10:00:00.123+00:00`).
  */
 last_success: string | null, 
 /**

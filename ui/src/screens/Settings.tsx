@@ -7,14 +7,16 @@ import { TOPICS } from "../lib/topics";
 import { About } from "./settings/About";
 import { AlertRules } from "./settings/AlertRules";
 import { Credentials } from "./settings/Credentials";
+import { HubSection } from "./settings/HubSection";
 import { Integrations } from "./settings/Integrations";
 import { NotificationsSection } from "./settings/Notifications";
 import { StaffSection } from "./settings/Staff";
 import { VenueSection } from "./settings/VenueSection";
 
-type Tab = "venue" | "integrations" | "credentials" | "alerts" | "notifications" | "staff";
-const TABS: ReadonlyArray<{ id: Tab; label: string }> = [
+type Tab = "venue" | "hub" | "integrations" | "credentials" | "alerts" | "notifications" | "staff";
+const TABS: ReadonlyArray<{ id: Tab; label: string; admin?: boolean }> = [
   { id: "venue", label: "Venue & app" },
+  { id: "hub", label: "Hub", admin: true },
   { id: "integrations", label: "Integrations" },
   { id: "credentials", label: "Credentials" },
   { id: "alerts", label: "Alert rules" },
@@ -41,7 +43,7 @@ export function Settings() {
       <div className="screen-head">
         <h2 className="screen-title">Settings</h2>
         <div className="tabs" role="tablist" aria-label="Settings">
-          {TABS.map((t) => (
+          {TABS.filter((t) => !t.admin || atLeast(session.role, "admin")).map((t) => (
             <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className={tab === t.id ? "tab active" : "tab"} onClick={() => setTab(t.id)} data-testid={`settings-tab-${t.id}`}>
               {t.label}
             </button>
@@ -51,6 +53,8 @@ export function Settings() {
       {view.error && <ErrorBanner error={view.error} onRetry={() => void view.reload()} />}
       {tab === "staff" ? (
         <StaffSection />
+      ) : tab === "hub" ? (
+        <HubSection />
       ) : tab === "alerts" ? (
         <AlertRules />
       ) : tab === "notifications" ? (

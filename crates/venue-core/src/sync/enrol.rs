@@ -15,8 +15,10 @@ use venue_store::RekeySummary;
 
 /// What joining did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JoinReport {
     pub hub_url: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub venue_id: Uuid,
     pub venue_name: String,
     /// Where the device token went: "os_keyring", or "environment" when this console has no
@@ -25,12 +27,16 @@ pub struct JoinReport {
     pub token_env: String,
     /// Only when the token could not be stored: the value to set in `token_env` (shown once).
     pub token_to_set: Option<String>,
+    /// What the re-key to the hub's venue id changed (the CLI prints it; the window does not).
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub rekeyed: RekeySummary,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub clock_skew_ms: i64,
 }
 
 /// What leaving did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LeaveReport {
     pub hub_url: String,
     /// Whether the device token was removed from the keyring (false when it was not there or

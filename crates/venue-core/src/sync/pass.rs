@@ -18,18 +18,29 @@ use venue_store::{ApplySummary, PullCursor, HUB_PEER};
 /// the hub for a pushed change (`at_hub`), here for a pulled one (`here`); `applied`,
 /// `duplicates`, `conflicts` and `rejected` are the two added up.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pushed: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pulled: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub applied: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub duplicates: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub conflicts: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rejected: u64,
+    /// The same, split by where each change landed (the CLI prints them; the window adds up).
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub at_hub: ApplySummary,
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub here: ApplySummary,
     /// Where the next pull starts (None before the first page).
     pub cursor: Option<String>,
     /// This console's clock minus the hub's, from the pass's last answer.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub clock_skew_ms: Option<i64>,
 }
 
