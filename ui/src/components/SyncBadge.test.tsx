@@ -3,7 +3,7 @@ import { screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { demoApiAs, renderScreen } from "../test/render";
 import type { SyncStatus } from "../types";
-import { SyncBadge } from "./SyncBadge";
+import { SyncBadge, SyncLine } from "./SyncBadge";
 
 const base: SyncStatus = {
   joined: true,
@@ -49,5 +49,12 @@ describe("SyncBadge", () => {
     const badge = await screen.findByTestId("sync-badge");
     expect(badge.textContent).toMatch(/^Offline since \d\d:\d\d · 1 change waiting$/);
     expect(badge.getAttribute("title")).toMatch(/cannot be reached/);
+  });
+
+  it("gives the Today health card the same line, and its fallback until the status is read", async () => {
+    const api = withStatus({ ...base, last_success: null, last_error: "refused", last_error_at: "2026-12-07 10:00:00.000+00:00", changes_waiting: 4 });
+    renderScreen(<SyncLine fallback="joined · 4 changes pending" />, { api });
+    expect(screen.getByTestId("sync-status").textContent).toBe("joined · 4 changes pending");
+    await waitFor(() => expect(screen.getByTestId("sync-status").textContent).toBe("Offline · 4 changes waiting"));
   });
 });

@@ -2,10 +2,11 @@
 
 export type SyncHealth = { pending_changes: number, total_changes: number, last_hlc: string | null, 
 /**
- * There is no sync hub yet (a later issue): changes stay local and wait in the change log.
+ * This console has joined a hub (`venue hub join`, Settings > Hub); the UI asks
+ * `sync_status` for how it stands.
  */
 hub_configured: boolean, 
 /**
- * "local_only" until a hub exists.
+ * "local_only" (no hub: changes wait in the change log) or "joined".
  */
 state: string, };

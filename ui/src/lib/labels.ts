@@ -43,7 +43,8 @@ export function sensorTone(status: SensorStatus | string): Tone {
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-/** Honest sync line: the hub comes later, so say the data is local and how much is waiting. */
+/** The sync line from the Today view alone: without a hub the data is local, with how much waits. A
+ * console that joined a hub shows the hub's own status line instead (SyncLine). */
 export function syncText(sync: SyncHealth, count: (n: number) => string = String): string {
   if (!sync.hub_configured || sync.state === "local_only") {
     return sync.pending_changes === 0

@@ -83,9 +83,10 @@ pub struct SyncHealth {
     pub pending_changes: u64,
     pub total_changes: u64,
     pub last_hlc: Option<String>,
-    /// There is no sync hub yet (a later issue): changes stay local and wait in the change log.
+    /// This console has joined a hub (`venue hub join`, Settings > Hub); the UI asks
+    /// `sync_status` for how it stands.
     pub hub_configured: bool,
-    /// "local_only" until a hub exists.
+    /// "local_only" (no hub: changes wait in the change log) or "joined".
     pub state: &'static str,
 }
 
@@ -182,6 +183,7 @@ impl Console {
             }
         }
         let log = self.store.change_log_summary()?;
+        let hub_configured = self.store.hub_state()?.url.is_some();
         Ok(Health {
             connectors,
             pms,
@@ -190,8 +192,12 @@ impl Console {
                 pending_changes: log.pending_sync,
                 total_changes: log.total,
                 last_hlc: log.last_hlc,
-                hub_configured: false,
-                state: "local_only",
+                hub_configured,
+                state: if hub_configured {
+                    "joined"
+                } else {
+                    "local_only"
+                },
             },
         })
     }

@@ -1,5 +1,6 @@
 import { memo } from "react";
 import { Badge, Card, StaleBadge } from "../../components/States";
+import { SyncLine } from "../../components/SyncBadge";
 import { useNav, useVenue } from "../../context";
 import { breakerLabel, breakerTone, socketTone, syncText } from "../../lib/labels";
 import type { Health } from "../../types";
@@ -52,7 +53,11 @@ export const HealthCard = memo(function HealthCard({ health }: { health: Health 
       </div>
       <div className="health-row">
         <span className="health-label">Sync</span>
-        <span data-testid="sync-status">{syncText(health.sync, fmt.count)}</span>
+        {health.sync.hub_configured ? (
+          <SyncLine fallback={syncText(health.sync, fmt.count)} />
+        ) : (
+          <span data-testid="sync-status">{syncText(health.sync, fmt.count)}</span>
+        )}
       </div>
     </Card>
   );
