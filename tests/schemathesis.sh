@@ -13,8 +13,12 @@ if [ ! -x "$venv/bin/st" ]; then
   "$venv/bin/pip" install --quiet 'schemathesis==4.*'
 fi
 
-cargo build --quiet -p venue-hub --bin venue-hub
-hub=target/debug/venue-hub
+# VENUE_HUB_BIN: a venue-hub already built (by `make test`, say); otherwise build one.
+hub=${VENUE_HUB_BIN:-}
+if [ -z "$hub" ]; then
+  cargo build --quiet -p venue-hub --bin venue-hub
+  hub=target/debug/venue-hub
+fi
 
 work=$(mktemp -d)
 server=""

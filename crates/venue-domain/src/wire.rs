@@ -41,7 +41,7 @@ pub struct EnrollResponse {
 }
 
 /// One page of a console's outbox. `changes` are read one by one (see
-/// [`crate::sync::SyncBatch::into_changes`]), so one the hub cannot read is rejected alone.
+/// `SyncBatch::into_changes`), so one the hub cannot read is rejected alone.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
@@ -50,6 +50,7 @@ pub struct PushRequest {
     pub node: NodeId,
     /// Change records (see `ChangeRecord`), each read on its own: one the hub cannot read is
     /// rejected alone, so the document does not constrain them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub changes: Vec<serde_json::Value>,
 }
 
@@ -72,6 +73,7 @@ pub struct PullQuery {
     /// Opaque: the `cursor` of the last page applied; absent for the first pull.
     pub after: Option<String>,
     /// How many changes at most, from 1 to 5,000 (`MAX_PAGE`); 1,000 when absent.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
     pub limit: Option<u32>,
 }
 
@@ -79,6 +81,7 @@ pub struct PullQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     /// Change records of the venue, oldest first.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub changes: Vec<serde_json::Value>,
     /// Where the next pull starts; saved with the page in the console's store.
     pub cursor: String,

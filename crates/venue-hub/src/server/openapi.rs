@@ -142,7 +142,7 @@ pub fn document<S: HubStore>() -> utoipa::openapi::OpenApi {
     get,
     path = "/openapi.json",
     tag = "meta",
-    responses((status = 200, description = "This OpenAPI 3.1 document", body = serde_json::Value, content_type = "application/json")),
+    responses((status = 200, description = "This OpenAPI 3.1 document", body = Object, content_type = "application/json")),
 )]
 async fn openapi_json(text: std::sync::Arc<str>) -> impl axum::response::IntoResponse {
     ([(CONTENT_TYPE, "application/json")], text.to_string())
