@@ -52,12 +52,13 @@ token=$(curl --silent --show-error --fail -X POST "$base/v1/enroll" \
 
 echo "schemathesis: $base/openapi.json for ${seconds}s (hub log: $work/hub.log while it runs)"
 status=0
-"$venv/bin/st" run "$base/openapi.json" \
+# Run from target/, where schemathesis keeps its cache (.schemathesis/), out of the work tree.
+(cd target && "../$venv/bin/st" run "$base/openapi.json" \
   --checks not_a_server_error,response_schema_conformance \
   --header "Authorization: Bearer $token" \
   --max-time "$seconds" \
   --request-timeout 30 \
-  --suppress-health-check all \
+  --suppress-health-check all) \
   || status=$?
 if [ "$status" -ne 0 ]; then
   echo "schemathesis failed; the hub's last log lines:" >&2

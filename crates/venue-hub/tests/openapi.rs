@@ -164,7 +164,12 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
 }
 
 /// The schema the document gives for `status` of `method path`, and its media type.
-fn response_schema<'d>(doc: &'d Value, method: &str, path: &str, status: u16) -> (&'d str, &'d Value) {
+fn response_schema<'d>(
+    doc: &'d Value,
+    method: &str,
+    path: &str,
+    status: u16,
+) -> (&'d str, &'d Value) {
     let response = &doc["paths"][path][method]["responses"][status.to_string()];
     let content = response["content"]
         .as_object()
@@ -207,7 +212,9 @@ fn violations(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Strin
         for field in required {
             let field = field.as_str().unwrap();
             if value.get(field).is_none() {
-                out.push(format!("{at}: `{field}` is required and missing from {value}"));
+                out.push(format!(
+                    "{at}: `{field}` is required and missing from {value}"
+                ));
             }
         }
     }
@@ -235,7 +242,9 @@ fn violations(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Strin
             .filter(|s| violations(doc, s, value, at).is_empty())
             .count();
         if matching != 1 {
-            out.push(format!("{at}: {value} matches {matching} of oneOf, not one"));
+            out.push(format!(
+                "{at}: {value} matches {matching} of oneOf, not one"
+            ));
         }
     }
     if let Some(options) = schema["enum"].as_array() {
@@ -326,15 +335,27 @@ async fn real_answers_match_the_document() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let body = conforms(&doc, "post", "/v1/enroll", res).await;
-        tokens.push(serde_json::from_value::<EnrollResponse>(body).unwrap().token);
+        tokens.push(
+            serde_json::from_value::<EnrollResponse>(body)
+                .unwrap()
+                .token,
+        );
     }
     let (desk_token, office_token) = (tokens[0].clone(), tokens[1].clone());
     for (body, status) in [
         (json!({"code": used, "node": office}), StatusCode::FORBIDDEN),
         (json!({"code": 7}), StatusCode::BAD_REQUEST),
-        (json!({"code": used, "node": office}), StatusCode::TOO_MANY_REQUESTS),
+        (
+            json!({"code": used, "node": office}),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
     ] {
-        let res = http.post(url("/v1/enroll")).json(&body).send().await.unwrap();
+        let res = http
+            .post(url("/v1/enroll"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), status, "{body}");
         conforms(&doc, "post", "/v1/enroll", res).await;
     }
@@ -397,7 +418,11 @@ async fn real_answers_match_the_document() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body = conforms(&doc, "get", "/v1/sync/pull", res).await;
-    assert_eq!(body["changes"].as_array().unwrap().len(), 1, "the desk's note");
+    assert_eq!(
+        body["changes"].as_array().unwrap().len(),
+        1,
+        "the desk's note"
+    );
     for (query, token, status) in [
         ("?after=x", desk_token.as_str(), StatusCode::BAD_REQUEST),
         ("?limit=0", desk_token.as_str(), StatusCode::BAD_REQUEST),
