@@ -3,7 +3,7 @@
 
 DEMO_DIR ?= $(CURDIR)/.venue-demo
 
-.PHONY: demo test bench fuzz setup ui ui-types release
+.PHONY: demo test bench fuzz schemathesis setup ui ui-types release
 
 setup:
 	tests/setup.sh
@@ -44,6 +44,7 @@ bench:
 	cargo run --release -p venue-bench -- sync-convergence --cases 2000
 	cargo build --release -p venue-cli --features sim && cargo run --release -p venue-bench -- app --bundle
 	tests/fuzz.sh
+	tests/schemathesis.sh
 
 # Regenerates the UI's TypeScript types (ui/src/generated/) from the Rust types; commit the result.
 ui-types:
@@ -54,6 +55,12 @@ ui-types:
 # its input is kept in crates/venue-fuzz/regressions/, which `make test` replays.
 fuzz:
 	tests/fuzz.sh
+
+# schemathesis (PyPI, into target/schemathesis-venv) against a real hub's /openapi.json for
+# SCHEMATHESIS_SECONDS (default 120): no 5xx, and every answer matches the document. Too slow for
+# `make test`; part of `make bench`.
+schemathesis:
+	tests/schemathesis.sh
 
 # Release bundles. With TAURI_SIGNING_PRIVATE_KEY set (the key file's text or its path; plus
 # TAURI_SIGNING_PRIVATE_KEY_PASSWORD for its password) each bundle also gets its updater

@@ -8,6 +8,7 @@ pub fn new_id() -> Uuid {
 }
 
 /// The installation (console or hub) that wrote a change; breaks ties between equal clocks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct NodeId(pub Uuid);

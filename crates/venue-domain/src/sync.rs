@@ -94,6 +94,7 @@ pub const CONSOLE_ONLY: &[(&str, &str)] = &[
 ];
 
 /// What happened to one change on arrival.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ChangeOutcome {
@@ -108,6 +109,7 @@ pub enum ChangeOutcome {
 }
 
 /// One change's outcome, by its id.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub change_id: Uuid,

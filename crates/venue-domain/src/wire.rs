@@ -12,6 +12,7 @@ use uuid::Uuid;
 pub const API_PREFIX: &str = "/v1";
 
 /// A one-time enrolment code exchanged for a device token, bound to one venue and this console.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
     pub code: String,
@@ -19,6 +20,7 @@ pub struct EnrollRequest {
 }
 
 /// The venue a console was enrolled into, as the hub knows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HubVenue {
     pub id: Uuid,
@@ -28,6 +30,7 @@ pub struct HubVenue {
     pub capacity: Option<u32>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
     /// The device token: shown once, kept by the console in the OS keyring.
@@ -38,15 +41,20 @@ pub struct EnrollResponse {
 }
 
 /// One page of a console's outbox. `changes` are read one by one (see
-/// [`crate::sync::SyncBatch::into_changes`]), so one the hub cannot read is rejected alone.
+/// `SyncBatch::into_changes`), so one the hub cannot read is rejected alone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub protocol: u32,
     pub schema: u32,
     pub node: NodeId,
+    /// Change records (see `ChangeRecord`), each read on its own: one the hub cannot read is
+    /// rejected alone, so the document does not constrain them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub changes: Vec<serde_json::Value>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
     /// One outcome per change sent, in the order sent.
@@ -58,15 +66,22 @@ pub struct PushResponse {
 }
 
 /// `GET /v1/sync/pull?after=CURSOR&limit=N`.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullQuery {
     /// Opaque: the `cursor` of the last page applied; absent for the first pull.
     pub after: Option<String>,
+    /// How many changes at most, from 1 to 5,000 (`MAX_PAGE`); 1,000 when absent.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
     pub limit: Option<u32>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
+    /// Change records of the venue, oldest first.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub changes: Vec<serde_json::Value>,
     /// Where the next pull starts; saved with the page in the console's store.
     pub cursor: String,
@@ -76,6 +91,7 @@ pub struct PullResponse {
 }
 
 /// The one error shape of the hub's API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: String,

@@ -1,6 +1,8 @@
 //! The one error shape of the hub's API: an HTTP status and `{code, message}`.
 
 use crate::store::HubStoreError;
+use axum::extract::rejection::JsonRejection;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -32,6 +34,22 @@ impl ApiError {
 
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// A body that is not the JSON asked for: too large (413), or not readable (400).
+    pub fn from_json_rejection(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::too_large();
+        }
+        Self::bad_request("bad_body", rejection.body_text())
+    }
+
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the request body is larger than this hub accepts",
+        )
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -74,5 +92,27 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response()
+    }
+}
+
+/// The layers in front of the handlers (body limit, timeout) answer with a bare status; the API
+/// promises `{code, message}` on every error, so those get one.
+pub async fn bare_to_error_body(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large().into_response(),
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took too long; try again",
+        )
+        .into_response(),
+        _ => response,
     }
 }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod error;
 pub mod listen;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
@@ -15,7 +16,6 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
 use state::{now_ms, SharedState};
 use std::time::{Duration, Instant};
@@ -37,13 +37,8 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let timeout = state.settings.request_timeout;
     let body_limit = state.settings.max_body_bytes;
-    Router::new()
-        .route("/v1/enroll", post(routes::enroll::enroll::<S>))
-        .route("/v1/sync/push", post(routes::sync::push::<S>))
-        .route("/v1/sync/pull", get(routes::sync::pull::<S>))
-        .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz::<S>))
-        .route("/metrics", get(routes::health::metrics::<S>))
+    let (routes, _) = openapi::routes::<S>();
+    routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             observe::<S>,
@@ -55,6 +50,7 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(axum::middleware::map_response(error::bare_to_error_body))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {

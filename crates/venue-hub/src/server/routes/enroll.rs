@@ -9,8 +9,25 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;
 use std::net::SocketAddr;
-use venue_domain::wire::{EnrollRequest, EnrollResponse, HubVenue};
+use venue_domain::wire::{EnrollRequest, EnrollResponse, ErrorBody, HubVenue};
 
+/// Exchanges a one-time enrolment code for a device token bound to the code's venue and this
+/// console (`node`).
+#[utoipa::path(
+    post,
+    path = "/v1/enroll",
+    tag = "enrolment",
+    request_body = EnrollRequest,
+    responses(
+        (status = 200, description = "Enrolled: the device token (shown once) and the venue", body = EnrollResponse),
+        (status = 400, description = "The body is not an enrolment request, or the code is not shaped like one", body = ErrorBody),
+        (status = 403, description = "The code is unknown, expired or already used", body = ErrorBody),
+        (status = 408, description = "The request took too long", body = ErrorBody),
+        (status = 413, description = "The body is larger than the hub accepts", body = ErrorBody),
+        (status = 429, description = "Too many enrolment attempts from this address", body = ErrorBody),
+        (status = 503, description = "The hub's database is not available", body = ErrorBody),
+    ),
+)]
 pub async fn enroll<S: HubStore>(
     State(state): State<SharedState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -25,7 +42,7 @@ pub async fn enroll<S: HubStore>(
             "too many enrolment attempts from this address; wait a minute",
         ));
     }
-    let Json(request) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
+    let Json(request) = body.map_err(ApiError::from_json_rejection)?;
     let code_hash = hash_code(&request.code).ok_or_else(|| {
         ApiError::bad_request(
             "bad_code",

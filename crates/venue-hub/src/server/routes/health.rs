@@ -7,11 +7,29 @@ use crate::store::HubStore;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
+use venue_domain::wire::ErrorBody;
 
+/// The process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = String, content_type = "text/plain")),
+)]
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// The database answers and its migrations are applied.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve", body = String, content_type = "text/plain"),
+        (status = 503, description = "The hub's database is not available", body = ErrorBody),
+    ),
+)]
 pub async fn readyz<S: HubStore>(
     State(state): State<SharedState<S>>,
 ) -> Result<&'static str, ApiError> {
@@ -19,6 +37,17 @@ pub async fn readyz<S: HubStore>(
     Ok("ready\n")
 }
 
+/// Prometheus metrics: requests and their latency, changes ingested, consoles connected, and
+/// per venue the age of the newest change.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"),
+        (status = 503, description = "The metrics could not be written", body = ErrorBody),
+    ),
+)]
 pub async fn metrics<S: HubStore>(
     State(state): State<SharedState<S>>,
 ) -> Result<impl IntoResponse, ApiError> {

@@ -10,12 +10,30 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use venue_domain::sync::{ChangeOutcome, Outcome};
-use venue_domain::wire::{PullQuery, PullResponse, PushRequest, PushResponse};
+use venue_domain::wire::{ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse};
 use venue_domain::NodeId;
 
 /// The page a pull returns when it does not ask for a size.
 const DEFAULT_PULL: u32 = 1_000;
 
+/// Pushes a page of the console's changes: one outcome per change, in the order sent.
+#[utoipa::path(
+    post,
+    path = "/v1/sync/push",
+    tag = "sync",
+    request_body = PushRequest,
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "Every change answered: applied, duplicate, conflict or rejected (with the reason)", body = PushResponse),
+        (status = 400, description = "Not a push request, a newer protocol, or more than 5,000 changes", body = ErrorBody),
+        (status = 403, description = "The push names another console than the token's", body = ErrorBody),
+        (status = 413, description = "The body is larger than the hub accepts", body = ErrorBody),
+        (status = 401, description = "No device token, or one that is unknown or revoked", body = ErrorBody),
+        (status = 408, description = "The request took too long", body = ErrorBody),
+        (status = 429, description = "Too many requests with this device token", body = ErrorBody),
+        (status = 503, description = "The hub's database is not available", body = ErrorBody),
+    ),
+)]
 pub async fn push<S: HubStore>(
     State(state): State<SharedState<S>>,
     headers: HeaderMap,
@@ -24,7 +42,7 @@ pub async fn push<S: HubStore>(
     // Who asks comes first: a caller without a good token learns nothing, not even whether
     // its body would have been read.
     let device = device(&state, &headers).await?;
-    let Json(request) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
+    let Json(request) = body.map_err(ApiError::from_json_rejection)?;
     if request.changes.len() > MAX_BATCH {
         return Err(ApiError::bad_request(
             "page_too_large",
@@ -129,6 +147,22 @@ fn read_cursor(after: Option<&str>) -> Result<i64, ApiError> {
     }
 }
 
+/// Pulls the venue's changes after a cursor, the console's own excepted.
+#[utoipa::path(
+    get,
+    path = "/v1/sync/pull",
+    tag = "sync",
+    params(PullQuery),
+    security(("device_token" = [])),
+    responses(
+        (status = 200, description = "A page of changes, where the next pull starts, and whether more wait", body = PullResponse),
+        (status = 400, description = "`after` is not a cursor of this hub, or `limit` is not from 1 to 5,000", body = ErrorBody),
+        (status = 401, description = "No device token, or one that is unknown or revoked", body = ErrorBody),
+        (status = 408, description = "The request took too long", body = ErrorBody),
+        (status = 429, description = "Too many requests with this device token", body = ErrorBody),
+        (status = 503, description = "The hub's database is not available", body = ErrorBody),
+    ),
+)]
 pub async fn pull<S: HubStore>(
     State(state): State<SharedState<S>>,
     headers: HeaderMap,
