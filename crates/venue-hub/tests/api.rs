@@ -314,6 +314,57 @@ async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
         StatusCode::FORBIDDEN
     );
 
+    // The push itself: a page far too large, a protocol from the future, a body that is not
+    // JSON, a token sent as another scheme, ids that look like SQL, a body over the size limit.
+    let too_many: Vec<Value> = (0..5_001).map(|_| serde_json::to_value(desk.note("x")).unwrap()).collect();
+    let res = desk.push_raw(&desk.token, too_many).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a push of 5,001 changes");
+    let future = desk
+        .http
+        .post(format!("{}/v1/sync/push", hub.base))
+        .bearer_auth(&desk.token)
+        .json(&json!({"protocol": PROTOCOL_VERSION + 1, "schema": 1, "node": desk.node, "changes": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(future.status(), StatusCode::BAD_REQUEST, "a newer protocol");
+    let garbage = desk
+        .http
+        .post(format!("{}/v1/sync/push", hub.base))
+        .bearer_auth(&desk.token)
+        .header("content-type", "application/json")
+        .body("{\"changes\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), StatusCode::BAD_REQUEST, "a body that is not JSON");
+    let basic = desk
+        .http
+        .get(format!("{}/v1/sync/pull", hub.base))
+        .header("authorization", format!("Basic {}", desk.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::UNAUTHORIZED, "the token under another scheme");
+    let mut sql_ids = serde_json::to_value(desk.note("x")).unwrap();
+    sql_ids["entity_id"] = json!("1'; DELETE FROM hub_changes; --");
+    sql_ids["change_id"] = json!("' OR '1'='1");
+    let r: PushResponse = desk.push_raw(&desk.token, vec![sql_ids]).await.json().await.unwrap();
+    assert!(matches!(r.outcomes[0].outcome, ChangeOutcome::Rejected { .. }), "{r:?}");
+    let huge = desk
+        .http
+        .post(format!("{}/v1/sync/push", hub.base))
+        .bearer_auth(&desk.token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 65 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE, "a body over the limit");
+    // After all that, nothing reached the bar's venue: its only writer is the bar itself.
+    let bar_sees = bar.pull_all(10).await;
+    assert!(bar_sees.is_empty(), "{bar_sees:?}");
+
     // A revoked token is refused at once.
     hub.revoke_all_of(a).await;
     let res = desk.push_raw(&desk.token, vec![]).await;
