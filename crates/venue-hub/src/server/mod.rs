@@ -41,6 +41,7 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
         .route("/v1/enroll", post(routes::enroll::enroll::<S>))
         .route("/v1/sync/push", post(routes::sync::push::<S>))
         .route("/v1/sync/pull", get(routes::sync::pull::<S>))
+        .route("/v1/sync/live", get(routes::live::live::<S>))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .route("/metrics", get(routes::health::metrics::<S>))

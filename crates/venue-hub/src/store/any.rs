@@ -2,7 +2,7 @@
 //! generic over [`HubStore`] all the way up (the command line).
 
 use super::{
-    Device, Grant, HubStore, IncomingRow, Manager, NewVenue, PostgresHub, PulledPage, Result,
+    Announcements, Device, Grant, HubStore, IncomingRow, Manager, NewVenue, PostgresHub, PulledPage, Result,
     RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
 };
 use chrono::{DateTime, Utc};
@@ -135,5 +135,9 @@ impl HubStore for AnyHub {
 
     async fn ready(&self) -> Result<()> {
         on_backend!(self, hub => hub.ready())
+    }
+
+    async fn announcements(&self) -> Result<Announcements> {
+        on_backend!(self, hub => hub.announcements())
     }
 }
