@@ -52,11 +52,7 @@ impl Console {
         let hub_store = tasks_store.fork();
         let hub_wake = std::sync::Arc::new(tokio::sync::Notify::new());
         tasks_store.add_change_listener(crate::alerts::wake_listener(&hub_wake));
-        let hub = self
-            .store
-            .hub_state()?
-            .url
-            .map(|url| self.hub_client(&url));
+        let hub = self.store.hub_state()?.url.map(|url| self.hub_client(&url));
         let (connectors_store, pms_store, sensors_store, alerts_store) = (
             tasks_store.fork(),
             tasks_store.fork(),
@@ -148,7 +144,12 @@ impl Console {
                     let _ = stop_tx.send(true);
                 };
                 tokio::join!(
-                    connectors, pms_loop, sensors_loop, alerts_loop, hub_loop, trigger
+                    connectors,
+                    pms_loop,
+                    sensors_loop,
+                    alerts_loop,
+                    hub_loop,
+                    trigger
                 );
             })
         });

@@ -96,7 +96,10 @@ impl Console {
             .to_str()
             .unwrap()
             .to_string();
-        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
         Live {
             res,
             buffer: String::new(),
@@ -107,7 +110,10 @@ impl Console {
 /// What the reader took from the stream: an event, or a keep-alive comment.
 #[derive(Debug, PartialEq)]
 enum Frame {
-    Event { name: String, data: LiveAnnouncement },
+    Event {
+        name: String,
+        data: LiveAnnouncement,
+    },
     KeepAlive,
 }
 
@@ -222,7 +228,10 @@ async fn a_subscriber_hears_its_venue_only(backend: Backend) {
     drop(live);
     let deadline = Instant::now() + DEADLINE;
     while live_consoles(&listener.http, &hub.base).await != "0" {
-        assert!(Instant::now() < deadline, "the closed subscription was never noticed");
+        assert!(
+            Instant::now() < deadline,
+            "the closed subscription was never noticed"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     hub.stop().await;

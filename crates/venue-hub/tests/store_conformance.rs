@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
 use venue_hub::store::{
-    Announcement, Announcements, AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome,
-    SqliteHub,
+    Announcement, Announcements, AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue,
+    PostgresHub, RowOutcome, SqliteHub,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ mod enrol;
 mod error;
 mod live;
 mod pass;
-mod task;
 mod status;
+mod task;
 
 pub use client::{parse_hub_url, Answer, HubClient};
 pub use enrol::{JoinReport, LeaveReport};

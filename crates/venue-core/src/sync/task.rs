@@ -197,10 +197,12 @@ async fn backlog(
     health: &TaskHealth,
     stop: &watch::Receiver<bool>,
 ) -> Result<Backlog, SyncError> {
-    Ok(retry_store(health, Task::Hub, stop, "reading the backlog", || {
-        store.with(|s| Ok::<_, ApiError>(s.backlog(HUB_PEER)?))
-    })
-    .await?)
+    Ok(
+        retry_store(health, Task::Hub, stop, "reading the backlog", || {
+            store.with(|s| Ok::<_, ApiError>(s.backlog(HUB_PEER)?))
+        })
+        .await?,
+    )
 }
 
 /// Resolves once this console's changes wait and the backlog differs from `mark`: a write by

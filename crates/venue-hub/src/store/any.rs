@@ -2,8 +2,8 @@
 //! generic over [`HubStore`] all the way up (the command line).
 
 use super::{
-    Announcements, Device, Grant, HubStore, IncomingRow, Manager, NewVenue, PostgresHub, PulledPage, Result,
-    RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
+    Announcements, Device, Grant, HubStore, IncomingRow, Manager, NewVenue, PostgresHub,
+    PulledPage, Result, RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
 };
 use chrono::{DateTime, Utc};
 use std::path::Path;

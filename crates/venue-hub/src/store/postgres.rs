@@ -14,9 +14,8 @@ use super::announce::{Announcement, Announcer, PG_CHANNEL};
 use super::batch::{self, RowKey, Stamp};
 use super::paging::{PageScan, ScannedRow};
 use super::{
-    Announcements,
-    Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue, PulledPage, Result,
-    RowOutcome, StoredConflict, VenueRow, VenueStats,
+    Announcements, Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue,
+    PulledPage, Result, RowOutcome, StoredConflict, VenueRow, VenueStats,
 };
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
@@ -731,15 +730,13 @@ impl HubStore for PostgresHub {
 async fn relay(mut listener: PgListener, announcer: Announcer, pool: PgPool) {
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) => {
-                match Announcement::from_payload(notification.payload()) {
-                    Some(announcement) => announcer.announce(announcement),
-                    None => tracing::warn!(
-                        payload = notification.payload(),
-                        "an announcement this hub cannot read; ignored"
-                    ),
-                }
-            }
+            Ok(Some(notification)) => match Announcement::from_payload(notification.payload()) {
+                Some(announcement) => announcer.announce(announcement),
+                None => tracing::warn!(
+                    payload = notification.payload(),
+                    "an announcement this hub cannot read; ignored"
+                ),
+            },
             Ok(None) => {
                 tracing::warn!("the live channel's database connection dropped; reconnecting");
                 announcer.announce(Announcement::MaybeMissed);

@@ -6,9 +6,8 @@ use super::announce::{Announcement, Announcer};
 use super::batch::{self, RowKey, Stamp};
 use super::paging::{PageScan, ScannedRow};
 use super::{
-    Announcements,
-    Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue, PulledPage, Result,
-    RowOutcome, StoredConflict, VenueRow, VenueStats,
+    Announcements, Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue,
+    PulledPage, Result, RowOutcome, StoredConflict, VenueRow, VenueStats,
 };
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
