@@ -19,8 +19,9 @@ impl Console {
     /// `run_scheduler`, also running a connector at once whenever its name arrives on
     /// `fetch_now` (the app's "Fetch now" button), so a manual fetch never races a scheduled one.
     ///
-    /// Four tasks run under a supervisor ([`crate::supervisor`]): the connectors' schedule, the
-    /// PMS mirror, the door counters and the alert rules. A store that refuses a write for a
+    /// Five tasks run under a supervisor ([`crate::supervisor`]): the connectors' schedule, the
+    /// PMS mirror, the door counters, the alert rules and, once the console joined a hub,
+    /// continuous sync with it. A store that refuses a write for a
     /// passing reason is retried with backoff; a task that dies is restarted, and an alert
     /// opens when one has failed for longer than the `console.task_failing` rule allows. Only
     /// `stop` ends them: fetches under way are then abandoned and their snapshots closed as
@@ -46,6 +47,12 @@ impl Console {
         // (the app's events) and by the alert rules.
         let mut tasks_store = self.side.fork();
         tasks_store.add_change_listener(crate::alerts::wake_listener(&alerts_wake));
+        // Continuous sync (issue 18), when the console joined a hub: forked before its wake
+        // listener is added, so the hub task's own writes (pulled changes) do not wake it again.
+        let hub_store = tasks_store.fork();
+        let hub_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        tasks_store.add_change_listener(crate::alerts::wake_listener(&hub_wake));
+        let hub = self.store.hub_state()?.url.map(|url| self.hub_client(&url));
         let (connectors_store, pms_store, sensors_store, alerts_store) = (
             tasks_store.fork(),
             tasks_store.fork(),
@@ -111,12 +118,39 @@ impl Console {
                     .await;
                     Ok(())
                 });
+                let hub_loop = supervise(Task::Hub, &health, &stop_rx, async || match &hub {
+                    None => Ok(()),
+                    Some(Err(e)) => {
+                        // No token to sync with: nothing to retry until someone re-joins.
+                        let message = format!("hub sync cannot start: {e}");
+                        tracing::error!(task = Task::Hub.name(), "{message}");
+                        health.failed(Task::Hub, &message);
+                        Ok(())
+                    }
+                    Some(Ok(client)) => {
+                        crate::sync::hub_live(
+                            &hub_store,
+                            client,
+                            hub_wake.clone(),
+                            &health,
+                            stop_rx.clone(),
+                        )
+                        .await
+                    }
+                });
                 let trigger = async {
                     stop.await;
                     tracing::info!("stopping: finishing the tasks' last writes");
                     let _ = stop_tx.send(true);
                 };
-                tokio::join!(connectors, pms_loop, sensors_loop, alerts_loop, trigger);
+                tokio::join!(
+                    connectors,
+                    pms_loop,
+                    sensors_loop,
+                    alerts_loop,
+                    hub_loop,
+                    trigger
+                );
             })
         });
         result

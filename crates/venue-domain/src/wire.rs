@@ -100,3 +100,18 @@ pub struct ErrorBody {
 
 /// The most changes a push may carry and a pull may return.
 pub const MAX_PAGE: u32 = 5_000;
+
+/// `GET /v1/sync/live` is a stream of server-sent events. `ready` comes first, once subscribed;
+/// `changes` whenever the console's venue has new changes; comment lines keep the stream alive.
+/// Never the changes themselves: a pull fetches them.
+pub const LIVE_READY_EVENT: &str = "ready";
+pub const LIVE_CHANGES_EVENT: &str = "changes";
+
+/// The data of a live event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAnnouncement {
+    /// The venue's log reaches at least this cursor; absent when announcements may have been
+    /// missed (pull to be sure) and on `ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}

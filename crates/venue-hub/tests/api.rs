@@ -316,9 +316,15 @@ async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
 
     // The push itself: a page far too large, a protocol from the future, a body that is not
     // JSON, a token sent as another scheme, ids that look like SQL, a body over the size limit.
-    let too_many: Vec<Value> = (0..5_001).map(|_| serde_json::to_value(desk.note("x")).unwrap()).collect();
+    let too_many: Vec<Value> = (0..5_001)
+        .map(|_| serde_json::to_value(desk.note("x")).unwrap())
+        .collect();
     let res = desk.push_raw(&desk.token, too_many).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a push of 5,001 changes");
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "a push of 5,001 changes"
+    );
     let future = desk
         .http
         .post(format!("{}/v1/sync/push", hub.base))
@@ -337,7 +343,11 @@ async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(garbage.status(), StatusCode::BAD_REQUEST, "a body that is not JSON");
+    assert_eq!(
+        garbage.status(),
+        StatusCode::BAD_REQUEST,
+        "a body that is not JSON"
+    );
     let basic = desk
         .http
         .get(format!("{}/v1/sync/pull", hub.base))
@@ -345,12 +355,24 @@ async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(basic.status(), StatusCode::UNAUTHORIZED, "the token under another scheme");
+    assert_eq!(
+        basic.status(),
+        StatusCode::UNAUTHORIZED,
+        "the token under another scheme"
+    );
     let mut sql_ids = serde_json::to_value(desk.note("x")).unwrap();
     sql_ids["entity_id"] = json!("1'; DELETE FROM hub_changes; --");
     sql_ids["change_id"] = json!("' OR '1'='1");
-    let r: PushResponse = desk.push_raw(&desk.token, vec![sql_ids]).await.json().await.unwrap();
-    assert!(matches!(r.outcomes[0].outcome, ChangeOutcome::Rejected { .. }), "{r:?}");
+    let r: PushResponse = desk
+        .push_raw(&desk.token, vec![sql_ids])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        matches!(r.outcomes[0].outcome, ChangeOutcome::Rejected { .. }),
+        "{r:?}"
+    );
     let huge = desk
         .http
         .post(format!("{}/v1/sync/push", hub.base))
@@ -360,7 +382,11 @@ async fn every_attack_is_refused_and_leaks_nothing(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE, "a body over the limit");
+    assert_eq!(
+        huge.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a body over the limit"
+    );
     // After all that, nothing reached the bar's venue: its only writer is the bar itself.
     let bar_sees = bar.pull_all(10).await;
     assert!(bar_sees.is_empty(), "{bar_sees:?}");

@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/enroll"),
     ("post", "/v1/sync/push"),
     ("get", "/v1/sync/pull"),
+    ("get", "/v1/sync/live"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 use venue_hub::database::Database;
 use venue_hub::store::{
-    AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue, PostgresHub, RowOutcome,
-    SqliteHub,
+    Announcement, Announcements, AnyHub, Grant, HubStore, HubStoreError, IncomingRow, NewVenue,
+    PostgresHub, RowOutcome, SqliteHub,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +161,7 @@ on_both_backends!(
     pull_skips_own_node_and_console_only_rows,
     pull_reads_past_long_runs_of_filtered_rows,
     venue_stats_and_readiness,
+    pushes_that_store_changes_are_announced,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -833,6 +834,70 @@ async fn concurrent_pushers_and_a_puller<S: HubStore>(first: S, second: S) {
     let seen = puller.await.unwrap();
     assert_eq!(seen.len(), pushed.len(), "each change exactly once");
     assert_eq!(seen.into_iter().collect::<HashSet<_>>(), pushed);
+}
+
+/// The next announcement, within a generous deadline.
+async fn next_announcement(heard: &mut Announcements) -> Announcement {
+    tokio::time::timeout(std::time::Duration::from_secs(10), heard.recv())
+        .await
+        .expect("nothing announced before the deadline")
+        .unwrap()
+}
+
+/// A push that stored changes is announced with its venue and how far the venue's log reaches;
+/// one that stored nothing (duplicates only) is not.
+async fn pushes_that_store_changes_are_announced<S: HubStore>(hub: &S) {
+    let (_, a) = org_with_venue(hub, "Announced A").await;
+    let (_, b) = org_with_venue(hub, "Announced B").await;
+    let mut heard = hub.announcements().await.unwrap();
+    let node = Uuid::now_v7();
+    let first = change(a, 1, node, 10, true);
+    hub.push(a, &[first.clone(), change(a, 2, node, 11, true)])
+        .await
+        .unwrap();
+    assert_eq!(
+        next_announcement(&mut heard).await,
+        Announcement::Changed { venue: a, seq: 2 }
+    );
+    hub.push(b, &[change(b, 1, node, 12, true)]).await.unwrap();
+    assert_eq!(
+        next_announcement(&mut heard).await,
+        Announcement::Changed { venue: b, seq: 1 }
+    );
+    assert_eq!(
+        hub.push(a, &[first]).await.unwrap(),
+        vec![RowOutcome::Duplicate]
+    );
+    hub.push(a, &[change(a, 3, node, 13, true)]).await.unwrap();
+    match next_announcement(&mut heard).await {
+        Announcement::Changed { venue, seq } => {
+            assert_eq!(venue, a, "the duplicate-only push was not announced");
+            assert!(seq >= 3, "{seq}");
+            let page = hub.pull(a, None, 0, 100, false).await.unwrap();
+            assert_eq!(page.last_seq, seq, "the announced cursor is the log's end");
+        }
+        other => panic!("expected venue A's push, got {other:?}"),
+    }
+}
+
+/// Two hub processes on one database: a push through one is heard by the other's subscribers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_push_through_one_hub_is_announced_by_another() {
+    let fixture = PostgresFixture::new().await;
+    let second = fixture.another().await;
+    let (_, venue) = org_with_venue(&fixture.hub, "Two processes").await;
+    let mut heard_by_second = second.announcements().await.unwrap();
+    let mut heard_by_first = fixture.hub.announcements().await.unwrap();
+    let node = Uuid::now_v7();
+    fixture
+        .hub
+        .push(venue, &[change(venue, 1, node, 1, true)])
+        .await
+        .unwrap();
+    let expected = Announcement::Changed { venue, seq: 1 };
+    assert_eq!(next_announcement(&mut heard_by_second).await, expected);
+    assert_eq!(next_announcement(&mut heard_by_first).await, expected);
+    second.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,10 +30,18 @@ pub enum Task {
     Pms,
     Sensors,
     Alerts,
+    /// Continuous sync with the hub, when the console has joined one.
+    Hub,
 }
 
 impl Task {
-    pub const ALL: [Task; 4] = [Task::Connectors, Task::Pms, Task::Sensors, Task::Alerts];
+    pub const ALL: [Task; 5] = [
+        Task::Connectors,
+        Task::Pms,
+        Task::Sensors,
+        Task::Alerts,
+        Task::Hub,
+    ];
 
     /// The task's name in logs and its alert's subject.
     pub fn name(self) -> &'static str {
@@ -42,6 +50,7 @@ impl Task {
             Task::Pms => "pms",
             Task::Sensors => "sensors",
             Task::Alerts => "alerts",
+            Task::Hub => "hub",
         }
     }
 
@@ -56,6 +65,7 @@ impl Task {
             Task::Pms => "Stays are not being mirrored from the PMS",
             Task::Sensors => "Door counts are not being recorded",
             Task::Alerts => "Alert rules are not being evaluated",
+            Task::Hub => "Changes are not being synced with the hub",
         }
     }
 
@@ -66,6 +76,7 @@ impl Task {
             Task::Pms => "Stays were not mirrored from the PMS",
             Task::Sensors => "Door counts were not recorded",
             Task::Alerts => "Alert rules were not evaluated",
+            Task::Hub => "Changes were not synced with the hub",
         }
     }
 }

@@ -119,7 +119,7 @@ impl HubClient {
         self.base.as_str()
     }
 
-    fn url(&self, path: &str) -> Result<Url, SyncError> {
+    pub(super) fn url(&self, path: &str) -> Result<Url, SyncError> {
         let relative = format!("{}/{path}", API_PREFIX.trim_start_matches('/'));
         self.base
             .join(&relative)
@@ -180,6 +180,23 @@ impl HubClient {
             .await
     }
 
+    /// A request to `url` with this console's token, if any.
+    pub(super) fn request(&self, method: Method, url: &Url) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, url.clone());
+        match &self.token {
+            Some(token) => request.bearer_auth(token.expose()),
+            None => request,
+        }
+    }
+
+    /// The hub could not be reached, or the exchange broke off.
+    pub(super) fn unreachable(&self, e: &reqwest::Error) -> SyncError {
+        SyncError::Unreachable {
+            url: self.base.as_str().trim_end_matches('/').to_string(),
+            detail: error_chain(e),
+        }
+    }
+
     async fn attempt<B: Serialize, T: DeserializeOwned + HubTime>(
         &self,
         what: &str,
@@ -188,20 +205,13 @@ impl HubClient {
         body: Option<&B>,
     ) -> Result<Answer<T>, SyncError> {
         let mut request = self
-            .http
-            .request(method, url.clone())
+            .request(method, url)
             .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token.expose());
-        }
         if let Some(body) = body {
             request = request.json(body);
         }
         let sent_at = now_ms();
-        let unreachable = |e: reqwest::Error| SyncError::Unreachable {
-            url: self.base.as_str().trim_end_matches('/').to_string(),
-            detail: error_chain(&e),
-        };
+        let unreachable = |e: reqwest::Error| self.unreachable(&e);
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(unreachable)?;

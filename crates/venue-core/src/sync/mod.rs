@@ -5,8 +5,10 @@
 mod client;
 mod enrol;
 mod error;
+mod live;
 mod pass;
 mod status;
+mod task;
 
 pub use client::{parse_hub_url, Answer, HubClient};
 pub use enrol::{JoinReport, LeaveReport};
@@ -14,6 +16,7 @@ pub use error::SyncError;
 pub(crate) use pass::sync_pass;
 pub use pass::SyncReport;
 pub use status::SyncStatus;
+pub(crate) use task::hub_live;
 
 use crate::{ApiResult, Console, Role};
 use venue_http::secrets::{resolve, SecretError};
@@ -61,7 +64,7 @@ impl Console {
     }
 
     /// A client of the hub at `url` with this console's device token.
-    fn hub_client(&self, url: &str) -> Result<HubClient, SyncError> {
+    pub(crate) fn hub_client(&self, url: &str) -> Result<HubClient, SyncError> {
         let token = resolve(self.secrets.as_deref(), HUB_TOKEN_SECRET).map_err(|e| match e {
             SecretError::Missing { env, .. } => SyncError::NoToken(format!(
                 "it is neither in the OS keyring nor in {env}: run `venue hub join` again"

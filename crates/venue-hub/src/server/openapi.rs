@@ -98,7 +98,7 @@ fn method_filter(method: &HttpMethod) -> MethodFilter {
 
 /// Every route of the hub, and the document describing them (itself included).
 pub fn routes<S: HubStore>() -> (Router<SharedState<S>>, utoipa::openapi::OpenApi) {
-    use routes::{enroll, health, sync};
+    use routes::{enroll, health, live, sync};
     let mut doc = HubDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let documented = Documented {
@@ -108,6 +108,7 @@ pub fn routes<S: HubStore>() -> (Router<SharedState<S>>, utoipa::openapi::OpenAp
     .route::<enroll::__path_enroll, _, _>(enroll::enroll::<S>)
     .route::<sync::__path_push, _, _>(sync::push::<S>)
     .route::<sync::__path_pull, _, _>(sync::pull::<S>)
+    .route::<live::__path_live, _, _>(live::live::<S>)
     .route::<health::__path_healthz, _, _>(health::healthz)
     .route::<health::__path_readyz, _, _>(health::readyz::<S>)
     .route::<health::__path_metrics, _, _>(health::metrics::<S>);

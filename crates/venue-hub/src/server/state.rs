@@ -25,6 +25,9 @@ pub struct HubSettings {
     pub max_body_bytes: usize,
     /// How long one request may take before it is answered with a timeout.
     pub request_timeout: Duration,
+    /// How often the live channel sends a keep-alive when it has nothing to announce, so a dead
+    /// connection is noticed by both ends.
+    pub live_keepalive: Duration,
 }
 
 impl Default for HubSettings {
@@ -37,6 +40,7 @@ impl Default for HubSettings {
             enroll_per_minute: NonZeroU32::MIN.saturating_add(9),
             max_body_bytes: 64 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            live_keepalive: Duration::from_secs(15),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! generic over [`HubStore`] all the way up (the command line).
 
 use super::{
-    Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue, PostgresHub,
-    PulledPage, Result, RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
+    Announcements, Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue,
+    PostgresHub, PulledPage, Result, RowOutcome, SqliteHub, StoredConflict, VenueRow, VenueStats,
 };
 use crate::database::Database;
 use chrono::{DateTime, Utc};
@@ -149,5 +149,9 @@ impl HubStore for AnyHub {
 
     async fn ready(&self) -> Result<()> {
         on_backend!(self, hub => hub.ready())
+    }
+
+    async fn announcements(&self) -> Result<Announcements> {
+        on_backend!(self, hub => hub.announcements())
     }
 }

@@ -10,12 +10,14 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use uuid::Uuid;
 
+mod announce;
 mod any;
 mod batch;
 mod paging;
 mod postgres;
 mod sqlite;
 
+pub use announce::{Announcement, Announcements};
 pub use any::AnyHub;
 pub use postgres::PostgresHub;
 pub use sqlite::SqliteHub;
@@ -277,6 +279,10 @@ pub trait HubStore: Send + Sync + Clone + 'static {
 
     /// The database answers and every migration this build knows is applied.
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// From now on, hears every push that stored a change, for any venue, through this hub or
+    /// (on PostgreSQL) any other hub process on the same database: the live channel's source.
+    fn announcements(&self) -> impl Future<Output = Result<Announcements>> + Send;
 }
 
 /// `ready`'s second half: every migration this build carries is applied (`applied` holds the

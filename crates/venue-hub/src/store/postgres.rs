@@ -10,17 +10,20 @@
 //! sets `hub.admin`. The hub must connect as an ordinary role: superusers and `BYPASSRLS` roles
 //! skip the policies, which [`PostgresHub::row_security_warning`] reports.
 
+use super::announce::{Announcement, Announcer, PG_CHANNEL};
 use super::batch::{self, RowKey, Stamp};
 use super::paging::{PageScan, ScannedRow};
 use super::{
-    Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue, PulledPage, Result,
-    RowOutcome, StoredConflict, VenueRow, VenueStats,
+    Announcements, Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue,
+    PulledPage, Result, RowOutcome, StoredConflict, VenueRow, VenueStats,
 };
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/postgres");
@@ -30,6 +33,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/
 pub struct PostgresHub {
     pool: PgPool,
     bypasses_row_security: bool,
+    /// Started on the first subscription (admin commands never listen): one `LISTEN`
+    /// connection per process, relaying every hub process's pushes to this one's subscribers.
+    live: Arc<OnceCell<Announcer>>,
 }
 
 impl PostgresHub {
@@ -51,6 +57,7 @@ impl PostgresHub {
         Ok(PostgresHub {
             pool,
             bypasses_row_security,
+            live: Arc::default(),
         })
     }
 
@@ -597,6 +604,14 @@ impl HubStore for PostgresHub {
         let classified = batch::classify(changes, &inserted, heads);
         Self::save_heads(&mut tx, venue, &classified.new_heads).await?;
         Self::save_conflicts(&mut tx, venue, &classified.conflicts).await?;
+        if !inserted.is_empty() {
+            // Queued with the transaction: heard by every listening hub only once it commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(PG_CHANNEL)
+                .bind(Announcement::to_payload(venue, first_seq + count - 1))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(classified.outcomes)
     }
@@ -692,5 +707,48 @@ impl HubStore for PostgresHub {
                 .fetch_all(&self.pool)
                 .await?;
         super::check_migrations(&MIGRATOR, &applied)
+    }
+
+    async fn announcements(&self) -> Result<Announcements> {
+        let announcer = self
+            .live
+            .get_or_try_init(|| async {
+                let mut listener = PgListener::connect_with(&self.pool).await?;
+                listener.listen(PG_CHANNEL).await?;
+                let announcer = Announcer::default();
+                tokio::spawn(relay(listener, announcer.clone(), self.pool.clone()));
+                Ok::<_, HubStoreError>(announcer)
+            })
+            .await?;
+        Ok(announcer.subscribe())
+    }
+}
+
+/// Relays what the `LISTEN` connection hears to this process's subscribers, until the pool is
+/// closed. A dropped connection is re-established by the listener on the next receive; what
+/// was announced meanwhile is lost, so subscribers are told to pull.
+async fn relay(mut listener: PgListener, announcer: Announcer, pool: PgPool) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match Announcement::from_payload(notification.payload()) {
+                Some(announcement) => announcer.announce(announcement),
+                None => tracing::warn!(
+                    payload = notification.payload(),
+                    "an announcement this hub cannot read; ignored"
+                ),
+            },
+            Ok(None) => {
+                tracing::warn!("the live channel's database connection dropped; reconnecting");
+                announcer.announce(Announcement::MaybeMissed);
+            }
+            Err(error) => {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(%error, "the live channel cannot listen; trying again in 1 s");
+                announcer.announce(Announcement::MaybeMissed);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
 }

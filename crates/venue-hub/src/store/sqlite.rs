@@ -2,11 +2,12 @@
 //! first (`BEGIN IMMEDIATE`), so pushes run one at a time and a venue's `seq` is assigned in
 //! commit order: a reader never sees seq N+1 before N.
 
+use super::announce::{Announcement, Announcer};
 use super::batch::{self, RowKey, Stamp};
 use super::paging::{PageScan, ScannedRow};
 use super::{
-    Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue, PulledPage, Result,
-    RowOutcome, StoredConflict, VenueRow, VenueStats,
+    Announcements, Device, Grant, HubStore, HubStoreError, IncomingRow, Manager, NewVenue,
+    PulledPage, Result, RowOutcome, StoredConflict, VenueRow, VenueStats,
 };
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
@@ -28,6 +29,8 @@ const ROWS_PER_STATEMENT: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SqliteHub {
     pool: SqlitePool,
+    /// One process serves a SQLite hub: its pushes are announced in process.
+    announcer: Announcer,
 }
 
 impl SqliteHub {
@@ -46,7 +49,10 @@ impl SqliteHub {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteHub { pool })
+        Ok(SqliteHub {
+            pool,
+            announcer: Announcer::default(),
+        })
     }
 
     /// Copy the whole store to `path` (`VACUUM INTO`): a consistent snapshot taken while the
@@ -554,6 +560,12 @@ impl HubStore for SqliteHub {
         Self::save_heads(&mut tx, venue, &classified.new_heads).await?;
         Self::save_conflicts(&mut tx, venue, &classified.conflicts, now_ms).await?;
         tx.commit().await?;
+        if !inserted.is_empty() {
+            self.announcer.announce(Announcement::Changed {
+                venue,
+                seq: first_seq + count - 1,
+            });
+        }
         Ok(classified.outcomes)
     }
 
@@ -642,5 +654,9 @@ impl HubStore for SqliteHub {
                 .fetch_all(&self.pool)
                 .await?;
         super::check_migrations(&MIGRATOR, &applied)
+    }
+
+    async fn announcements(&self) -> Result<Announcements> {
+        Ok(self.announcer.subscribe())
     }
 }

@@ -111,6 +111,18 @@ impl Hub {
         }
     }
 
+    /// A second hub process on this hub's PostgreSQL database: a pool and a server of its own.
+    /// Returns its base URL and what stops it.
+    pub async fn second_process(
+        &self,
+        settings: HubSettings,
+    ) -> (String, PostgresHub, tokio::sync::oneshot::Sender<()>) {
+        let db = self.pg.as_ref().expect("a second process needs PostgreSQL");
+        let store = PostgresHub::connect(&db.url).await.unwrap();
+        let (base, stop) = spawn_on_loopback(store.clone(), settings).await.unwrap();
+        (base, store, stop)
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
