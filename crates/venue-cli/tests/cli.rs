@@ -304,7 +304,9 @@ fn search_finds_a_guest_by_partial_name() {
         &["export", "customers", "--format", "json"],
     ));
     let last = guests[0]["last_name"].as_str().expect("name").to_string();
-    let hits = json(venue(dir.path(), &["search", &last[..3], "--json"]));
+    // The demo's guests are random: a last name may be shorter than three letters ("Li").
+    let start: String = last.chars().take(3).collect();
+    let hits = json(venue(dir.path(), &["search", &start, "--json"]));
     assert!(hits.as_array().is_some_and(|h| h
         .iter()
         .any(|hit| hit["name"].as_str().is_some_and(|n| n.contains(&last)))));

@@ -464,7 +464,7 @@ async fn a_hub_without_its_database_answers_503_as_documented() {
         .await
         .unwrap();
     let token = res.json::<EnrollResponse>().await.unwrap().token;
-    let support::AnyStore::Postgres(store) = &hub.store else {
+    let venue_hub::store::AnyHub::Postgres(store) = &hub.store else {
         panic!("a PostgreSQL hub")
     };
     store.close().await;
