@@ -620,7 +620,7 @@ fn custom_rules_from_the_app_are_listed_evaluated_audited_and_deleted() {
         .collect();
     assert_eq!(listed["busy-bar"], "Custom");
     assert_eq!(listed["occupancy.critical"], "Builtin");
-    assert_eq!(listed.len(), 12, "11 built-ins and the custom rule");
+    assert_eq!(listed.len(), 13, "12 built-ins and the custom rule");
 
     let (mut store, venue) = store(dir.path());
     let mut engine = console.alert_engine().expect("engine");

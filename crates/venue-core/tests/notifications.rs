@@ -101,3 +101,108 @@ fn a_capacity_alert_becomes_one_notification_for_the_last_manager_signed_in() {
         "the warning is not repeated within its cool-down"
     );
 }
+
+/// A console joined to a hub that stops answering: nothing for the first minutes (a venue offline
+/// for a while is normal, and the hub task's failure never opens `console.task_failing`), then,
+/// past the configured time, one warning that becomes one notification for the manager, opening
+/// Settings; later failures do not restart the clock, and the next success resolves it.
+#[test]
+fn sync_failing_past_the_configured_time_notifies_the_manager_and_resolves_on_success() {
+    use venue_core::supervisor::{Task, TaskHealth};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = InitOptions {
+        demo: false,
+        ..InitOptions::demo()
+    };
+    let (mut cli, _) = Console::init(dir.path(), &options).expect("init");
+    cli.staff_create("Morgan Manager", Role::Manager, "2222")
+        .expect("manager");
+    drop(cli);
+    let config = dir.path().join("venue.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!("{text}\n[[alert_rule]]\nid = \"hub.sync_failing\"\nthreshold = 600\n"),
+    )
+    .expect("write config");
+    let mut app = Console::open(dir.path())
+        .expect("open")
+        .with_access(Access::desktop());
+    app.sign_in("2222").expect("sign in");
+
+    let mut store = Store::open(&dir.path().join(venue_store::DB_FILE)).expect("store");
+    let venue = store.venue().expect("venue").expect("one venue");
+    let health = TaskHealth::default();
+    let mut engine = app
+        .alert_engine()
+        .expect("engine")
+        .with_task_health(health.clone());
+    let joined = Utc::now();
+    store
+        .set_hub("https://hub.example.test", venue.id)
+        .expect("join");
+    store.record_sync_success(Some(0)).expect("first sync");
+    assert!(engine
+        .evaluate(&mut store, joined)
+        .expect("eval")
+        .opened
+        .is_empty());
+
+    store
+        .record_sync_error("the hub at https://hub.example.test cannot be reached")
+        .expect("failure");
+    let failing_from = Utc::now();
+    health.failed(Task::Hub, "the hub cannot be reached");
+    let e = engine
+        .evaluate(&mut store, failing_from + Duration::seconds(300))
+        .expect("eval");
+    assert!(e.opened.is_empty(), "within the configured 600 s: {e:?}");
+    // Still failing later: the clock runs from the first failure, not the latest.
+    store
+        .record_sync_error("the hub answered 503")
+        .expect("failure");
+    let late = failing_from + Duration::seconds(601);
+    let e = engine.evaluate(&mut store, late).expect("eval");
+    assert_eq!(e.opened.len(), 1, "{e:?}");
+    let alert = &e.opened[0];
+    assert_eq!(alert.rule, "hub.sync_failing");
+    assert_eq!(alert.severity.as_str(), "warning");
+    assert!(
+        alert.title.starts_with("Not synced with the hub since "),
+        "{}",
+        alert.title
+    );
+    assert!(
+        alert.body.contains("the hub answered 503"),
+        "{}",
+        alert.body
+    );
+    assert!(
+        alert.body.contains("changes wait on this console"),
+        "{}",
+        alert.body
+    );
+    let shown = app.due_notifications(late).expect("due");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].alert_id, alert.id);
+    assert_eq!(shown[0].screen, "settings");
+
+    store.record_sync_success(Some(0)).expect("back");
+    health.recovered(Task::Hub);
+    let e = engine
+        .evaluate(&mut store, late + Duration::seconds(5))
+        .expect("eval");
+    assert_eq!(
+        e.resolved.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [alert.id],
+        "{e:?}"
+    );
+    assert!(
+        store
+            .all_alerts(venue.id)
+            .expect("alerts")
+            .iter()
+            .all(|a| a.rule != venue_core::supervisor::TASK_FAILING_RULE),
+        "the hub task's failure is the sync rule's, never console.task_failing"
+    );
+}

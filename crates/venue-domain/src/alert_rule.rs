@@ -34,6 +34,9 @@ pub enum Metric {
     /// (its store writes refused, or the task dying). Read from the running process, not the
     /// store: only the engine of `venue run` or the app's background work sees it.
     TaskFailingSeconds,
+    /// Seconds this console's sync with its hub has been failing: since the first failure
+    /// after the last success (0 while syncs succeed; nothing when not joined to a hub).
+    SyncFailingSeconds,
 }
 
 impl Metric {
@@ -49,6 +52,7 @@ impl Metric {
         Metric::ChargeFailed,
         Metric::VipArrival,
         Metric::TaskFailingSeconds,
+        Metric::SyncFailingSeconds,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Metric {
             Metric::ChargeFailed => "charge_failed",
             Metric::VipArrival => "vip_arrival",
             Metric::TaskFailingSeconds => "task_failing_seconds",
+            Metric::SyncFailingSeconds => "sync_failing_seconds",
         }
     }
 
@@ -83,7 +88,8 @@ impl Metric {
             }
             Metric::PmsSocketDownSeconds | Metric::ChargeFailed | Metric::VipArrival => Origin::Pms,
             // The console's own health: recorded as the console's (the local user's) doing.
-            Metric::TaskFailingSeconds => Origin::User,
+            // (`Sync` is only for changes arriving from elsewhere.)
+            Metric::TaskFailingSeconds | Metric::SyncFailingSeconds => Origin::User,
         }
     }
 }

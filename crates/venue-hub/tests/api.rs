@@ -451,6 +451,49 @@ async fn every_response_says_its_request_and_the_hub_clock(backend: Backend) {
     hub.stop().await;
 }
 
+/// `/metrics` ages each venue's newest change (read from the database, so any hub process on it
+/// reports every venue); a venue with no change yet is not listed.
+async fn metrics_age_each_venues_newest_change(backend: Backend) {
+    let hub = Hub::start(backend).await;
+    let (a, b) = (
+        hub.venue("Harbour Hotel").await,
+        hub.venue("Hill Bar").await,
+    );
+    let desk = Console::enroll(&hub, a).await;
+    let before = chrono::Utc::now();
+    desk.push(&[desk.note("the newest")]).await;
+    let http = support::http();
+    let metrics = http
+        .get(format!("{}/metrics", hub.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "venue_hub_venue_newest_change_age_seconds{{venue=\"{a}\"}}"
+            ))
+        })
+        .unwrap_or_else(|| panic!("no age for venue {a}: {metrics}"));
+    let age: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let since_push = (chrono::Utc::now() - before).num_milliseconds() as f64 / 1_000.0;
+    // Stored to the millisecond: allow that much.
+    assert!(
+        (0.0..=since_push + 0.002).contains(&age),
+        "{line}, pushed {since_push} s ago"
+    );
+    assert!(!metrics.contains(&b.to_string()), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE venue_hub_venue_newest_change_age_seconds gauge"),
+        "{metrics}"
+    );
+    hub.stop().await;
+}
+
 macro_rules! on_both_backends {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
@@ -468,4 +511,5 @@ on_both_backends!(
     two_venues_sync_and_stay_apart,
     every_attack_is_refused_and_leaks_nothing,
     every_response_says_its_request_and_the_hub_clock,
+    metrics_age_each_venues_newest_change,
 );

@@ -180,6 +180,7 @@ async fn live_consoles(http: &reqwest::Client, base: &str) -> String {
 fn settings() -> HubSettings {
     HubSettings {
         live_keepalive: Duration::from_millis(500),
+        live_recheck: Duration::from_millis(200),
         ..HubSettings::default()
     }
 }
@@ -245,6 +246,51 @@ async fn sqlite_a_subscriber_hears_its_venue_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_subscriber_hears_its_venue_only() {
     a_subscriber_hears_its_venue_only(Backend::Postgres).await;
+}
+
+/// A console revoked while its live stream is open stops hearing its venue at the next check,
+/// without waiting for a pull: the stream ends, and reconnecting is refused.
+async fn a_revoked_console_loses_its_open_stream(backend: Backend) {
+    let hub = Hub::start_with(backend, settings()).await;
+    let venue = hub.venue("A").await;
+    let listener = Console::enroll(&hub, venue).await;
+    let mut live = listener.live(&hub.base).await;
+    assert_eq!(live.event().await.0, "ready");
+    hub.revoke_all_of(venue).await;
+    let started = Instant::now();
+    let ended = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match live.res.chunk().await {
+                Ok(Some(_keep_alive)) => continue,
+                Ok(None) | Err(_) => return,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked console's stream stayed open");
+    println!(
+        "{backend:?}: the revoked console's stream ended after {} ms",
+        started.elapsed().as_millis()
+    );
+    let again = listener
+        .http
+        .get(format!("{}/v1/sync/live", hub.base))
+        .bearer_auth(&listener.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_revoked_console_loses_its_open_stream() {
+    a_revoked_console_loses_its_open_stream(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_revoked_console_loses_its_open_stream() {
+    a_revoked_console_loses_its_open_stream(Backend::Postgres).await;
 }
 
 /// Two hub processes on one PostgreSQL database: a push through one is announced by the other.

@@ -16,6 +16,7 @@ const LAST_SUCCESS: &str = "hub.last_success";
 const LAST_ERROR: &str = "hub.last_error";
 const LAST_ERROR_AT: &str = "hub.last_error_at";
 const CLOCK_SKEW: &str = "hub.clock_skew_ms";
+const FAILING_SINCE: &str = "hub.failing_since";
 const KEYS: &[&str] = &[
     URL,
     VENUE,
@@ -23,6 +24,7 @@ const KEYS: &[&str] = &[
     LAST_ERROR,
     LAST_ERROR_AT,
     CLOCK_SKEW,
+    FAILING_SINCE,
 ];
 
 /// The hub this console joined, and how its syncs went (times are the store's UTC text).
@@ -35,6 +37,9 @@ pub struct HubState {
     pub last_error_at: Option<String>,
     /// This console's clock minus the hub's, as measured by the last sync.
     pub clock_skew_ms: Option<i64>,
+    /// The first failure since the last success: how long sync has been failing (None while
+    /// the last pass succeeded).
+    pub failing_since: Option<String>,
 }
 
 /// The changes of this console the hub does not hold yet.
@@ -81,6 +86,7 @@ impl Store {
             last_error: self.meta_value(LAST_ERROR)?,
             last_error_at: self.meta_value(LAST_ERROR_AT)?,
             clock_skew_ms: self.meta_value(CLOCK_SKEW)?.and_then(|v| v.parse().ok()),
+            failing_since: self.meta_value(FAILING_SINCE)?,
         })
     }
 
@@ -105,15 +111,25 @@ impl Store {
         if let Some(skew) = clock_skew_ms {
             values.push((CLOCK_SKEW, skew.to_string()));
         }
-        self.set_meta_values(&values)
+        self.set_meta_values(&values)?;
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [FAILING_SINCE])?;
+        Ok(())
     }
 
-    /// A sync pass failed: why, and when (kept after later successes, with its time).
+    /// A sync pass failed: why, and when (kept after later successes, with its time). The
+    /// first failure after a success also starts `failing_since`, which the next success ends.
     pub fn record_sync_error(&mut self, message: &str) -> Result<()> {
+        let now = crate::write::now_text();
         self.set_meta_values(&[
             (LAST_ERROR, message.to_string()),
-            (LAST_ERROR_AT, crate::write::now_text()),
-        ])
+            (LAST_ERROR_AT, now.clone()),
+        ])?;
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            [FAILING_SINCE, now.as_str()],
+        )?;
+        Ok(())
     }
 
     /// This console's changes after the position `peer` acknowledged.

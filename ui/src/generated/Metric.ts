@@ -3,4 +3,4 @@
 /**
  * What a rule measures, per subject (the venue, a connector, a sensor, a charge, a stay).
  */
-export type Metric = "occupancy_share" | "occupancy" | "breaker_open" | "snapshot_failed" | "rate_limit_ratio" | "pms_socket_down_seconds" | "sensor_offline" | "sensor_auth_failed" | "charge_failed" | "vip_arrival" | "task_failing_seconds";
+export type Metric = "occupancy_share" | "occupancy" | "breaker_open" | "snapshot_failed" | "rate_limit_ratio" | "pms_socket_down_seconds" | "sensor_offline" | "sensor_auth_failed" | "charge_failed" | "vip_arrival" | "task_failing_seconds" | "sync_failing_seconds";

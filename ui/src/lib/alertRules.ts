@@ -16,6 +16,7 @@ export const METRICS: ReadonlyArray<{ id: Metric; label: string; unit: Unit }> =
   { id: "charge_failed", label: "Room charge failed to post", unit: "count" },
   { id: "vip_arrival", label: "VIP arriving today", unit: "count" },
   { id: "task_failing_seconds", label: "Console task failing (door counts not recorded, sales not fetched…)", unit: "seconds" },
+  { id: "sync_failing_seconds", label: "Sync with the hub failing (changes waiting on this console)", unit: "seconds" },
 ];
 
 export const CONDITIONS: ReadonlyArray<{ id: Condition; label: string }> = [

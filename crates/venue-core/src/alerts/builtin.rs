@@ -141,5 +141,20 @@ pub fn builtin_rules() -> Vec<AlertRule> {
             0,
             0,
         ),
+        // Sync with the hub failing for an hour: a venue with bad internet is offline often,
+        // and its changes wait safely, so only a long outage is worth a manager's attention.
+        // The hub task is left out of `console.task_failing` for the same reason.
+        rule(
+            HUB_SYNC_FAILING_RULE,
+            SyncFailingSeconds,
+            Above,
+            3600.0,
+            Severity::Warning,
+            0,
+            0,
+        ),
     ]
 }
+
+/// The built-in rule for a hub sync failing too long.
+pub const HUB_SYNC_FAILING_RULE: &str = "hub.sync_failing";

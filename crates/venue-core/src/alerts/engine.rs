@@ -6,7 +6,7 @@
 
 use super::metrics::{observe, Observation};
 use super::rules::{AlertRule, Metric};
-use crate::supervisor::TaskHealth;
+use crate::supervisor::{Task, TaskHealth};
 use crate::ApiResult;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -131,6 +131,7 @@ impl AlertEngine {
         health
             .failing()
             .into_iter()
+            .filter(|(task, _)| !watched_elsewhere(*task))
             .map(|(task, failing)| Observation {
                 subject: task.name().to_string(),
                 value: (now - failing.since).num_seconds().max(0) as f64,
@@ -172,6 +173,10 @@ impl AlertEngine {
             .filter(|r| r.metric == Metric::TaskFailingSeconds)
             .collect();
         for outage in health.ended() {
+            if watched_elsewhere(outage.task) {
+                health.settle(&outage);
+                continue;
+            }
             let lasted = outage.lasted().num_seconds().max(0) as f64;
             for rule in &watching {
                 let key = dedupe_key(&rule.id, outage.task.name());
@@ -330,4 +335,10 @@ impl AlertEngine {
         }
         Ok(())
     }
+}
+
+/// The hub task has its own rule, `hub.sync_failing` (a venue offline for minutes is normal;
+/// its changes wait safely), so it never opens `console.task_failing`.
+fn watched_elsewhere(task: Task) -> bool {
+    task == Task::Hub
 }

@@ -157,6 +157,7 @@ pub fn observe(
             .collect(),
         // Not in the store: the engine reads it from its process's task health.
         Metric::TaskFailingSeconds => Vec::new(),
+        Metric::SyncFailingSeconds => sync_failing(store, venue, now)?.into_iter().collect(),
         Metric::VipArrival => {
             let (start, end) = venue.day_bounds(venue.local_date(now));
             store
@@ -185,6 +186,40 @@ pub fn observe(
                 .collect()
         }
     })
+}
+
+/// How long sync with the hub has failed, once joined: 0 while it works, so the alert resolves.
+fn sync_failing(
+    store: &Store,
+    venue: &Venue,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<Observation>> {
+    let state = store.hub_state()?;
+    let Some(hub) = state.url else {
+        return Ok(None);
+    };
+    let since = state.failing_since.as_deref().and_then(parse_stored_time);
+    let Some(since) = since else {
+        return Ok(Some(observation("hub", 0.0, String::new(), String::new())));
+    };
+    let waiting = store.backlog(venue_store::HUB_PEER)?.changes;
+    let local = since.with_timezone(&venue.timezone);
+    Ok(Some(observation(
+        "hub",
+        (now - since).num_seconds().max(0) as f64,
+        format!("Not synced with the hub since {}", local.format("%H:%M")),
+        format!(
+            "{waiting} changes wait on this console; everything works here and they go up once {hub} answers. The last error: {}",
+            state.last_error.as_deref().unwrap_or("unknown")
+        ),
+    )))
+}
+
+/// The store's UTC text (`2026-12-07 10:00:00.123+00:00`).
+fn parse_stored_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn connector_observation(

@@ -12,7 +12,7 @@ mod engine;
 mod metrics;
 mod rules;
 
-pub use builtin::builtin_rules;
+pub use builtin::{builtin_rules, HUB_SYNC_FAILING_RULE};
 pub use desk::{AlertView, RESOLVED_SHOWN};
 pub use engine::{dedupe_key, AlertEngine, Evaluation, ENGINE_ACTOR};
 pub use metrics::{observe, Observation};

@@ -259,11 +259,12 @@ sensor_readings_days = 90
 # (pms_socket_down_seconds > 120), sensor.offline, sensor.auth_failed, pms.charge_failed and
 # pms.vip_arrival (info, once per VIP stay arriving today) and console.task_failing (critical: one of
 # `venue run`'s tasks, e.g. recording door counts, has been failing for more than threshold = 60
-# seconds; it resolves when the task recovers). A block with a built-in's id changes
+# seconds; it resolves when the task recovers) and hub.sync_failing (warning: sync with the hub has
+# failed for more than threshold = 3600 seconds; changes wait safely meanwhile). A block with a built-in's id changes
 # only what it sets; a block with a new id is a rule of its own (metric, condition, threshold
 # required). Metrics: occupancy_share, occupancy, breaker_open, snapshot_failed,
 # rate_limit_ratio, pms_socket_down_seconds, sensor_offline, sensor_auth_failed, charge_failed,
-# vip_arrival, task_failing_seconds. Conditions: >=, >, <=, <, ==. window_seconds, cool_down_seconds
+# vip_arrival, task_failing_seconds, sync_failing_seconds. Conditions: >=, >, <=, <, ==. window_seconds, cool_down_seconds
 # and clear_after_seconds are 0 to 604800 (a week); threshold any finite number.
 # [[alert_rule]]
 # id = "occupancy.warning"

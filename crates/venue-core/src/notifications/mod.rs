@@ -210,6 +210,8 @@ pub fn screen_for(rule: &str, metric: Option<Metric>) -> &'static str {
             | Metric::PmsSocketDownSeconds
             | Metric::TaskFailingSeconds,
         ) => "connections",
+        // Settings > Hub shows the sync status and its last error.
+        Some(Metric::SyncFailingSeconds) => "settings",
         Some(Metric::SensorOffline | Metric::SensorAuthFailed) => "sensors",
         // A failed charge is retried from the stay; VIPs are on the arrivals list.
         Some(Metric::ChargeFailed | Metric::VipArrival) => "reservations",
@@ -230,7 +232,8 @@ pub struct DesktopNotification {
     pub title: String,
     pub body: String,
     pub severity: Severity,
-    /// The UI screen a click opens: "today", "reservations", "sensors" or "connections".
+    /// The UI screen a click opens: "today", "reservations", "sensors", "connections" or
+    /// "settings".
     pub screen: &'static str,
     pub reminder: bool,
 }
@@ -749,9 +752,19 @@ mod tests {
         );
         assert_eq!(screen_for("sensor.gone", None), "sensors");
         assert_eq!(screen_for("my-rule", None), "today");
+        assert_eq!(
+            screen_for("hub.sync_failing", Some(Metric::SyncFailingSeconds)),
+            "settings"
+        );
         for metric in Metric::ALL {
-            assert!(["today", "connections", "sensors", "reservations"]
-                .contains(&screen_for("x", Some(*metric))));
+            assert!([
+                "today",
+                "connections",
+                "sensors",
+                "reservations",
+                "settings"
+            ]
+            .contains(&screen_for("x", Some(*metric))));
         }
     }
 

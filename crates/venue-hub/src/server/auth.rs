@@ -13,6 +13,22 @@ pub async fn device<S: HubStore>(
     state: &SharedState<S>,
     headers: &HeaderMap,
 ) -> Result<Device, ApiError> {
+    let hash = token_hash(headers)?;
+    if state.per_token.check_key(&hash).is_err() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests with this device token; slow down",
+        ));
+    }
+    match state.store.device_by_token(&hash).await? {
+        Some(device) if device.revoked_at.is_none() => Ok(device),
+        _ => Err(refused()),
+    }
+}
+
+/// The hash of the request's bearer token, the form the store knows it by.
+pub fn token_hash(headers: &HeaderMap) -> Result<String, ApiError> {
     let token = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -24,17 +40,17 @@ pub async fn device<S: HubStore>(
     if !looks_like_token(token) {
         return Err(refused());
     }
-    let hash = hash_secret(token);
-    if state.per_token.check_key(&hash).is_err() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests with this device token; slow down",
-        ));
-    }
-    match state.store.device_by_token(&hash).await? {
-        Some(device) if device.revoked_at.is_none() => Ok(device),
-        _ => Err(refused()),
+    Ok(hash_secret(token))
+}
+
+/// Whether the device behind `hash` may still sync: `None` when the database cannot say now.
+pub async fn still_allowed<S: HubStore>(store: &S, hash: &str) -> Option<bool> {
+    match store.device_by_token(hash).await {
+        Ok(device) => Some(device.is_some_and(|d| d.revoked_at.is_none())),
+        Err(e) => {
+            tracing::warn!(error = %e, "a live subscriber's token could not be checked");
+            None
+        }
     }
 }
 

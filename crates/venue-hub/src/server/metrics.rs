@@ -2,6 +2,7 @@
 //! ingested by outcome, and consoles seen. Per process: each hub process reports its own, and
 //! Prometheus sums them.
 
+use chrono::{DateTime, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -9,6 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::time::Duration;
+use uuid::Uuid;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -19,6 +21,11 @@ pub struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VenueLabels {
+    pub venue: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -103,4 +110,29 @@ impl HubMetrics {
         prometheus_client::encoding::text::encode_eof(&mut text)?;
         Ok(text)
     }
+}
+
+/// `venue_hub_venue_newest_change_age_seconds{venue}`: how long ago each venue's newest change
+/// arrived, as of `now` (never negative: another hub's clock may run ahead of this one's).
+pub fn venue_ages(
+    newest: &[(Uuid, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<String, std::fmt::Error> {
+    let mut registry = Registry::with_prefix("venue_hub");
+    let ages = Family::<VenueLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    for (venue, at) in newest {
+        let age = (now - *at).num_milliseconds().max(0) as f64 / 1_000.0;
+        ages.get_or_create(&VenueLabels {
+            venue: venue.to_string(),
+        })
+        .set(age);
+    }
+    registry.register(
+        "venue_newest_change_age_seconds",
+        "Seconds since the venue's newest change reached the hub",
+        ages,
+    );
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode_registry(&mut text, &registry)?;
+    Ok(text)
 }

@@ -28,6 +28,9 @@ pub struct HubSettings {
     /// How often the live channel sends a keep-alive when it has nothing to announce, so a dead
     /// connection is noticed by both ends.
     pub live_keepalive: Duration,
+    /// How often an open live stream checks its token again, so a revoked console stops hearing
+    /// its venue's news without waiting for its next pull (any hub process may have revoked it).
+    pub live_recheck: Duration,
 }
 
 impl Default for HubSettings {
@@ -41,6 +44,7 @@ impl Default for HubSettings {
             max_body_bytes: 64 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
             live_keepalive: Duration::from_secs(15),
+            live_recheck: Duration::from_secs(30),
         }
     }
 }

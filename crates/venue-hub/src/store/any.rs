@@ -147,6 +147,10 @@ impl HubStore for AnyHub {
         on_backend!(self, hub => hub.venue_stats(venue))
     }
 
+    async fn newest_changes(&self) -> Result<Vec<(Uuid, DateTime<Utc>)>> {
+        on_backend!(self, hub => hub.newest_changes())
+    }
+
     async fn ready(&self) -> Result<()> {
         on_backend!(self, hub => hub.ready())
     }

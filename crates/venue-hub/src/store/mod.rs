@@ -277,6 +277,10 @@ pub trait HubStore: Send + Sync + Clone + 'static {
 
     fn venue_stats(&self, venue: Uuid) -> impl Future<Output = Result<VenueStats>> + Send;
 
+    /// Every venue that holds a change, with when its newest arrived (for `/metrics`: a venue
+    /// whose consoles went quiet shows as an age that keeps growing). One index probe a venue.
+    fn newest_changes(&self) -> impl Future<Output = Result<Vec<(Uuid, DateTime<Utc>)>>> + Send;
+
     /// The database answers and every migration this build knows is applied.
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
 
@@ -284,6 +288,11 @@ pub trait HubStore: Send + Sync + Clone + 'static {
     /// (on PostgreSQL) any other hub process on the same database: the live channel's source.
     fn announcements(&self) -> impl Future<Output = Result<Announcements>> + Send;
 }
+
+/// Each venue's newest change by seq (the primary key answers it; received times follow seq).
+const NEWEST_CHANGES: &str =
+    "SELECT v.id AS venue, (SELECT c.received_at FROM hub_changes c WHERE c.venue_id = v.id \
+     ORDER BY c.seq DESC LIMIT 1) AS newest FROM hub_venues v ORDER BY v.id";
 
 /// `ready`'s second half: every migration this build carries is applied (`applied` holds the
 /// versions the database records as successful).

@@ -701,6 +701,22 @@ impl HubStore for PostgresHub {
         })
     }
 
+    async fn newest_changes(&self) -> Result<Vec<(Uuid, DateTime<Utc>)>> {
+        // Across venues: the operator's view, as listing devices is.
+        let mut tx = self.admin().await?;
+        let rows = sqlx::query(super::NEWEST_CHANGES)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(newest) = row.try_get::<Option<DateTime<Utc>>, _>("newest")? {
+                out.push((row.try_get("venue")?, newest));
+            }
+        }
+        Ok(out)
+    }
+
     async fn ready(&self) -> Result<()> {
         let applied: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")

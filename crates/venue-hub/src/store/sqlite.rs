@@ -648,6 +648,19 @@ impl HubStore for SqliteHub {
         })
     }
 
+    async fn newest_changes(&self) -> Result<Vec<(Uuid, DateTime<Utc>)>> {
+        let rows = sqlx::query(super::NEWEST_CHANGES)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(newest) = from_ms_opt(row.try_get("newest")?)? {
+                out.push((row.try_get("venue")?, newest));
+            }
+        }
+        Ok(out)
+    }
+
     async fn ready(&self) -> Result<()> {
         let applied: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")

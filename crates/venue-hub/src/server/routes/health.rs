@@ -51,9 +51,16 @@ pub async fn readyz<S: HubStore>(
 pub async fn metrics<S: HubStore>(
     State(state): State<SharedState<S>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let text = state
-        .metrics
-        .render("")
+    // Read from the database at each scrape: any hub process on it reports every venue.
+    let ages = match state.store.newest_changes().await {
+        Ok(newest) => crate::server::metrics::venue_ages(&newest, chrono::Utc::now()),
+        Err(e) => {
+            tracing::warn!(error = %e, "per-venue change ages left out of /metrics");
+            Ok(String::new())
+        }
+    };
+    let text = ages
+        .and_then(|ages| state.metrics.render(&ages))
         .map_err(|e| ApiError::unavailable(format!("metrics could not be written: {e}")))?;
     Ok((
         [(

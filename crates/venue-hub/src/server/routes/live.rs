@@ -6,7 +6,7 @@
 //! the HTTP client it already has. What is announced is only that changes exist (and up to
 //! which cursor); the console pulls them, so authorisation stays in the pull.
 
-use crate::server::auth::device;
+use crate::server::auth::{device, still_allowed, token_hash};
 use crate::server::error::ApiError;
 use crate::server::state::SharedState;
 use crate::store::{Announcement, Announcements, HubStore};
@@ -38,13 +38,20 @@ pub async fn live<S: HubStore>(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let device = device(&state, &headers).await?;
+    let token_hash = token_hash(&headers)?;
     // Subscribed before answering: nothing pushed after the console sees `ready` is missed.
     let announcements = state.store.announcements().await?;
+    let mut recheck = tokio::time::interval(state.settings.live_recheck);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.reset();
     let subscriber = Subscriber {
         venue: device.venue_id,
         announcements,
         _connected: Connected::new(&state.metrics.live_consoles),
         ready_sent: false,
+        store: state.store.clone(),
+        token_hash,
+        recheck,
     };
     let events = futures_util::stream::unfold(subscriber, |mut subscriber| async move {
         let event = subscriber.next_event().await?;
@@ -54,22 +61,36 @@ pub async fn live<S: HubStore>(
 }
 
 /// One console's subscription, counted in `live_consoles` for as long as it lasts.
-struct Subscriber {
+struct Subscriber<S> {
     venue: Uuid,
     announcements: Announcements,
     _connected: Connected,
     ready_sent: bool,
+    store: S,
+    token_hash: String,
+    recheck: tokio::time::Interval,
 }
 
-impl Subscriber {
-    /// The next event for this console; `None` once the hub stops announcing.
+impl<S: HubStore> Subscriber<S> {
+    /// The next event for this console; `None` once the hub stops announcing or the token is
+    /// revoked (the console's reconnect is then refused, and it says so).
     async fn next_event(&mut self) -> Option<Event> {
         if !self.ready_sent {
             self.ready_sent = true;
             return Some(event(LIVE_READY_EVENT, &LiveAnnouncement::default()));
         }
         loop {
-            let cursor = match self.announcements.recv().await {
+            let received = tokio::select! {
+                received = self.announcements.recv() => received,
+                _ = self.recheck.tick() => {
+                    if still_allowed(&self.store, &self.token_hash).await == Some(false) {
+                        tracing::info!(venue = %self.venue, "live stream closed: its token was revoked");
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            let cursor = match received {
                 Ok(announcement) if !announcement.concerns(self.venue) => continue,
                 Ok(Announcement::Changed { seq, .. }) => Some(seq.to_string()),
                 // Fell behind or told that announcements were lost: pull to be sure.
