@@ -6,9 +6,98 @@
 use crate::report::line;
 use serde_json::json;
 use std::time::Instant;
-use venue_store::convergence::run_case;
+use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
+use venue_hub::store::{HubStore, NewVenue, SqliteHub};
+use venue_store::convergence::{run_case, run_case_with, CaseReport, Exchange};
 
-pub fn run(cases: u64, sites: usize, steps: u64, seed: u64) -> anyhow::Result<()> {
+/// A hub served in this process on loopback, a venue of its own for each case.
+struct RealHub {
+    runtime: tokio::runtime::Runtime,
+    store: SqliteHub,
+    url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl RealHub {
+    fn start() -> anyhow::Result<RealHub> {
+        let dir = tempfile::tempdir()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let (store, url, stop) = runtime.block_on(async {
+            let store = SqliteHub::open(&dir.path().join("hub.sqlite3")).await?;
+            let settings = HubSettings {
+                // Every case enrols its consoles from this one address.
+                enroll_per_minute: std::num::NonZeroU32::MAX,
+                ..HubSettings::default()
+            };
+            let (url, stop) = spawn_on_loopback(store.clone(), settings).await?;
+            anyhow::Ok((store, url, stop))
+        })?;
+        Ok(RealHub {
+            runtime,
+            store,
+            url,
+            _stop: stop,
+            _dir: dir,
+        })
+    }
+
+    fn run_case(&self, sites: usize, steps: u64, seed: u64) -> anyhow::Result<CaseReport> {
+        let (venue, codes) = self.runtime.block_on(async {
+            let org = self
+                .store
+                .create_org(&format!("Group {}", uuid::Uuid::new_v4()))
+                .await?;
+            let venue = self
+                .store
+                .add_venue(
+                    org,
+                    NewVenue {
+                        name: "Harbour Hotel".into(),
+                        timezone: "Europe/London".into(),
+                        currency: "GBP".into(),
+                        capacity: Some(120),
+                    },
+                )
+                .await?;
+            let mut codes = Vec::new();
+            for _ in 0..sites.max(2) {
+                let code = credentials::new_code()?;
+                let hash = credentials::hash_code(&code)
+                    .ok_or_else(|| anyhow::anyhow!("a new code could not be read back"))?;
+                self.store
+                    .create_enrollment(
+                        venue,
+                        &hash,
+                        chrono::Utc::now() + chrono::Duration::hours(1),
+                    )
+                    .await?;
+                codes.push(code);
+            }
+            anyhow::Ok((venue, codes))
+        })?;
+        Ok(run_case_with(sites, steps, seed, venue, |nodes| {
+            let exchange = venue_core::sync::HubExchange::enroll(
+                &self.url,
+                &codes,
+                nodes,
+                venue_store::latest_version(),
+            )
+            .map_err(|e| venue_store::StoreError::Invalid(e.to_string()))?;
+            Ok(Box::new(exchange) as Box<dyn Exchange>)
+        })?)
+    }
+}
+
+pub fn run(cases: u64, sites: usize, steps: u64, seed: u64, real_hub: bool) -> anyhow::Result<()> {
+    let hub = if real_hub {
+        Some(RealHub::start()?)
+    } else {
+        None
+    };
     let start = Instant::now();
     let (mut converged, mut lost, mut differing) = (0u64, 0u64, 0u64);
     let (mut edits, mut exchanged, mut conflicts, mut rejected) = (0u64, 0u64, 0u64, 0u64);
@@ -17,7 +106,10 @@ pub fn run(cases: u64, sites: usize, steps: u64, seed: u64) -> anyhow::Result<()
         let case_seed = seed.wrapping_add(case);
         // Vary the number of consoles from 2 up to `sites`, as the property test does.
         let n = 2 + (case as usize % sites.saturating_sub(1).max(1));
-        let report = run_case(n, steps, case_seed)?;
+        let report = match &hub {
+            Some(hub) => hub.run_case(n, steps, case_seed)?,
+            None => run_case(n, steps, case_seed)?,
+        };
         if report.converged() {
             converged += 1;
         } else {
@@ -32,7 +124,8 @@ pub fn run(cases: u64, sites: usize, steps: u64, seed: u64) -> anyhow::Result<()
     }
     let seconds = start.elapsed().as_secs_f64().max(1e-9);
     let total = cases as f64;
-    let extra = json!({"sites_up_to": sites, "steps": steps, "first_seed": seed});
+    let extra =
+        json!({"sites_up_to": sites, "steps": steps, "first_seed": seed, "real_hub": real_hub});
     line(
         "sync.converged_cases",
         converged as f64,

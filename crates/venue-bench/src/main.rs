@@ -137,6 +137,10 @@ enum Command {
         steps: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Through a real hub (served in this process, over HTTP on loopback) instead of the
+        /// model hub.
+        #[arg(long)]
+        real_hub: bool,
     },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
@@ -170,7 +174,8 @@ fn main() -> ExitCode {
             sites,
             steps,
             seed,
-        } => convergence::run(cases.max(1), sites.max(2), steps.max(1), seed),
+            real_hub,
+        } => convergence::run(cases.max(1), sites.max(2), steps.max(1), seed, real_hub),
         Command::Signin { accounts, runs } => signin::run(accounts.max(1), runs.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))

@@ -12,119 +12,10 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use support::{init_args, ok, ok_json, stderr, venue, venue_command};
-use uuid::Uuid;
-use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
+use support::hub::{enrolment_code, external_ids, Console};
+use support::{ok_json, stderr};
+use venue_hub::server::{spawn_on_loopback, HubSettings};
 use venue_hub::store::{HubStore, NewVenue, SqliteHub};
-use venue_store::Store;
-
-/// A console: its data dir and, once joined, its device token.
-struct Console {
-    data: PathBuf,
-    token: Option<String>,
-}
-
-impl Console {
-    fn new(root: &Path, name: &str, venue_name: &str) -> Console {
-        let data = root.join(name);
-        ok(venue(
-            &data,
-            &init_args(venue_name, "Europe/Berlin", "EUR", "50"),
-        ));
-        Console { data, token: None }
-    }
-
-    /// `venue ARGS` with this console's token, and no keyring to reach.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = venue_command(&self.data);
-        cmd.args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-            .env_remove("VENUE_SECRET_HUB_TOKEN");
-        if let Some(token) = &self.token {
-            cmd.env("VENUE_SECRET_HUB_TOKEN", token);
-        }
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run venue")
-    }
-
-    fn join(&mut self, url: &str, code: &str) -> Value {
-        let joined = ok_json(self.run(&["hub", "join", url, "--code", code, "--json"]));
-        // No keyring here: the token is handed over once, for the environment.
-        assert_eq!(joined["token_stored_in"], "environment", "{joined}");
-        assert_eq!(joined["token_env"], "VENUE_SECRET_HUB_TOKEN");
-        self.token = Some(joined["token_to_set"].as_str().expect("token").to_string());
-        joined
-    }
-
-    fn sync(&self) -> Value {
-        ok_json(self.run(&["sync", "--json"]))
-    }
-
-    /// A guest written on this console (no contacts: they stay on the console that wrote them).
-    fn write_guest(&self, external_id: &str, name: &str) {
-        let mut store = Store::open(&self.data.join(venue_store::DB_FILE)).expect("store");
-        let venue = store.venue().expect("venue").expect("a venue");
-        let guest = venue_store::identified(venue_core::domain::Customer {
-            id: venue_core::domain::new_id(),
-            venue_id: venue.id,
-            source: "mews".into(),
-            external_id: external_id.into(),
-            first_name: Some(name.into()),
-            last_name: Some("Guest".into()),
-            email: None,
-            phone: None,
-            classifications: vec![],
-            notes: None,
-            updated_at_source: None,
-        });
-        store
-            .save_by_user("test", "customer.create", &guest)
-            .expect("guest");
-    }
-
-    /// The guests here, sorted by id, as `venue export` writes them.
-    fn guests(&self) -> Vec<Value> {
-        let out = ok(self.run(&["export", "customers", "--format", "json"]));
-        let mut rows: Vec<Value> = serde_json::from_slice::<Value>(&out.stdout)
-            .expect("JSON")
-            .as_array()
-            .expect("an array")
-            .clone();
-        rows.sort_by_key(|r| r["id"].as_str().unwrap_or_default().to_string());
-        rows
-    }
-
-    fn venue_row(&self) -> Value {
-        ok_json(self.run(&["status", "--json"]))["venue"].clone()
-    }
-}
-
-fn external_ids(rows: &[Value]) -> Vec<String> {
-    let mut ids: Vec<String> = rows
-        .iter()
-        .map(|r| r["external_id"].as_str().expect("external id").to_string())
-        .collect();
-    ids.sort();
-    ids
-}
-
-async fn enrolment_code(hub: &SqliteHub, venue: Uuid) -> String {
-    let code = credentials::new_code().expect("code");
-    let hash = credentials::hash_code(&code).expect("hash");
-    hub.create_enrollment(
-        venue,
-        &hash,
-        chrono::Utc::now() + chrono::Duration::hours(1),
-    )
-    .await
-    .expect("enrolment");
-    code
-}
 
 #[test]
 fn two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apart() {
@@ -266,6 +157,8 @@ fn two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apar
     let mut forged = Console {
         data: back.data.clone(),
         token: Some("not-a-token".into()),
+        env: Vec::new(),
+        clock_off_ms: 0,
     };
     let refused = forged.run(&["sync"]);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));

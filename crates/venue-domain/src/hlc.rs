@@ -147,6 +147,14 @@ impl HlcClock {
         self.skew_ms = skew_ms;
     }
 
+    /// Reads the wall clock `skew_ms` off the machine's from now on, as a correction the caller
+    /// trusts (the hub's clock measured against ours): unlike a jump of the wall clock, a move
+    /// ahead this way is followed, so the clock is anchored again at the corrected time.
+    pub fn align(&mut self, skew_ms: i64) {
+        self.skew_ms = skew_ms;
+        self.anchor = Some((monotonic_ms(), self.wall_ms()));
+    }
+
     /// The wall clock as this clock reads it (the machine's, plus any skew).
     pub fn wall_ms(&self) -> u64 {
         let now = i64::try_from(Self::now_ms()).unwrap_or(i64::MAX);
@@ -297,6 +305,29 @@ impl HlcClock {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_alignment_ahead_is_followed_where_a_jump_ahead_is_not() {
+        const TEN_MINUTES: i64 = 600_000;
+        let mut jumped = HlcClock::resume(Hlc::ZERO);
+        jumped.set_skew(TEN_MINUTES);
+        let real = HlcClock::now_ms();
+        let stamp = jumped.tick(jumped.wall_ms());
+        assert!(
+            stamp.wall_ms() < real + 60_000,
+            "a wall clock that jumps ten minutes is not followed: {stamp}"
+        );
+        assert!(jumped.jump().is_some());
+
+        let mut aligned = HlcClock::resume(Hlc::ZERO);
+        aligned.align(TEN_MINUTES);
+        let stamp = aligned.tick(aligned.wall_ms());
+        assert!(
+            stamp.wall_ms() >= real + 600_000,
+            "a correction ten minutes ahead is followed: {stamp}"
+        );
+        assert!(aligned.jump().is_none());
+    }
 
     #[test]
     fn catching_up_with_another_writer_orders_the_next_tick_after_its_stamp() {

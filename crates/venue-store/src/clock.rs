@@ -171,14 +171,22 @@ impl Store {
     /// the future and this console's edits would beat everyone's until then, and the hub would
     /// refuse them all. Each gets a new change (new id); the old one is never sent.
     pub(crate) fn restamp_future(&mut self, jump: venue_domain::ClockJump) -> Result<u64> {
-        let node = self.node.to_string();
-        let Store { conn, clock, .. } = self;
-        let now_ms = clock.wall_ms();
+        let now_ms = self.clock.wall_ms();
         let first_ahead = Hlc::new(
             now_ms.saturating_add(venue_domain::HlcClock::DEFAULT_MAX_DRIFT_MS) + 1,
             0,
-        )
-        .as_i64();
+        );
+        self.restamp_from(first_ahead, jump.seen_ms)
+    }
+
+    /// Re-stamps at the clock's time this console's rows and deletes stamped at or after
+    /// `first_ahead`, each as a new change (the old ones leave the log, never to be sent), and
+    /// records the repair with `newest_ahead_ms` as the newest stamp that was ahead.
+    pub(crate) fn restamp_from(&mut self, first_ahead: Hlc, newest_ahead_ms: u64) -> Result<u64> {
+        let node = self.node.to_string();
+        let Store { conn, clock, .. } = self;
+        let now_ms = clock.wall_ms();
+        let first_ahead = first_ahead.as_i64();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Resume from the newest stamp within the bound (never below one already issued).
         let mut within: i64 = tx.query_row(
@@ -257,7 +265,7 @@ impl Store {
         tx.execute("DELETE FROM change_log WHERE hlc >= ?1", [first_ahead])?;
         let repair = ClockRepair {
             detected_at: Utc::now(),
-            newest_ahead: ms_text(jump.seen_ms),
+            newest_ahead: ms_text(newest_ahead_ms),
             restamped,
         };
         for (key, value) in [

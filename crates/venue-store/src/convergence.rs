@@ -3,8 +3,10 @@
 //! change has gone round all stores hold identical rows, and no local edit vanished without a
 //! conflict row. The convergence property test and `venue-bench sync-convergence` run it.
 //!
-//! The hub here is the contract's minimum: an append-only log of changes, deduplicated by
-//! change id, refusing stamps too far ahead; consoles push their outbox and pull the log.
+//! The hub is an [`Exchange`]: here the contract's minimum ([`Relay`], an append-only log of
+//! changes, deduplicated by change id, refusing stamps too far ahead), or a real hub over HTTP
+//! (the console's fault suite and `venue-bench sync-convergence --real-hub`); consoles push
+//! their outbox and pull the log.
 
 use crate::{PullCursor, Result, Store, StoreError};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -65,6 +67,29 @@ impl Fault {
     }
 }
 
+/// One page pulled from an [`Exchange`].
+#[derive(Debug, Clone, Default)]
+pub struct Pulled {
+    /// The changes the site may have, in the hub's order.
+    pub changes: Vec<IncomingChange>,
+    /// Where the next pull starts.
+    pub cursor: String,
+    /// Whether the page covered anything (changes, or entries filtered out): false at the end.
+    pub moved: bool,
+}
+
+/// Where the simulated consoles sync: the model [`Relay`], or a real hub.
+pub trait Exchange {
+    /// Stores a page pushed by `site`; returns the changes refused, with the reason.
+    fn push(
+        &mut self,
+        site: usize,
+        changes: &[ChangeRecord],
+    ) -> Result<Vec<(ChangeRecord, String)>>;
+    /// The page after `cursor` (None: from the start) for `site`, at most `limit` changes.
+    fn pull(&mut self, site: usize, cursor: Option<&str>, limit: u32) -> Result<Pulled>;
+}
+
 /// The hub's part: an append-only log, one entry per change id.
 #[derive(Debug, Default)]
 pub struct Relay {
@@ -72,9 +97,36 @@ pub struct Relay {
     ids: HashSet<Uuid>,
 }
 
+impl Exchange for Relay {
+    fn push(
+        &mut self,
+        _site: usize,
+        changes: &[ChangeRecord],
+    ) -> Result<Vec<(ChangeRecord, String)>> {
+        Ok(self.take(changes))
+    }
+
+    fn pull(&mut self, _site: usize, cursor: Option<&str>, limit: u32) -> Result<Pulled> {
+        let from: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let end = (from + limit as usize).min(self.log.len());
+        // The hub sends down only what travels down (see the policy).
+        let changes = self.log[from.min(end)..end]
+            .iter()
+            .filter(|c| venue_domain::sync::policy(c.entity).down)
+            .cloned()
+            .map(IncomingChange::Known)
+            .collect();
+        Ok(Pulled {
+            changes,
+            cursor: end.to_string(),
+            moved: end > from,
+        })
+    }
+}
+
 impl Relay {
     /// Takes a page; returns the changes refused, with the reason (a stamp too far ahead).
-    fn push(&mut self, changes: &[ChangeRecord]) -> Vec<(ChangeRecord, String)> {
+    fn take(&mut self, changes: &[ChangeRecord]) -> Vec<(ChangeRecord, String)> {
         let limit = HlcClock::now_ms() + HlcClock::DEFAULT_MAX_DRIFT_MS;
         let mut refused = Vec::new();
         for c in changes {
@@ -113,6 +165,8 @@ pub struct Site {
     name: String,
     pushed_after: i64,
     skew_ms: i64,
+    /// The pull cursors this site saved, oldest first (a replay starts from an older one).
+    cursors: Vec<Option<String>>,
 }
 
 /// The outcome of one simulated case.
@@ -166,7 +220,7 @@ fn stamp_of(store: &Store, table: &str, id: Uuid) -> Result<Option<(i64, String)
 /// A simulated venue: `sites` consoles in `dir`, and the hub.
 pub struct Simulation {
     pub sites: Vec<Site>,
-    relay: Relay,
+    relay: Box<dyn Exchange>,
     dice: Dice,
     edits: Vec<Edit>,
     report: CaseReport,
@@ -176,8 +230,25 @@ pub struct Simulation {
 impl Simulation {
     /// Creates `sites` stores in `dir` for one venue: the first creates it, the others pull it.
     pub fn new(dir: &std::path::Path, sites: usize, seed: u64) -> Result<Self> {
+        Self::with_exchange(dir, sites, seed, None, |_| {
+            Ok(Box::new(Relay::default()) as Box<dyn Exchange>)
+        })
+    }
+
+    /// Like [`Simulation::new`], syncing through the exchange `connect` makes for the sites'
+    /// nodes (in site order), for the venue `venue_id` when given (a real hub's venue).
+    pub fn with_exchange(
+        dir: &std::path::Path,
+        sites: usize,
+        seed: u64,
+        venue_id: Option<Uuid>,
+        connect: impl FnOnce(&[NodeId]) -> Result<Box<dyn Exchange>>,
+    ) -> Result<Self> {
         let mut dice = Dice::new(seed);
         let mut venue = Venue::new("Harbour Hotel", "Europe/London", "GBP", 120)?;
+        if let Some(id) = venue_id {
+            venue.id = id;
+        }
         venue.share_guest_contacts = dice.chance(50);
         let mut all = Vec::new();
         for n in 0..sites.max(2) {
@@ -189,12 +260,15 @@ impl Simulation {
                 name: format!("site-{n}"),
                 pushed_after: 0,
                 skew_ms: 0,
+                cursors: Vec::new(),
             });
         }
         all[0].store.save_by_user("setup", "venue.create", &venue)?;
+        let nodes: Vec<NodeId> = all.iter().map(|s| s.store.node_id()).collect();
+        let relay = connect(&nodes)?;
         let mut sim = Simulation {
             sites: all,
-            relay: Relay::default(),
+            relay,
             dice,
             edits: Vec::new(),
             report: CaseReport {
@@ -470,9 +544,9 @@ impl Simulation {
             Fault::Reorder => changes.reverse(),
             _ => {}
         }
-        let refused = self.relay.push(&changes);
+        let refused = self.relay.push(n, &changes)?;
         if fault == Fault::Duplicate || fault == Fault::Replay {
-            self.relay.push(&changes);
+            self.relay.push(n, &changes)?;
         }
         for (change, reason) in &refused {
             site.store.park_outgoing(change, reason)?;
@@ -487,32 +561,28 @@ impl Simulation {
     /// Pulls one page of the hub's log into site `n`; returns how many log entries it covered.
     fn pull(&mut self, n: usize, fault: Fault) -> Result<usize> {
         let site = &mut self.sites[n];
-        let from: usize = site
-            .store
-            .pull_cursor("hub")?
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let saved = site.store.pull_cursor("hub")?;
         let from = if fault == Fault::Replay {
-            from.saturating_sub(PAGE as usize * 2)
+            // Two pages back (or the start).
+            let len = site.cursors.len();
+            len.checked_sub(3)
+                .and_then(|i| site.cursors.get(i).cloned())
+                .flatten()
         } else {
-            from
+            saved
         };
-        let end = (from + PAGE as usize).min(self.relay.log.len());
-        // The hub sends down only what travels down (see the policy).
-        let mut page: Vec<IncomingChange> = self.relay.log[from..end]
-            .iter()
-            .filter(|c| venue_domain::sync::policy(c.entity).down)
-            .cloned()
-            .map(IncomingChange::Known)
-            .collect();
-        let consumed = end - from;
+        let pulled = self.relay.pull(n, from.as_deref(), PAGE)?;
+        let site = &mut self.sites[n];
+        let mut page = pulled.changes;
+        let consumed = usize::from(pulled.moved);
         match fault {
             Fault::Drop => return Ok(consumed),
             Fault::Reorder => page.reverse(),
             Fault::Duplicate => page.extend(page.clone()),
             _ => {}
         }
-        let cursor = end.to_string();
+        let cursor = pulled.cursor;
+        site.cursors.push(Some(cursor.clone()));
         let outcomes = site.store.apply_incoming(
             &page,
             Some(PullCursor {
@@ -668,4 +738,20 @@ pub fn run_case(sites: usize, steps: u64, seed: u64) -> Result<CaseReport> {
         source,
     })?;
     Simulation::new(dir.path(), sites, seed)?.run(steps)
+}
+
+/// Runs one case like [`run_case`], syncing through the exchange `connect` makes (a real hub's
+/// venue `venue_id`, one device per site node).
+pub fn run_case_with(
+    sites: usize,
+    steps: u64,
+    seed: u64,
+    venue_id: Uuid,
+    connect: impl FnOnce(&[NodeId]) -> Result<Box<dyn Exchange>>,
+) -> Result<CaseReport> {
+    let dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    Simulation::with_exchange(dir.path(), sites, seed, Some(venue_id), connect)?.run(steps)
 }

@@ -9,6 +9,7 @@ pub mod convergence;
 mod desk;
 pub mod diagnose;
 mod error;
+mod hub_clock;
 mod hub_state;
 mod migrate;
 mod natural_sql;
@@ -70,6 +71,10 @@ pub struct Store {
     path: PathBuf,
     node: NodeId,
     clock: HlcClock,
+    /// How far the wall clock is set off the machine's: a simulation's skew (zero in the
+    /// console), and the correction to the hub's time measured by the last sync.
+    test_skew_ms: i64,
+    hub_offset_ms: i64,
     /// Venues by id with the stamp they were read at, for venue-local business dates on the
     /// write path. Re-read when the row's stamp moves, whichever connection moved it.
     venues: HashMap<Uuid, (Venue, i64)>,
@@ -103,7 +108,9 @@ impl Store {
     /// Sets how far this store's wall clock reads off the machine's (see [`Store::open_skewed`]).
     #[doc(hidden)]
     pub fn skew_clock(&mut self, skew_ms: i64) {
-        self.clock.set_skew(skew_ms);
+        self.test_skew_ms = skew_ms;
+        self.clock
+            .set_skew(skew_ms.saturating_add(self.hub_offset_ms));
     }
 
     /// Opens and migrates only up to `version`. For upgrade tests that build older databases.
@@ -144,13 +151,17 @@ impl Store {
         }
         let known_sound = matches!(damage.get(), Some(None));
         let mut jumped = None;
+        let mut hub_offset_ms = 0;
         let (node, clock) = if known_sound && mode != OpenMode::Peek {
             migrate::migrate(&mut conn, path, migrations)?;
             let node = load_or_create_node(&conn)?;
-            let wall = HlcClock::resume(Hlc::ZERO).with_skew(skew_ms).wall_ms();
+            // Stamps are on the hub's time from the first write, once a sync has measured it.
+            hub_offset_ms = hub_clock::load_offset(&conn)?;
+            let skew = skew_ms.saturating_add(hub_offset_ms);
+            let wall = HlcClock::resume(Hlc::ZERO).with_skew(skew).wall_ms();
             let (clock, jump) = HlcClock::resume_bounded(load_last_hlc(&conn)?, wall);
             jumped = jump;
-            (node, clock.with_skew(skew_ms))
+            (node, clock.with_skew(skew))
         } else {
             // Reading only (a peek, a salvage): take what identity can be read, write none.
             let node = load_node(&conn)
@@ -170,6 +181,8 @@ impl Store {
             path: path.to_path_buf(),
             node,
             clock,
+            test_skew_ms: skew_ms,
+            hub_offset_ms,
             venues: HashMap::new(),
             listener: None,
             damage,

@@ -2,6 +2,10 @@
 //! its own, so a helper one file does not use is not dead code).
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+pub mod hub;
+pub mod hub_process;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};

@@ -66,6 +66,8 @@ impl Console {
         };
         let answer = crate::supervisor::runtime::shared()?.block_on(client.enroll(&request))?;
         let enrolled = answer.body;
+        // Stamped on the hub's time from here on, the re-keyed changes included.
+        self.store.align_clock_to_hub(answer.clock_skew_ms)?;
         // The code is spent: from here on, a failure says so.
         let rekeyed = self.store.join_venue(enrolled.venue_id).map_err(|e| {
             SyncError::BadInput(format!(

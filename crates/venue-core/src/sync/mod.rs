@@ -5,6 +5,7 @@
 mod client;
 mod enrol;
 mod error;
+mod exchange;
 mod live;
 mod pass;
 mod status;
@@ -13,6 +14,7 @@ mod task;
 pub use client::{parse_hub_url, Answer, HubClient};
 pub use enrol::{JoinReport, LeaveReport};
 pub use error::SyncError;
+pub use exchange::HubExchange;
 pub(crate) use pass::sync_pass;
 pub use pass::SyncReport;
 pub use status::SyncStatus;

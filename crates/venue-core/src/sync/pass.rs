@@ -4,6 +4,12 @@
 //! transaction with its cursor. A pass cut anywhere resumes where it stopped: nothing is sent
 //! twice under another id, and nothing is applied twice.
 //!
+//! Every answer carries the hub's clock: the store stamps on the hub's time from then on (a
+//! console whose clock is minutes off neither has its changes refused as from the future nor
+//! loses by last-writer-wins to older edits). Changes the hub refused as stamped ahead of its
+//! clock (written before the clock was aligned) are stamped again and sent as new changes, once
+//! a pass; refused again, or refused for another reason, they are parked.
+//!
 //! The store is reached only inside `StoreHandle::with` closures, never across an await.
 
 use super::client::HubClient;
@@ -73,6 +79,7 @@ async fn push(
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let (node, schema) = store.with(|s| Ok::<_, SyncError>((s.node_id(), s.schema_version()?)))?;
+    let mut restamped = false;
     loop {
         let (acked, page) = store.with(|s| {
             let acked = s.acknowledged(HUB_PEER)?;
@@ -104,6 +111,8 @@ async fn push(
         };
         let answer = hub.push(&request).await?;
         report.clock_skew_ms = Some(answer.clock_skew_ms);
+        store.with(|s| s.align_clock_to_hub(answer.clock_skew_ms))?;
+        let hub_time_ms = answer.body.hub_time_ms;
         let outcomes = answer.body.outcomes;
         let answered = |id| outcomes.iter().find(|o| o.change_id == id);
         if let Some(missing) = page
@@ -129,21 +138,53 @@ async fn push(
                 _ => None,
             })
             .collect();
-        // The refused are parked first: an acknowledged page is never sent again.
+        // Stamped ahead of the hub's clock: stamped again (once a pass), not parked.
+        let oldest_ahead = (!restamped)
+            .then(|| {
+                refused
+                    .iter()
+                    .filter(|(change, _)| stamped_ahead(change, hub_time_ms))
+                    .map(|(change, _)| change.hlc)
+                    .min()
+            })
+            .flatten();
+        // The refused are parked or stamped again first: an acknowledged page is never sent again.
         store.with(|s| {
             for (change, reason) in &refused {
-                s.park_outgoing(change, reason)?;
+                if oldest_ahead.is_none() || !stamped_ahead(change, hub_time_ms) {
+                    s.park_outgoing(change, reason)?;
+                }
+            }
+            if let Some(oldest) = oldest_ahead {
+                let again = s.restamp_refused_ahead(oldest)?;
+                tracing::warn!(
+                    again,
+                    "changes the hub refused as stamped ahead of its clock were stamped again on its time"
+                );
             }
             s.acknowledge(HUB_PEER, page.next_after)
         })?;
+        restamped |= oldest_ahead.is_some();
+        // A change stamped again goes up under its new id: counted when that one is answered.
+        let sent_again = |c: &venue_domain::ChangeRecord| {
+            oldest_ahead.is_some()
+                && stamped_ahead(c, hub_time_ms)
+                && refused.iter().any(|(r, _)| r.change_id == c.change_id)
+        };
         let counted: Vec<_> = page
             .changes
             .iter()
+            .filter(|c| !sent_again(&c.change))
             .filter_map(|c| answered(c.change.change_id).cloned())
             .collect();
         add(&mut report.at_hub, ApplySummary::count(&counted));
-        report.pushed += page.changes.len() as u64;
+        report.pushed += counted.len() as u64;
     }
+}
+
+/// Whether `change` was stamped ahead of the hub's clock as it answered.
+fn stamped_ahead(change: &venue_domain::ChangeRecord, hub_time_ms: i64) -> bool {
+    i64::try_from(change.hlc.wall_ms()).unwrap_or(i64::MAX) > hub_time_ms
 }
 
 async fn pull(
@@ -156,6 +197,7 @@ async fn pull(
         let after = store.with(|s| s.pull_cursor(HUB_PEER))?;
         let answer = hub.pull(after.as_deref(), MAX_PAGE).await?;
         report.clock_skew_ms = Some(answer.clock_skew_ms);
+        store.with(|s| s.align_clock_to_hub(answer.clock_skew_ms))?;
         let page = answer.body;
         let count = page.changes.len() as u64;
         let unchanged = after.as_deref() == Some(page.cursor.as_str());

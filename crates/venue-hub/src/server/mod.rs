@@ -12,7 +12,7 @@ pub mod routes;
 pub mod state;
 
 use crate::store::HubStore;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -46,6 +46,9 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(body_limit))
+        // The extractors' own limit (2 MB) would refuse a full page of changes long before
+        // `max_body_bytes`: the one above is the limit.
+        .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
