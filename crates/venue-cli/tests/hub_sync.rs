@@ -1,5 +1,5 @@
-//! The console's hub sync end to end: a real `venue-hub` (SQLite, on 127.0.0.1:0, in-process)
-//! and the real `venue` binary. Two consoles of one venue and one of another join with one-time
+//! The console's hub sync end to end: a real `venue-hub` (on SQLite and on PostgreSQL, on 127.0.0.1:0,
+//! in-process) and the real `venue` binary. Two consoles of one venue and one of another join with one-time
 //! codes, write, and sync: the two of one venue end with the same rows, the third holds none of
 //! theirs (nor they its), a second pass moves nothing, and `venue sync status` says so.
 #![allow(
@@ -9,24 +9,42 @@
     reason = "test code, helpers included: a failed step stops the test with its message"
 )]
 
+#[path = "../../venue-hub/tests/support/postgres.rs"]
+mod postgres;
 mod support;
 
 use serde_json::Value;
 use support::hub::{enrolment_code, external_ids, Console};
 use support::{ok_json, stderr};
+use venue_hub::database::Database;
 use venue_hub::server::{spawn_on_loopback, HubSettings};
-use venue_hub::store::{HubStore, NewVenue, SqliteHub};
+use venue_hub::store::{AnyHub, HubStore, NewVenue};
 
 #[test]
-fn two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apart() {
+fn on_sqlite_two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apart() {
+    two_consoles_of_a_venue_converge_and_a_third_venue_stays_apart(false);
+}
+
+#[test]
+fn on_postgres_two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apart() {
+    two_consoles_of_a_venue_converge_and_a_third_venue_stays_apart(true);
+}
+
+fn two_consoles_of_a_venue_converge_and_a_third_venue_stays_apart(on_postgres: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
+    // Each PostgreSQL run gets a database of its own, dropped with the test.
+    let pg = on_postgres.then(|| runtime.block_on(postgres::TestDatabase::create()));
+    let database = match &pg {
+        Some(db) => db.url.clone(),
+        None => dir.path().join("hub.sqlite3").display().to_string(),
+    };
     let (url, stop, harbour, hill, codes) = runtime.block_on(async {
-        let hub = SqliteHub::open(&dir.path().join("hub.sqlite3"))
+        let hub = AnyHub::open(&Database::from_arg(Some(&database)).expect("database"))
             .await
             .expect("hub store");
         let org = hub.create_org("Coast Group").await.expect("org");
@@ -210,4 +228,9 @@ fn two_consoles_of_a_venue_converge_through_the_hub_and_a_third_venue_stays_apar
     );
     let not_joined = front.run(&["sync"]);
     assert_eq!(not_joined.status.code(), Some(2), "{}", stderr(&not_joined));
+    if let Some(db) = pg {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(db.drop_now());
+    }
 }
