@@ -439,14 +439,7 @@ async fn every_response_says_its_request_and_the_hub_clock(backend: Backend) {
             .status(),
         StatusCode::OK
     );
-    let metrics = http
-        .get(format!("{}/metrics", hub.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::metrics(&hub.base).await;
     assert!(metrics.contains("venue_hub_requests_total"), "{metrics}");
     hub.stop().await;
 }
@@ -462,15 +455,7 @@ async fn metrics_age_each_venues_newest_change(backend: Backend) {
     let desk = Console::enroll(&hub, a).await;
     let before = chrono::Utc::now();
     desk.push(&[desk.note("the newest")]).await;
-    let http = support::http();
-    let metrics = http
-        .get(format!("{}/metrics", hub.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::metrics(&hub.base).await;
     let line = metrics
         .lines()
         .find(|l| {

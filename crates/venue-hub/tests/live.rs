@@ -161,15 +161,8 @@ impl Live {
     }
 }
 
-async fn live_consoles(http: &reqwest::Client, base: &str) -> String {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+async fn live_consoles(base: &str) -> String {
+    let text = support::metrics(base).await;
     text.lines()
         .find(|l| l.starts_with("venue_hub_live_consoles "))
         .unwrap_or_else(|| panic!("no live_consoles gauge in {text}"))
@@ -197,7 +190,7 @@ async fn a_subscriber_hears_its_venue_only(backend: Backend) {
         live.event().await,
         ("ready".to_string(), LiveAnnouncement::default())
     );
-    assert_eq!(live_consoles(&listener.http, &hub.base).await, "1");
+    assert_eq!(live_consoles(&hub.base).await, "1");
 
     // Venue B's log reaches 3, venue A's 1: the first event after B's push and A's can only be
     // A's, so B's was not announced here.
@@ -228,7 +221,7 @@ async fn a_subscriber_hears_its_venue_only(backend: Backend) {
     // Gone, and noticed: the gauge goes back to 0 once a keep-alive finds no one.
     drop(live);
     let deadline = Instant::now() + DEADLINE;
-    while live_consoles(&listener.http, &hub.base).await != "0" {
+    while live_consoles(&hub.base).await != "0" {
         assert!(
             Instant::now() < deadline,
             "the closed subscription was never noticed"

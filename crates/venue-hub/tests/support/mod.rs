@@ -10,6 +10,19 @@ use venue_hub::server::{credentials, spawn_on_loopback, HubSettings};
 use venue_hub::store::{AnyHub, HubStore, NewVenue, PostgresHub, SqliteHub};
 
 /// An HTTP client as a console has one (reqwest on rustls with ring, the workspace's provider).
+/// The hub's `/metrics` text.
+#[allow(dead_code, reason = "not every test file reads the metrics")]
+pub async fn metrics(base: &str) -> String {
+    http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
