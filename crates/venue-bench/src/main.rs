@@ -5,6 +5,7 @@
 mod app;
 mod connectors;
 mod convergence;
+mod hub;
 mod ingest;
 mod pms;
 mod report;
@@ -138,6 +139,13 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// A fresh console restores N changes from a real hub (`venue hub restore`) against a raw
+    /// read of the same rows from the hub's database; and its apply of them against the store's
+    /// own ingest of the same rows.
+    Restore {
+        #[arg(long, default_value_t = 1_000_000)]
+        changes: u64,
+    },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
     SensorSim {
@@ -171,6 +179,7 @@ fn main() -> ExitCode {
             steps,
             seed,
         } => convergence::run(cases.max(1), sites.max(2), steps.max(1), seed),
+        Command::Restore { changes } => hub::restore::run(changes.max(1)),
         Command::Signin { accounts, runs } => signin::run(accounts.max(1), runs.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))

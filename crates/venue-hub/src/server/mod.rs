@@ -46,6 +46,9 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(body_limit))
+        // axum's extractors stop at 2 MB of their own; a page of 5,000 changes is larger, and
+        // the layer above already caps the body at the hub's limit.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
