@@ -67,14 +67,36 @@ struct Applying<'a> {
     /// Restoring this console's venue from the hub: up-only kinds (fetch runs, audit lines)
     /// are taken too, since they were the venue's own before its store was lost.
     restoring: bool,
+    /// New sales' daily sums, added once per page (as local ingestion does) instead of a
+    /// statement per sale; `deferred` names those sales, whose sums must be written before a
+    /// later change of the same page updates or deletes them (the triggers subtract them).
+    sales: SalesDeltas,
+    deferred: std::collections::HashSet<Uuid>,
+}
+
+/// The query of [`local_row`] for each table, built once per process (it runs once a change).
+fn local_row_sql<R: Record>() -> std::sync::Arc<str> {
+    type ByTable = std::collections::HashMap<&'static str, std::sync::Arc<str>>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<ByTable>> = std::sync::OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(R::TABLE)
+        .or_insert_with(|| {
+            format!(
+                "SELECT {}, hlc, node_id FROM {} WHERE id = ?1",
+                R::COLUMNS.join(", "),
+                R::TABLE
+            )
+            .into()
+        })
+        .clone()
 }
 
 fn local_row<R: Record>(tx: &rusqlite::Connection, id: Uuid) -> Result<Option<LocalRow>> {
-    let sql = format!(
-        "SELECT {}, hlc, node_id FROM {} WHERE id = ?1",
-        R::COLUMNS.join(", "),
-        R::TABLE
-    );
+    let sql = local_row_sql::<R>();
     let n = R::COLUMNS.len();
     let found = tx
         .prepare_cached(&sql)?
@@ -198,16 +220,6 @@ fn apply_upsert<R: Record>(
     let write_ctx = WriteContext {
         venue: venue.as_ref(),
     };
-    // A new sale adds to its day here; changes to existing ones are handled by triggers.
-    let new_sale = if local.is_none() {
-        record.sales_line(&write_ctx).map(|line| {
-            let mut sales = SalesDeltas::default();
-            sales.add(&line);
-            sales
-        })
-    } else {
-        None
-    };
     let stamp = Stamped {
         snapshot_id: None,
         origin: Origin::Sync,
@@ -232,8 +244,12 @@ fn apply_upsert<R: Record>(
             change.entity
         ))));
     }
-    if let Some(mut sales) = new_sale {
-        sales.flush(tx)?;
+    // A new sale adds to its day (with the page); changes to existing ones go through triggers.
+    if local.is_none() {
+        if let Some(line) = record.sales_line(&write_ctx) {
+            ctx.sales.add(&line);
+            ctx.deferred.insert(change.entity_id);
+        }
     }
     if let Some(Ok(v)) = (R::KIND == EntityKind::Venue)
         .then(|| serde_json::from_value::<Venue>(change.payload.clone()))
@@ -399,6 +415,11 @@ fn apply_one(
     if let Err(e) = clock.observe(change.hlc, clock.wall_ms()) {
         return reject(tx, e.to_string());
     }
+    if change.entity == EntityKind::Transaction && ctx.deferred.contains(&change.entity_id) {
+        // Its sums go in before its triggers take them out again.
+        ctx.sales.flush(tx)?;
+        ctx.deferred.clear();
+    }
     let sp = tx.savepoint()?;
     let done = match change.op {
         ChangeOp::Upsert => {
@@ -526,6 +547,8 @@ impl Store {
             venues: &mut venues,
             now: &now,
             restoring,
+            sales: SalesDeltas::default(),
+            deferred: Default::default(),
         };
         let mut outcomes = Vec::with_capacity(changes.len());
         let mut topics: Vec<&'static str> = Vec::new();
@@ -562,6 +585,7 @@ impl Store {
         if !topics.is_empty() {
             retry_parked(&mut tx, clock, &mut ctx, &mut topics)?;
         }
+        ctx.sales.flush(&tx)?;
         if let Some(c) = cursor {
             tx.execute(
                 "INSERT INTO sync_peers (peer, pull_cursor, last_synced_at) VALUES (?1, ?2, ?3)
