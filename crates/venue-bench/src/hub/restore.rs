@@ -152,14 +152,15 @@ fn serve_hub(file: &Path, n: u64) -> anyhow::Result<(ServedHub, Vec<ChangeRecord
     ))
 }
 
-/// The baseline: every change body of the venue read from the hub's database, in log order.
+/// The baseline: every change body of the venue read from the hub's database, in log order
+/// (ids are stored as 16-byte blobs there).
 fn raw_read(file: &Path, venue: Uuid) -> anyhow::Result<(f64, u64)> {
     let conn =
         rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let started = Instant::now();
     let mut stmt =
         conn.prepare("SELECT seq, body FROM hub_changes WHERE venue_id = ?1 ORDER BY seq")?;
-    let mut rows = stmt.query([venue.to_string()])?;
+    let mut rows = stmt.query([venue.as_bytes().as_slice()])?;
     let (mut n, mut bytes) = (0u64, 0u64);
     while let Some(row) = rows.next()? {
         let body = row.get_ref(1)?.as_str()?;
