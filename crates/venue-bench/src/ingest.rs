@@ -9,12 +9,12 @@ use std::time::Instant;
 use venue_domain::*;
 use venue_store::{ChangeBuffer, Store};
 
-fn bench_venue() -> anyhow::Result<Venue> {
+pub(crate) fn bench_venue() -> anyhow::Result<Venue> {
     Ok(Venue::new("Bench Bar", "Europe/London", "GBP", 500)?)
 }
 
 /// A deterministic, realistic sale: spread over a year, a few thousand per day.
-fn sale(venue: &Venue, n: u64, epoch: DateTime<Utc>) -> Transaction {
+pub(crate) fn sale(venue: &Venue, n: u64, epoch: DateTime<Utc>) -> Transaction {
     let closed = epoch + Duration::seconds((n * 7) as i64);
     let total = 350 + (n * 7919 % 6_000) as i64;
     let external_id = format!("PAY-{n:010}");
@@ -36,7 +36,7 @@ fn sale(venue: &Venue, n: u64, epoch: DateTime<Utc>) -> Transaction {
     }
 }
 
-fn epoch() -> DateTime<Utc> {
+pub(crate) fn epoch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0)
         .single()
         .unwrap_or_else(Utc::now)

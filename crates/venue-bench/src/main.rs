@@ -5,6 +5,7 @@
 mod app;
 mod connectors;
 mod convergence;
+mod hub;
 mod ingest;
 mod pms;
 mod report;
@@ -142,6 +143,13 @@ enum Command {
         #[arg(long)]
         real_hub: bool,
     },
+    /// A fresh console restores N changes from a real hub (`venue hub restore`) against a raw
+    /// read of the same rows from the hub's database; and its apply of them against the store's
+    /// own ingest of the same rows.
+    Restore {
+        #[arg(long, default_value_t = 1_000_000)]
+        changes: u64,
+    },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
     SensorSim {
@@ -176,6 +184,7 @@ fn main() -> ExitCode {
             seed,
             real_hub,
         } => convergence::run(cases.max(1), sites.max(2), steps.max(1), seed, real_hub),
+        Command::Restore { changes } => hub::restore::run(changes.max(1)),
         Command::Signin { accounts, runs } => signin::run(accounts.max(1), runs.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))

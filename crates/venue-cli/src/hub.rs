@@ -1,4 +1,4 @@
-//! `venue hub join|leave` and `venue sync [status]`: this console and its hub. The device token
+//! `venue hub join|restore|leave` and `venue sync [status]`: this console and its hub. The device token
 //! goes to the OS keyring (or, on a machine without one, is shown once for
 //! `VENUE_SECRET_HUB_TOKEN`); `venue sync` runs one push-and-pull pass.
 
@@ -6,8 +6,11 @@ use crate::{exit, output, Failure};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use std::io::IsTerminal as _;
 use std::path::Path;
-use venue_core::sync::{JoinReport, LeaveReport, SyncReport, SyncStatus};
+use venue_core::sync::{
+    JoinReport, LeaveReport, RestoreEvent, RestoreReport, SyncReport, SyncStatus,
+};
 use venue_core::{Console, OsKeyring};
 
 #[derive(Subcommand)]
@@ -15,6 +18,17 @@ pub enum HubCommand {
     /// Join a hub with a one-time enrolment code from its operator (`venue-hub enroll`): the
     /// console takes the hub's venue id, and its changes go up with the next `venue sync`.
     Join {
+        /// The hub's address, e.g. https://hub.example.com
+        url: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a venue from the hub into a new, empty --data-dir (a console whose disk died):
+    /// everything its consoles sent up, audit and fetch runs included, with a one-time code from
+    /// `venue-hub enroll`. Cut short, run it again: it carries on where it stopped.
+    Restore {
         /// The hub's address, e.g. https://hub.example.com
         url: String,
         #[arg(long)]
@@ -57,6 +71,14 @@ fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 }
 
 pub fn hub(data_dir: &Path, command: HubCommand) -> Result<(), Failure> {
+    if let HubCommand::Restore {
+        url,
+        code,
+        json: as_json,
+    } = command
+    {
+        return restore(data_dir, &url, &code, as_json);
+    }
     let mut console = Console::open(data_dir)?.with_secret_store(Box::new(OsKeyring));
     match command {
         HubCommand::Join {
@@ -71,6 +93,7 @@ pub fn hub(data_dir: &Path, command: HubCommand) -> Result<(), Failure> {
                 print_join(&report)?;
             }
         }
+        HubCommand::Restore { .. } => {}
         HubCommand::Leave { json: as_json } => {
             let report = console.hub_leave()?;
             if as_json {
@@ -113,6 +136,97 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> Result<(), Failure> {
             }
         }
     }
+    Ok(())
+}
+
+fn restore(data_dir: &Path, url: &str, code: &str, as_json: bool) -> Result<(), Failure> {
+    // Progress on a terminal only: a script reads the summary.
+    let show = std::io::stderr().is_terminal();
+    let mut progress = |event: &RestoreEvent| match event {
+        // Shown at once, on stderr: a run cut short needs it to carry on.
+        RestoreEvent::Enrolled {
+            token_env,
+            token_to_set: Some(token),
+        } => {
+            eprintln!("The OS keyring is not available: set this for every run of this console, this restore's included if it is cut short (shown once):");
+            eprintln!("{token_env}={}", output::shown(token));
+        }
+        RestoreEvent::Enrolled { .. } => {}
+        RestoreEvent::Page(p) if show => {
+            eprint!(
+                "\rrestoring: {} changes in {} pages (cursor {})   ",
+                p.pulled,
+                p.pages,
+                output::shown(&p.cursor)
+            );
+        }
+        RestoreEvent::Page(_) => {}
+    };
+    let result = Console::hub_restore(
+        data_dir,
+        url,
+        code,
+        Some(Box::new(OsKeyring)),
+        &mut progress,
+    );
+    if show {
+        eprintln!();
+    }
+    let (_console, report) = result?;
+    if as_json {
+        json(&report)?;
+    } else {
+        print_restore(&report)?;
+    }
+    Ok(())
+}
+
+fn print_restore(r: &RestoreReport) -> anyhow::Result<()> {
+    say!(
+        "Restored {} ({}) from the hub at {} into {}{}",
+        output::shown(&r.venue_name),
+        r.venue_id,
+        output::shown(&r.hub_url),
+        output::shown(&r.data_dir),
+        if r.resumed { " (carried on)" } else { "" }
+    );
+    say!(
+        "{} changes in {} pages, {:.1} s: {} applied, {} duplicates, {} conflicts, {} rejected",
+        r.pulled,
+        r.pages,
+        r.seconds,
+        r.outcomes.applied,
+        r.outcomes.duplicates,
+        r.outcomes.conflicts,
+        r.outcomes.rejected
+    );
+    for (kind, n) in &r.by_kind {
+        say!("  {:<18} {n}", output::shown(kind));
+    }
+    say!(
+        "cursor {}; this console is node {}",
+        output::shown(&r.cursor),
+        r.node
+    );
+    match (r.resumed, &r.token_to_set) {
+        (true, _) => {}
+        (false, None) => say!("The device token is in the OS keyring."),
+        (false, Some(_)) => say!(
+            "The device token is not in the OS keyring: set {} as shown above.",
+            r.token_env
+        ),
+    }
+    if !r.pending_charges_elsewhere.is_empty() {
+        say!("Pending room charges taken on other consoles (posted by those consoles only; the lost console's stay unposted):");
+        for p in &r.pending_charges_elsewhere {
+            say!("  node {}: {}", output::shown(&p.node), p.charges);
+        }
+    }
+    say!("Not restored (never on the hub), to set up again:");
+    for n in &r.not_restored {
+        say!("  - {}: {}", n.what, n.set_up_again);
+    }
+    say!("Revoke the lost console's device at the hub: `venue-hub devices list`, then `venue-hub devices revoke ID`.");
     Ok(())
 }
 

@@ -198,7 +198,8 @@ fn read_change(body: serde_json::Value) -> IncomingChange {
             };
         }
     }
-    match serde_json::from_value::<ChangeRecord>(body.clone()) {
+    // Read in place: a page of 5,000 bodies is not cloned one by one.
+    match ChangeRecord::deserialize(&body) {
         Ok(change) => IncomingChange::Known(change),
         Err(e) => IncomingChange::Unknown {
             change_id,

@@ -75,6 +75,32 @@ pub struct PullQuery {
     /// How many changes at most, from 1 to 5,000 (`MAX_PAGE`); 1,000 when absent.
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
     pub limit: Option<u32>,
+    /// `console` (the default): what goes down to consoles, the caller's own changes excepted.
+    /// `restore`: everything the venue's consoles sent up, up-only kinds (fetch runs, audit
+    /// lines) included, for a console rebuilding its store from the hub (`venue hub restore`).
+    #[serde(default)]
+    pub scope: Option<PullScope>,
+}
+
+/// Which of the venue's changes a pull returns.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PullScope {
+    /// What the sync policy sends down to consoles.
+    #[default]
+    Console,
+    /// Everything the policy sends up: a console restoring its venue gets it all back.
+    Restore,
+}
+
+impl PullScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullScope::Console => "console",
+            PullScope::Restore => "restore",
+        }
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -50,11 +50,16 @@ impl Console {
     }
 
     fn note(&self, text: &str) -> ChangeRecord {
+        self.change(EntityKind::DeskNote, text)
+    }
+
+    /// A change of `entity` (the hub files it by kind; it does not read the payload's fields).
+    fn change(&self, entity: EntityKind, text: &str) -> ChangeRecord {
         let id = venue_domain::new_id();
         ChangeRecord {
             change_id: venue_domain::new_id(),
             venue_id: self.venue,
-            entity: EntityKind::DeskNote,
+            entity,
             entity_id: id,
             op: ChangeOp::Upsert,
             payload: json!({"id": id, "venue_id": self.venue, "text": text}),
@@ -99,11 +104,16 @@ impl Console {
 
     /// Everything the hub has for this console, page by page.
     async fn pull_all(&self, page: u32) -> Vec<ChangeRecord> {
+        self.pull_all_scoped(page, "").await
+    }
+
+    /// The same, with `extra` added to each query (e.g. `&scope=restore`).
+    async fn pull_all_scoped(&self, page: u32, extra: &str) -> Vec<ChangeRecord> {
         let mut cursor = String::new();
         let mut out = Vec::new();
         loop {
             let res = self
-                .pull_raw(&format!("?after={cursor}&limit={page}"))
+                .pull_raw(&format!("?after={cursor}&limit={page}{extra}"))
                 .await;
             assert_eq!(res.status(), StatusCode::OK);
             let body: PullResponse = res.json().await.unwrap();
@@ -444,6 +454,72 @@ async fn every_response_says_its_request_and_the_hub_clock(backend: Backend) {
     hub.stop().await;
 }
 
+/// A console restoring its venue (`scope=restore`) gets everything the venue's consoles sent up,
+/// fetch runs and audit lines included; an ordinary pull never does; and the token still decides
+/// the venue.
+async fn a_restore_pull_brings_back_everything_sent_up(backend: Backend) {
+    let hub = Hub::start(backend).await;
+    let (a, b) = (
+        hub.venue("Harbour Hotel").await,
+        hub.venue("Hill Bar").await,
+    );
+    let lost = Console::enroll(&hub, a).await;
+    let office = Console::enroll(&hub, a).await;
+    let bar = Console::enroll(&hub, b).await;
+    let sent: Vec<ChangeRecord> = (0..9)
+        .map(|i| match i % 3 {
+            0 => lost.note(&format!("note {i}")),
+            1 => lost.change(EntityKind::Audit, &format!("audit {i}")),
+            _ => lost.change(EntityKind::Snapshot, &format!("run {i}")),
+        })
+        .collect();
+    let pushed = lost.push(&sent).await;
+    assert!(
+        outcomes(&pushed)
+            .iter()
+            .all(|o| **o == ChangeOutcome::Applied),
+        "{pushed:?}"
+    );
+    let from_office = office.note("from the office");
+    office.push(std::slice::from_ref(&from_office)).await;
+    bar.push(&[bar.note("the bar's")]).await;
+
+    // An ordinary pull: the notes only.
+    let notes: Vec<_> = sent
+        .iter()
+        .filter(|c| c.entity == EntityKind::DeskNote)
+        .cloned()
+        .collect();
+    assert_eq!(office.pull_all(2).await, notes);
+    assert_eq!(office.pull_all_scoped(4, "&scope=console").await, notes);
+
+    // The restoring console: every change of the venue, in the order stored, in any page size.
+    let restorer = Console::enroll(&hub, a).await;
+    let mut everything = sent.clone();
+    everything.push(from_office);
+    for page in [1, 2, 5, 5_000] {
+        assert_eq!(
+            restorer.pull_all_scoped(page, "&scope=restore").await,
+            everything,
+            "page size {page}"
+        );
+    }
+    // The office's own change never comes back to it, restore or not.
+    assert_eq!(office.pull_all_scoped(3, "&scope=restore").await, sent);
+    // Another venue's token restores its own venue only.
+    let of_bar = bar.pull_all_scoped(3, "&scope=restore").await;
+    assert!(of_bar.is_empty(), "{of_bar:?}");
+    let bar_restorer = Console::enroll(&hub, b).await;
+    let restored = bar_restorer.pull_all_scoped(100, "&scope=restore").await;
+    assert_eq!(restored.len(), 1);
+    assert!(restored.iter().all(|c| c.venue_id == b));
+
+    // A scope this hub does not know is refused.
+    let res = restorer.pull_raw("?scope=everything").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    hub.stop().await;
+}
+
 /// `/metrics` ages each venue's newest change (read from the database, so any hub process on it
 /// reports every venue); a venue with no change yet is not listed.
 async fn metrics_age_each_venues_newest_change(backend: Backend) {
@@ -497,4 +573,5 @@ on_both_backends!(
     every_attack_is_refused_and_leaks_nothing,
     every_response_says_its_request_and_the_hub_clock,
     metrics_age_each_venues_newest_change,
+    a_restore_pull_brings_back_everything_sent_up,
 );

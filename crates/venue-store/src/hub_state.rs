@@ -10,8 +10,8 @@ use uuid::Uuid;
 /// The peer name the hub's acknowledgements and pull cursor are saved under in `sync_peers`.
 pub const HUB_PEER: &str = "hub";
 
-const URL: &str = "hub.url";
-const VENUE: &str = "hub.venue_id";
+pub(crate) const URL: &str = "hub.url";
+pub(crate) const VENUE: &str = "hub.venue_id";
 const LAST_SUCCESS: &str = "hub.last_success";
 const LAST_ERROR: &str = "hub.last_error";
 const LAST_ERROR_AT: &str = "hub.last_error_at";

@@ -22,6 +22,7 @@ mod record;
 mod rekey;
 mod remote;
 mod reports;
+mod restore;
 mod search;
 mod sensor_state;
 mod sensors;

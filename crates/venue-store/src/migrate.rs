@@ -129,6 +129,9 @@ pub(crate) fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection>
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
+    // A page pulled from the hub mixes every kind, each with its own statements: with the default
+    // 16 cached, applying one would prepare them again change after change.
+    conn.set_prepared_statement_cache_capacity(128);
     // Wait out a passing lock (a checkpoint, another process's recovery) before calling the
     // store locked.
     conn.busy_timeout(std::time::Duration::from_secs(5))

@@ -35,9 +35,8 @@ fn natural_id(ctx: &Context) -> rusqlite::Result<String> {
         EntityKind::Customer
         | EntityKind::Resource
         | EntityKind::Service
-        | EntityKind::Reservation => {
-            vendor_row_id(id(ctx, 1)?, kind, &text(ctx, 2)?, &text(ctx, 3)?)
-        }
+        | EntityKind::Reservation
+        | EntityKind::Location => vendor_row_id(id(ctx, 1)?, kind, &text(ctx, 2)?, &text(ctx, 3)?),
         EntityKind::SensorDevice => natural::sensor_device(id(ctx, 1)?, &text(ctx, 2)?),
         EntityKind::SensorReading => natural::sensor_reading(id(ctx, 1)?, time(ctx, 2)?),
         EntityKind::DeskNote => natural::desk_note(id(ctx, 1)?),

@@ -141,6 +141,9 @@ impl Store {
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        // The daily sums are rebuilt by the sales' own update trigger as each sale moves to the
+        // new venue id; moved as well, they would be counted twice.
+        tx.execute("DELETE FROM daily_sales WHERE venue_id = ?1", [&from_text])?;
         tx.execute(
             "UPDATE venues SET id = ?1 WHERE id = ?2",
             [&to_text, &from_text],

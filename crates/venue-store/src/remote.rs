@@ -64,14 +64,39 @@ struct Applying<'a> {
     acked_hlc: i64,
     venues: &'a mut Vec<Venue>,
     now: &'a str,
+    /// Restoring this console's venue from the hub: up-only kinds (fetch runs, audit lines)
+    /// are taken too, since they were the venue's own before its store was lost.
+    restoring: bool,
+    /// New sales' daily sums, added once per page (as local ingestion does) instead of a
+    /// statement per sale; `deferred` names those sales, whose sums must be written before a
+    /// later change of the same page updates or deletes them (the triggers subtract them).
+    sales: SalesDeltas,
+    deferred: std::collections::HashSet<Uuid>,
+}
+
+/// The query of [`local_row`] for each table, built once per process (it runs once a change).
+fn local_row_sql<R: Record>() -> std::sync::Arc<str> {
+    type ByTable = std::collections::HashMap<&'static str, std::sync::Arc<str>>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<ByTable>> = std::sync::OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(R::TABLE)
+        .or_insert_with(|| {
+            format!(
+                "SELECT {}, hlc, node_id FROM {} WHERE id = ?1",
+                R::COLUMNS.join(", "),
+                R::TABLE
+            )
+            .into()
+        })
+        .clone()
 }
 
 fn local_row<R: Record>(tx: &rusqlite::Connection, id: Uuid) -> Result<Option<LocalRow>> {
-    let sql = format!(
-        "SELECT {}, hlc, node_id FROM {} WHERE id = ?1",
-        R::COLUMNS.join(", "),
-        R::TABLE
-    );
+    let sql = local_row_sql::<R>();
     let n = R::COLUMNS.len();
     let found = tx
         .prepare_cached(&sql)?
@@ -121,7 +146,8 @@ fn apply_upsert<R: Record>(
     ctx: &mut Applying,
     change: &ChangeRecord,
 ) -> Result<std::result::Result<Done, Rejection>> {
-    let mut record: R = match serde_json::from_value(change.payload.clone()) {
+    // Read from the payload in place: a page of 5,000 is not cloned change by change.
+    let mut record: R = match R::deserialize(&change.payload) {
         Ok(r) => r,
         Err(e) => {
             return Ok(Err(Rejection(format!(
@@ -194,16 +220,6 @@ fn apply_upsert<R: Record>(
     let write_ctx = WriteContext {
         venue: venue.as_ref(),
     };
-    // A new sale adds to its day here; changes to existing ones are handled by triggers.
-    let new_sale = if local.is_none() {
-        record.sales_line(&write_ctx).map(|line| {
-            let mut sales = SalesDeltas::default();
-            sales.add(&line);
-            sales
-        })
-    } else {
-        None
-    };
     let stamp = Stamped {
         snapshot_id: None,
         origin: Origin::Sync,
@@ -228,8 +244,12 @@ fn apply_upsert<R: Record>(
             change.entity
         ))));
     }
-    if let Some(mut sales) = new_sale {
-        sales.flush(tx)?;
+    // A new sale adds to its day (with the page); changes to existing ones go through triggers.
+    if local.is_none() {
+        if let Some(line) = record.sales_line(&write_ctx) {
+            ctx.sales.add(&line);
+            ctx.deferred.insert(change.entity_id);
+        }
     }
     if let Some(Ok(v)) = (R::KIND == EntityKind::Venue)
         .then(|| serde_json::from_value::<Venue>(change.payload.clone()))
@@ -366,7 +386,6 @@ fn apply_one(
     if seen.is_some() {
         return Ok(ChangeOutcome::Duplicate);
     }
-    let body = serde_json::to_value(change)?;
     let now = ctx.now;
     let reject = |tx: &rusqlite::Transaction, reason: String| -> Result<ChangeOutcome> {
         park(
@@ -374,13 +393,13 @@ fn apply_one(
             change.change_id,
             Some(change.entity.as_str()),
             Some(change.entity_id),
-            &body,
+            &serde_json::to_value(change)?,
             &reason,
             now,
         )?;
         Ok(ChangeOutcome::Rejected { reason })
     };
-    if !policy(change.entity).down {
+    if !policy(change.entity).down && !ctx.restoring {
         let reason = format!(
             "{} rows stay with the console that wrote them: {}",
             change.entity,
@@ -395,6 +414,11 @@ fn apply_one(
     }
     if let Err(e) = clock.observe(change.hlc, clock.wall_ms()) {
         return reject(tx, e.to_string());
+    }
+    if change.entity == EntityKind::Transaction && ctx.deferred.contains(&change.entity_id) {
+        // Its sums go in before its triggers take them out again.
+        ctx.sales.flush(tx)?;
+        ctx.deferred.clear();
     }
     let sp = tx.savepoint()?;
     let done = match change.op {
@@ -471,6 +495,25 @@ impl Store {
         changes: &[IncomingChange],
         cursor: Option<PullCursor>,
     ) -> Result<Vec<Outcome>> {
+        self.apply_page(changes, cursor, false)
+    }
+
+    /// Like [`Store::apply_incoming`], for a page of a restore from the hub (`scope=restore`):
+    /// the kinds that only go up (fetch runs, audit lines) are applied too instead of parked.
+    pub fn apply_restored(
+        &mut self,
+        changes: &[IncomingChange],
+        cursor: PullCursor,
+    ) -> Result<Vec<Outcome>> {
+        self.apply_page(changes, Some(cursor), true)
+    }
+
+    fn apply_page(
+        &mut self,
+        changes: &[IncomingChange],
+        cursor: Option<PullCursor>,
+        restoring: bool,
+    ) -> Result<Vec<Outcome>> {
         self.repair_clock_if_ahead()?;
         let mut venues: Vec<Venue> = Vec::new();
         let wanted: Vec<Uuid> = changes
@@ -503,6 +546,9 @@ impl Store {
             acked_hlc,
             venues: &mut venues,
             now: &now,
+            restoring,
+            sales: SalesDeltas::default(),
+            deferred: Default::default(),
         };
         let mut outcomes = Vec::with_capacity(changes.len());
         let mut topics: Vec<&'static str> = Vec::new();
@@ -539,6 +585,7 @@ impl Store {
         if !topics.is_empty() {
             retry_parked(&mut tx, clock, &mut ctx, &mut topics)?;
         }
+        ctx.sales.flush(&tx)?;
         if let Some(c) = cursor {
             tx.execute(
                 "INSERT INTO sync_peers (peer, pull_cursor, last_synced_at) VALUES (?1, ?2, ?3)

@@ -7,6 +7,8 @@ use crate::{Result, Store, StoreError};
 use chrono::Utc;
 use rusqlite::TransactionBehavior;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use uuid::Uuid;
 use venue_domain::{new_id, AuditEntry, HlcClock, NodeId, Origin, Venue};
 
@@ -144,9 +146,26 @@ pub(crate) struct Upsert<'t> {
     update: rusqlite::CachedStatement<'t>,
 }
 
+/// The upsert statements of a table under a rule, built once per process: changes pulled from a
+/// peer are applied one by one, and building the text each time cost more than running it.
+fn cached_upsert_sql<R: Record>(rule: UpsertRule) -> Arc<UpsertSql> {
+    /// By table, and whether the rule is `WhenNewer`.
+    type ByTable = HashMap<(&'static str, bool), Arc<UpsertSql>>;
+    static CACHE: OnceLock<Mutex<ByTable>> = OnceLock::new();
+    let key = (R::TABLE, matches!(rule, UpsertRule::WhenNewer));
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    cache
+        .entry(key)
+        .or_insert_with(|| Arc::new(upsert_sql::<R>(rule)))
+        .clone()
+}
+
 impl<'t> Upsert<'t> {
     pub fn prepare<R: Record>(tx: &'t rusqlite::Connection, rule: UpsertRule) -> Result<Self> {
-        let sql = upsert_sql::<R>(rule);
+        let sql = cached_upsert_sql::<R>(rule);
         Ok(Upsert {
             insert: tx.prepare_cached(&sql.insert)?,
             update: tx.prepare_cached(&sql.update)?,

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
 use venue_domain::wire::{
-    EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, API_PREFIX,
+    EnrollRequest, EnrollResponse, PullResponse, PullScope, PushRequest, PushResponse, API_PREFIX,
 };
 use venue_http::retry::RetryPolicy;
 use venue_http::secrets::Secret;
@@ -150,6 +150,17 @@ impl HubClient {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Answer<PullResponse>, SyncError> {
+        self.pull_scoped(after, limit, PullScope::Console).await
+    }
+
+    /// Like [`HubClient::pull`], of the given scope: `Restore` brings everything the venue's
+    /// consoles sent up, the kinds that only go up included.
+    pub async fn pull_scoped(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+        scope: PullScope,
+    ) -> Result<Answer<PullResponse>, SyncError> {
         let mut url = self.url("sync/pull")?;
         {
             let mut query = url.query_pairs_mut();
@@ -157,6 +168,9 @@ impl HubClient {
                 query.append_pair("after", after);
             }
             query.append_pair("limit", &limit.to_string());
+            if scope != PullScope::Console {
+                query.append_pair("scope", scope.as_str());
+            }
         }
         self.with_retries::<(), _>("pull", Method::GET, &url, None)
             .await

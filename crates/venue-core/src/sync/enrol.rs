@@ -34,6 +34,14 @@ pub struct JoinReport {
     pub clock_skew_ms: i64,
 }
 
+/// Where a device token went: "os_keyring", or "environment" with the value to set in
+/// `token_env` (shown once).
+pub(super) struct KeptToken {
+    pub stored_in: String,
+    pub token_env: String,
+    pub token_to_set: Option<String>,
+}
+
 /// What leaving did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -76,18 +84,9 @@ impl Console {
             ))
         })?;
         self.adopt_hub_venue(&enrolled.venue);
-        let token_env = env_var_name(HUB_TOKEN_SECRET);
-        let (token_stored_in, token_to_set) = match crate::store_secret(
-            self.secrets.as_deref(),
-            HUB_TOKEN_SECRET,
-            &enrolled.token,
-        ) {
-            Ok(saved) => (saved.stored_in.to_string(), None),
-            Err(e) => {
-                tracing::warn!(error = %e, "the device token could not be stored in the keyring");
-                ("environment".to_string(), Some(enrolled.token.clone()))
-            }
-        };
+        let kept = self.keep_hub_token(&enrolled.token);
+        let (token_env, token_stored_in, token_to_set) =
+            (kept.token_env, kept.stored_in, kept.token_to_set);
         self.store.set_hub(&hub_url, enrolled.venue_id)?;
         self.store.record_sync_success(Some(answer.clock_skew_ms))?;
         self.audit_hub("hub.join", &hub_url)?;
@@ -131,6 +130,27 @@ impl Console {
         })
     }
 
+    /// Keeps a device token in the OS keyring, or, where there is none, says which variable
+    /// to set it in (the token is then shown once).
+    pub(super) fn keep_hub_token(&self, token: &str) -> KeptToken {
+        let token_env = env_var_name(HUB_TOKEN_SECRET);
+        match crate::store_secret(self.secrets.as_deref(), HUB_TOKEN_SECRET, token) {
+            Ok(saved) => KeptToken {
+                stored_in: saved.stored_in.to_string(),
+                token_env,
+                token_to_set: None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "the device token could not be stored in the keyring");
+                KeptToken {
+                    stored_in: "environment".to_string(),
+                    token_env,
+                    token_to_set: Some(token.to_string()),
+                }
+            }
+        }
+    }
+
     /// The hub's name, time zone, currency and capacity for this console's venue, so every
     /// console of it shows the same; values this build cannot read keep the console's own.
     fn adopt_hub_venue(&mut self, hub: &HubVenue) {
@@ -153,7 +173,7 @@ impl Console {
         }
     }
 
-    fn audit_hub(&mut self, action: &str, hub_url: &str) -> ApiResult<()> {
+    pub(super) fn audit_hub(&mut self, action: &str, hub_url: &str) -> ApiResult<()> {
         let venue = self.venue()?;
         let actor = self.actor();
         self.store.audit_action(

@@ -8,6 +8,7 @@ mod error;
 mod exchange;
 mod live;
 mod pass;
+mod restore;
 mod status;
 mod task;
 
@@ -17,11 +18,14 @@ pub use error::SyncError;
 pub use exchange::HubExchange;
 pub(crate) use pass::sync_pass;
 pub use pass::SyncReport;
+pub use restore::{
+    NotRestored, PendingElsewhere, RestoreEvent, RestoreProgress, RestoreReport, NOT_RESTORED,
+};
 pub use status::SyncStatus;
 pub(crate) use task::hub_live;
 
 use crate::{ApiResult, Console, Role};
-use venue_http::secrets::{resolve, SecretError};
+use venue_http::secrets::{resolve, Secret, SecretError, SecretStore};
 use venue_store::HUB_PEER;
 
 /// The secret the device token is kept under.
@@ -67,12 +71,17 @@ impl Console {
 
     /// A client of the hub at `url` with this console's device token.
     pub(crate) fn hub_client(&self, url: &str) -> Result<HubClient, SyncError> {
-        let token = resolve(self.secrets.as_deref(), HUB_TOKEN_SECRET).map_err(|e| match e {
-            SecretError::Missing { env, .. } => SyncError::NoToken(format!(
-                "it is neither in the OS keyring nor in {env}: run `venue hub join` again"
-            )),
-            SecretError::Unavailable(why) => SyncError::NoToken(why),
-        })?;
+        let token = resolve_token(self.secrets.as_deref())?;
         HubClient::new(url, Some(token))
     }
+}
+
+/// The device token: `VENUE_SECRET_HUB_TOKEN`, else the OS keyring.
+fn resolve_token(secrets: Option<&dyn SecretStore>) -> Result<Secret, SyncError> {
+    resolve(secrets, HUB_TOKEN_SECRET).map_err(|e| match e {
+        SecretError::Missing { env, .. } => SyncError::NoToken(format!(
+            "it is neither in the OS keyring nor in {env}: run `venue hub join` again"
+        )),
+        SecretError::Unavailable(why) => SyncError::NoToken(why),
+    })
 }

@@ -30,6 +30,7 @@ pub const BEARER: &str = "device_token";
         venue_domain::wire::PushRequest,
         venue_domain::wire::PushResponse,
         venue_domain::wire::PullResponse,
+        venue_domain::wire::PullScope,
         venue_domain::wire::ErrorBody,
         venue_domain::sync::Outcome,
         venue_domain::sync::ChangeOutcome,

@@ -10,7 +10,9 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use venue_domain::sync::{ChangeOutcome, Outcome};
-use venue_domain::wire::{ErrorBody, PullQuery, PullResponse, PushRequest, PushResponse};
+use venue_domain::wire::{
+    ErrorBody, PullQuery, PullResponse, PullScope, PushRequest, PushResponse,
+};
 use venue_domain::NodeId;
 
 /// The page a pull returns when it does not ask for a size.
@@ -147,7 +149,8 @@ fn read_cursor(after: Option<&str>) -> Result<i64, ApiError> {
     }
 }
 
-/// Pulls the venue's changes after a cursor, the console's own excepted.
+/// Pulls the venue's changes after a cursor, the console's own excepted: those that go down to
+/// consoles, or with `scope=restore` everything the venue's consoles sent up.
 #[utoipa::path(
     get,
     path = "/v1/sync/pull",
@@ -156,7 +159,7 @@ fn read_cursor(after: Option<&str>) -> Result<i64, ApiError> {
     security(("device_token" = [])),
     responses(
         (status = 200, description = "A page of changes, where the next pull starts, and whether more wait", body = PullResponse),
-        (status = 400, description = "`after` is not a cursor of this hub, or `limit` is not from 1 to 5,000", body = ErrorBody),
+        (status = 400, description = "`after` is not a cursor of this hub, `limit` is not from 1 to 5,000, or `scope` is neither `console` nor `restore`", body = ErrorBody),
         (status = 401, description = "No device token, or one that is unknown or revoked", body = ErrorBody),
         (status = 408, description = "The request took too long", body = ErrorBody),
         (status = 429, description = "Too many requests with this device token", body = ErrorBody),
@@ -178,9 +181,18 @@ pub async fn pull<S: HubStore>(
             format!("`limit` is from 1 to {MAX_BATCH}, not {limit}"),
         ));
     }
+    // A restoring console gets what the policy sends up as well (fetch runs, audit lines): its
+    // own venue's only, as ever, since the token decides the venue.
+    let only_down = query.scope.unwrap_or_default() != PullScope::Restore;
     let page = state
         .store
-        .pull(device.venue_id, Some(device.node_id), after, limit, true)
+        .pull(
+            device.venue_id,
+            Some(device.node_id),
+            after,
+            limit,
+            only_down,
+        )
         .await?;
     Ok(Json(PullResponse {
         changes: page.changes,

@@ -1,0 +1,3 @@
+//! Benchmarks of the hub and of consoles syncing with it.
+
+pub mod restore;
