@@ -12,7 +12,7 @@ pub mod routes;
 pub mod state;
 
 use crate::store::HubStore;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -45,6 +45,9 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
+        // axum's extractors stop at 2 MB of their own; a console's full page of sales is more.
+        // The limit is the hub's setting, for every body.
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
