@@ -198,7 +198,8 @@ fn read_change(body: serde_json::Value) -> IncomingChange {
             };
         }
     }
-    match serde_json::from_value::<ChangeRecord>(body.clone()) {
+    // Read from the value in place: a copy of the whole change first would be thrown away.
+    match ChangeRecord::deserialize(&body) {
         Ok(change) => IncomingChange::Known(change),
         Err(e) => IncomingChange::Unknown {
             change_id,
