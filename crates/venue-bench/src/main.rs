@@ -150,6 +150,50 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         changes: u64,
     },
+    /// The hub under load: consoles pushing through the real endpoint on PostgreSQL and SQLite
+    /// against raw inserts of the same rows, a change's lag from one running console to another
+    /// over the live channel, and one hub process's memory and push latency with many consoles.
+    Hub {
+        /// Changes pushed in each ingest run, over all consoles.
+        #[arg(long, default_value_t = 500_000)]
+        changes: u64,
+        /// Consoles pushing at once.
+        #[arg(long, default_value_t = 10)]
+        consoles: usize,
+        /// Venues those consoles belong to (default: one venue per console).
+        #[arg(long)]
+        venues: Option<usize>,
+        /// Changes a second console A writes while its lag to console B is measured.
+        #[arg(long, default_value_t = 500)]
+        lag_rate: u32,
+        #[arg(long, default_value_t = 60)]
+        lag_seconds: u64,
+        /// Simulated consoles connected to one hub process for its memory reading.
+        #[arg(long, default_value_t = 200)]
+        memory_consoles: usize,
+        #[arg(long, default_value_t = 30)]
+        memory_seconds: u64,
+        /// An administrator's URL of the PostgreSQL server (a scratch role and database are
+        /// made there and dropped after).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        database_url: String,
+        /// Where scratch files go (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Run only these parts (repeatable): ingest, ingest-sqlite, live-lag, memory.
+        #[arg(long)]
+        only: Vec<String>,
+    },
+    /// Serves a hub store on a loopback port for `hub` (in its own process, so its memory is
+    /// its own); prints the URL, stops when its standard input closes.
+    #[command(hide = true)]
+    HubServe {
+        #[arg(long)]
+        db: PathBuf,
+        /// Consoles that will enrol from this address within a minute.
+        #[arg(long, default_value_t = 10)]
+        consoles: usize,
+    },
     /// Serves simulated people counters for `sensors` (in its own process).
     #[command(hide = true)]
     SensorSim {
@@ -185,6 +229,30 @@ fn main() -> ExitCode {
             real_hub,
         } => convergence::run(cases.max(1), sites.max(2), steps.max(1), seed, real_hub),
         Command::Restore { changes } => hub::restore::run(changes.max(1)),
+        Command::Hub {
+            changes,
+            consoles,
+            venues,
+            lag_rate,
+            lag_seconds,
+            memory_consoles,
+            memory_seconds,
+            database_url,
+            dir,
+            only,
+        } => hub::run(&hub::Options {
+            changes: changes.max(1),
+            consoles: consoles.max(1),
+            venues: venues.unwrap_or(consoles).clamp(1, consoles.max(1)),
+            lag_rate: lag_rate.max(1),
+            lag_seconds: lag_seconds.max(1),
+            memory_consoles: memory_consoles.max(1),
+            memory_seconds: memory_seconds.max(1),
+            database_url,
+            dir,
+            only,
+        }),
+        Command::HubServe { db, consoles } => hub::serve(&db, consoles),
         Command::Signin { accounts, runs } => signin::run(accounts.max(1), runs.max(1)),
         Command::Rollups { zones, days, runs } => {
             rollups::run(zones.max(1), days.max(1), runs.max(1))

@@ -45,6 +45,9 @@ pub fn router<S: HubStore>(state: SharedState<S>) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
+        // axum's extractors stop at 2 MB of their own; a console's full page of sales is more.
+        // The limit is the hub's setting, for every body.
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         // The extractors' own limit (2 MB) would refuse a full page of changes long before
         // `max_body_bytes`: the one above is the limit.

@@ -9,6 +9,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
+use uuid::Uuid;
 use venue_domain::sync::{ChangeOutcome, Outcome};
 use venue_domain::wire::{
     ErrorBody, PullQuery, PullResponse, PullScope, PushRequest, PushResponse,
@@ -64,13 +65,20 @@ pub async fn push<S: HubStore>(
             PushRefused::Protocol(m) => ApiError::bad_request("protocol", m),
             e @ PushRefused::WrongConsole { .. } => ApiError::forbidden(e.to_string()),
         })?;
-    let ready: Vec<_> = admitted
-        .iter()
-        .filter_map(|a| match a {
-            Admitted::Ready(row) => Some(row.clone()),
-            Admitted::Refused { .. } => None,
-        })
-        .collect();
+    // The rows move to the store; what the answer needs of each change stays, in order.
+    let mut ready = Vec::with_capacity(admitted.len());
+    let mut answers = Vec::with_capacity(admitted.len());
+    for a in admitted {
+        match a {
+            Admitted::Ready(row) => {
+                answers.push(Answer::Stored(row.change_id));
+                ready.push(row);
+            }
+            Admitted::Refused { change_id, reason } => {
+                answers.push(Answer::Refused { change_id, reason });
+            }
+        }
+    }
     let stored = if ready.is_empty() {
         Vec::new()
     } else {
@@ -82,20 +90,20 @@ pub async fn push<S: HubStore>(
         ));
     }
     let mut stored = stored.into_iter();
-    let mut outcomes = Vec::with_capacity(admitted.len());
+    let mut outcomes = Vec::with_capacity(answers.len());
     let mut acknowledged = 0u32;
-    for a in admitted {
-        let (change_id, outcome) = match a {
-            Admitted::Ready(row) => {
+    for answer in answers {
+        let (change_id, outcome) = match answer {
+            Answer::Stored(change_id) => {
                 acknowledged += 1;
                 let outcome = match stored.next() {
                     Some(RowOutcome::Applied) => ChangeOutcome::Applied,
                     Some(RowOutcome::Duplicate) => ChangeOutcome::Duplicate,
                     Some(RowOutcome::Conflict) | None => ChangeOutcome::Conflict,
                 };
-                (row.change_id, outcome)
+                (change_id, outcome)
             }
-            Admitted::Refused { change_id, reason } => {
+            Answer::Refused { change_id, reason } => {
                 tracing::warn!(%change_id, venue = %device.venue_id, %reason, "change refused");
                 (change_id, ChangeOutcome::Rejected { reason })
             }
@@ -111,6 +119,13 @@ pub async fn push<S: HubStore>(
         acknowledged,
         hub_time_ms: now_ms(),
     }))
+}
+
+/// A pushed change as its answer needs it: stored (its outcome comes from the store, in
+/// order), or refused before the store with the reason.
+enum Answer {
+    Stored(Uuid),
+    Refused { change_id: Uuid, reason: String },
 }
 
 fn outcome_counts(outcomes: &[Outcome]) -> [(&'static str, u64); 4] {
