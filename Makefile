@@ -42,6 +42,7 @@ bench:
 	cargo run --release -p venue-bench -- rollups --zones 50 --days 365
 	cargo run --release -p venue-bench -- signin --accounts 10
 	cargo run --release -p venue-bench -- sync-convergence --cases 2000
+	cargo run --release -p venue-bench -- restore --changes 1000000
 	cargo build --release -p venue-cli --features sim && cargo run --release -p venue-bench -- app --bundle
 	tests/fuzz.sh
 	tests/schemathesis.sh
