@@ -44,6 +44,7 @@ bench:
 	cargo run --release -p venue-bench -- sync-convergence --cases 2000
 	cargo run --release -p venue-bench -- sync-convergence --real-hub --cases 300
 	cargo run --release -p venue-bench -- hub --changes 500000 --consoles 10 --memory-consoles 200
+	cargo run --release -p venue-bench -- restore --changes 1000000
 	cargo build --release -p venue-cli --features sim && cargo run --release -p venue-bench -- app --bundle
 	tests/fuzz.sh
 	tests/schemathesis.sh

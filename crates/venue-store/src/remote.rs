@@ -72,6 +72,10 @@ struct Applying<'a> {
     /// later change of the same page updates or deletes them (the triggers subtract them).
     sales: SalesDeltas,
     deferred: std::collections::HashSet<Uuid>,
+    /// Whether any tombstone or parked incoming change may exist: when none do (a restore, most
+    /// pages), the lookups a change would make for them are skipped.
+    tombstones: bool,
+    parked: bool,
 }
 
 /// The query of [`local_row`] for each table, built once per process (it runs once a change).
@@ -173,7 +177,12 @@ fn apply_upsert<R: Record>(
         return Ok(Err(Rejection(e.to_string())));
     }
     let mut deleted_here = None;
-    if let Some((hlc, node)) = tombstone(tx, change)? {
+    let buried = if ctx.tombstones {
+        tombstone(tx, change)?
+    } else {
+        None
+    };
+    if let Some((hlc, node)) = buried {
         if !newer(change, hlc, &node) {
             return Ok(Ok(Done::Lost {
                 local_hlc: hlc,
@@ -296,6 +305,7 @@ fn apply_delete<R: Record>(
             Err(e) => return Err(e.into()),
         }
     }
+    ctx.tombstones = true;
     tx.execute(
         "INSERT INTO sync_tombstones (entity, entity_id, hlc, node_id) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (entity, entity_id) DO UPDATE SET hlc = excluded.hlc, node_id = excluded.node_id",
@@ -409,7 +419,7 @@ fn apply_one(
     }
     if change.node == ctx.node {
         // Our own change coming back from the hub: the row here is already at least as new.
-        mark_applied(tx, change, ctx.now)?;
+        mark_applied(tx, change, ctx.now, ctx.parked)?;
         return Ok(ChangeOutcome::Duplicate);
     }
     if let Err(e) = clock.observe(change.hlc, clock.wall_ms()) {
@@ -462,16 +472,23 @@ fn apply_one(
         }
     };
     sp.commit()?;
-    mark_applied(tx, change, ctx.now)?;
+    mark_applied(tx, change, ctx.now, ctx.parked)?;
     Ok(outcome)
 }
 
-fn mark_applied(tx: &rusqlite::Transaction, change: &ChangeRecord, now: &str) -> Result<()> {
+fn mark_applied(
+    tx: &rusqlite::Transaction,
+    change: &ChangeRecord,
+    now: &str,
+    parked: bool,
+) -> Result<()> {
     tx.prepare_cached("INSERT INTO applied_changes (change_id, applied_at) VALUES (?1, ?2)")?
         .execute(rusqlite::params![change.change_id.to_string(), now])?;
-    // A change applied at last is no longer parked.
-    tx.prepare_cached("DELETE FROM sync_parked WHERE change_id = ?1 AND direction = 'in'")?
-        .execute([change.change_id.to_string()])?;
+    if parked {
+        // A change applied at last is no longer parked.
+        tx.prepare_cached("DELETE FROM sync_parked WHERE change_id = ?1 AND direction = 'in'")?
+            .execute([change.change_id.to_string()])?;
+    }
     Ok(())
 }
 
@@ -549,6 +566,14 @@ impl Store {
             restoring,
             sales: SalesDeltas::default(),
             deferred: Default::default(),
+            tombstones: tx.query_row("SELECT EXISTS (SELECT 1 FROM sync_tombstones)", [], |r| {
+                r.get(0)
+            })?,
+            parked: tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sync_parked WHERE direction = 'in')",
+                [],
+                |r| r.get(0),
+            )?,
         };
         let mut outcomes = Vec::with_capacity(changes.len());
         let mut topics: Vec<&'static str> = Vec::new();
@@ -556,6 +581,9 @@ impl Store {
             match incoming {
                 IncomingChange::Known(change) => {
                     let outcome = apply_one(&mut tx, clock, &mut ctx, change)?;
+                    if matches!(outcome, ChangeOutcome::Rejected { .. }) {
+                        ctx.parked = true;
+                    }
                     if outcome == ChangeOutcome::Applied {
                         topics.push(change.entity.as_str());
                     }
@@ -573,6 +601,7 @@ impl Store {
                     // Without an id it cannot be parked under one: a fresh id keeps it on record.
                     let id = change_id.unwrap_or_else(new_id);
                     park(&tx, id, entity.as_deref(), None, body, reason, &now)?;
+                    ctx.parked = true;
                     outcomes.push(Outcome {
                         change_id: id,
                         outcome: ChangeOutcome::Rejected {
