@@ -73,7 +73,10 @@ end_to_end() {
 benchmark_smoke() {
   # A short run proves the benchmark works and prints its JSON lines; `make bench` runs 1,000,000 rows.
   cargo run --release --quiet -p venue-bench -- ingest --rows 100000 &&
-    cargo run --release --quiet -p venue-bench -- pms --rate 500 --seconds 5
+    cargo run --release --quiet -p venue-bench -- pms --rate 500 --seconds 5 &&
+    cargo run --release --quiet -p venue-bench -- hub --changes 20000 --lag-seconds 5 \
+      --memory-consoles 50 --memory-seconds 5 &&
+    cargo run --release --quiet -p venue-bench -- restore --changes 20000
 }
 
 step "setup" tests/setup.sh --e2e
