@@ -16,8 +16,8 @@ use super::client::HubClient;
 use super::error::SyncError;
 use crate::console::StoreHandle;
 use serde::Serialize;
-use venue_domain::sync::{ChangeOutcome, SyncBatch, PROTOCOL_VERSION};
-use venue_domain::wire::{PushRequest, MAX_PAGE};
+use venue_domain::sync::{ChangeOutcome, IncomingChange, SyncBatch, PROTOCOL_VERSION};
+use venue_domain::wire::{PullResponse, PushRequest, MAX_PAGE};
 use venue_store::{ApplySummary, PullCursor, HUB_PEER};
 
 /// What one pass did. Every change moved is counted once by its outcome where it landed: at
@@ -50,7 +50,7 @@ pub struct SyncReport {
     pub clock_skew_ms: Option<i64>,
 }
 
-fn add(total: &mut ApplySummary, more: ApplySummary) {
+pub(super) fn add(total: &mut ApplySummary, more: ApplySummary) {
     total.applied += more.applied;
     total.duplicates += more.duplicates;
     total.conflicts += more.conflicts;
@@ -198,30 +198,12 @@ async fn pull(
         let answer = hub.pull(after.as_deref(), MAX_PAGE).await?;
         report.clock_skew_ms = Some(answer.clock_skew_ms);
         store.with(|s| s.align_clock_to_hub(answer.clock_skew_ms))?;
-        let page = answer.body;
+        let page = PulledPage::read(after.as_deref(), answer.body, schema)?;
         let count = page.changes.len() as u64;
-        let unchanged = after.as_deref() == Some(page.cursor.as_str());
-        if page.more && count == 0 && unchanged {
-            return Err(SyncError::BadResponse {
-                what: "pull".into(),
-                detail: "more changes announced, but an empty page and the same cursor".into(),
-            });
-        }
-        // Each change is read on its own: one this build cannot read is parked alone.
-        let incoming = SyncBatch {
-            protocol: PROTOCOL_VERSION,
-            schema,
-            changes: page.changes,
-        }
-        .into_changes()
-        .map_err(|e| SyncError::BadResponse {
-            what: "pull".into(),
-            detail: e.to_string(),
-        })?;
-        if count > 0 || !unchanged {
+        if page.worth_applying() {
             let outcomes = store.with(|s| {
                 s.apply_incoming(
-                    &incoming,
+                    &page.changes,
                     Some(PullCursor {
                         peer: HUB_PEER,
                         cursor: &page.cursor,
@@ -235,5 +217,52 @@ async fn pull(
         if !page.more {
             return Ok(());
         }
+    }
+}
+
+/// A pulled page, checked and read (by a sync pass and by a restore).
+pub(super) struct PulledPage {
+    /// Each change read on its own: one this build cannot read is parked alone.
+    pub changes: Vec<IncomingChange>,
+    pub cursor: String,
+    pub more: bool,
+    /// The cursor did not move.
+    pub unchanged: bool,
+}
+
+impl PulledPage {
+    pub(super) fn read(
+        after: Option<&str>,
+        page: PullResponse,
+        schema: u32,
+    ) -> Result<PulledPage, SyncError> {
+        let unchanged = after == Some(page.cursor.as_str());
+        if page.more && page.changes.is_empty() && unchanged {
+            return Err(SyncError::BadResponse {
+                what: "pull".into(),
+                detail: "more changes announced, but an empty page and the same cursor".into(),
+            });
+        }
+        let changes = SyncBatch {
+            protocol: PROTOCOL_VERSION,
+            schema,
+            changes: page.changes,
+        }
+        .into_changes()
+        .map_err(|e| SyncError::BadResponse {
+            what: "pull".into(),
+            detail: e.to_string(),
+        })?;
+        Ok(PulledPage {
+            changes,
+            cursor: page.cursor,
+            more: page.more,
+            unchanged,
+        })
+    }
+
+    /// Whether applying it changes anything here: changes, or a cursor that moved.
+    pub(super) fn worth_applying(&self) -> bool {
+        !self.changes.is_empty() || !self.unchanged
     }
 }

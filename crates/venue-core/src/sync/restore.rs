@@ -10,6 +10,7 @@
 
 use super::client::HubClient;
 use super::error::SyncError;
+use super::pass::{add, PulledPage};
 use super::HUB_TOKEN_SECRET;
 use crate::config::{Config, CONFIG_FILE, DEFAULT_CONFIG};
 use crate::console::StoreHandle;
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 use uuid::Uuid;
-use venue_domain::sync::{IncomingChange, SyncBatch, PROTOCOL_VERSION};
+use venue_domain::sync::IncomingChange;
 use venue_domain::wire::{EnrollRequest, HubVenue, PullScope, MAX_PAGE};
 use venue_domain::Venue;
 use venue_http::secrets::{Secret, SecretStore};
@@ -402,44 +403,23 @@ async fn pull_everything(
             detail: format!("the request stopped: {e}"),
         })??;
         done.clock_skew_ms = Some(answer.clock_skew_ms);
-        let page = answer.body;
-        let unchanged = after.as_deref() == Some(page.cursor.as_str());
-        if page.more && page.changes.is_empty() && unchanged {
-            return Err(SyncError::BadResponse {
-                what: "pull".into(),
-                detail: "more changes announced, but an empty page and the same cursor".into(),
-            });
-        }
+        let page = PulledPage::read(after.as_deref(), answer.body, schema)?;
         if page.more {
             next = Some(fetch(Some(page.cursor.clone())));
         }
-        let incoming = SyncBatch {
-            protocol: PROTOCOL_VERSION,
-            schema,
-            changes: page.changes,
-        }
-        .into_changes()
-        .map_err(|e| SyncError::BadResponse {
-            what: "pull".into(),
-            detail: e.to_string(),
-        })?;
-        if !incoming.is_empty() || !unchanged {
+        if page.worth_applying() {
             let outcomes = store.with(|s| {
                 s.apply_restored(
-                    &incoming,
+                    &page.changes,
                     PullCursor {
                         peer: HUB_PEER,
                         cursor: &page.cursor,
                     },
                 )
             })?;
-            let counted = ApplySummary::count(&outcomes);
-            done.outcomes.applied += counted.applied;
-            done.outcomes.duplicates += counted.duplicates;
-            done.outcomes.conflicts += counted.conflicts;
-            done.outcomes.rejected += counted.rejected;
+            add(&mut done.outcomes, ApplySummary::count(&outcomes));
         }
-        for change in &incoming {
+        for change in &page.changes {
             let kind = match change {
                 IncomingChange::Known(c) => c.entity.as_str().to_string(),
                 IncomingChange::Unknown { entity, .. } => {
@@ -448,7 +428,7 @@ async fn pull_everything(
             };
             *done.by_kind.entry(kind).or_default() += 1;
         }
-        done.pulled += incoming.len() as u64;
+        done.pulled += page.changes.len() as u64;
         done.pages += 1;
         done.cursor = page.cursor.clone();
         after = Some(page.cursor);
